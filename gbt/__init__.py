@@ -1,0 +1,24 @@
+"""gbt: histogram-based, second-order gradient-boosted decision trees.
+
+Public names only; scikit-learn estimators are imported lazily so ``import gbt`` stays light.
+"""
+from .booster import Booster
+from .callback import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .data import Dataset
+from .engine import train
+from .errors import GBTError
+
+__version__ = "0.1.0"
+
+_LAZY = {"GBTRegressor": "sklearn", "GBTClassifier": "sklearn"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"gbt.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gbt' has no attribute {name!r}")
+
+
+__all__ = ["Booster", "Dataset", "train", "TrainingCallback", "EarlyStopping",
+           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "__version__"]

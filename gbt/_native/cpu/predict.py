@@ -1,0 +1,120 @@
+"""Prediction kernels over a forest stored as flat node arrays.
+
+Trees are concatenated: tree ``t`` owns nodes ``tree_offsets[t]:tree_offsets[t+1]`` with child
+indices local to the tree; a node is a leaf when ``left == -1``. A row goes left when its value
+is ``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
+"""
+import numpy as np
+from numba import njit, prange
+
+ROW_BLOCK = 64  # rows walked together through one tree, to keep that tree in cache
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _leaf_raw(X, r, feature, threshold, default_left, left, right, base):
+    node = 0
+    while left[base + node] != -1:
+        k = base + node
+        x = np.float64(X[r, feature[k]])
+        if np.isnan(x):
+            go_left = default_left[k]
+        else:
+            go_left = x <= threshold[k]
+        node = left[k] if go_left else right[k]
+    return node
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_raw(X, feature, threshold, default_left, left, right, value, tree_offsets,
+                tree_output, n_chunks, out):
+    """Add every tree's leaf value to its output column.
+
+    X : (n_rows, n_features) float32/float64, NaN = missing          # IN
+    feature, threshold, default_left, left, right : node arrays      # IN
+    value : (n_nodes,) float64                                       # IN
+    tree_offsets : (n_trees + 1,) int64                              # IN
+    tree_output : (n_trees,) int32, the output column of each tree   # IN
+    out : (n_rows, n_outputs) float64                                # IN/OUT
+    """
+    n_rows = X.shape[0]
+    n_trees = tree_offsets.shape[0] - 1
+    n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
+    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for blk in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+            lo = blk * ROW_BLOCK
+            hi = min(n_rows, lo + ROW_BLOCK)
+            for t in range(n_trees):
+                base = tree_offsets[t]
+                k = tree_output[t]
+                for r in range(lo, hi):
+                    node = _leaf_raw(X, r, feature, threshold, default_left, left, right, base)
+                    out[r, k] += value[base + node]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_leaf(X, feature, threshold, default_left, left, right, tree_offsets, n_chunks, out):
+    """Leaf (node) index each row reaches in each tree.  out: (n_rows, n_trees) int32, OUT."""
+    n_rows = X.shape[0]
+    n_trees = tree_offsets.shape[0] - 1
+    chunk = (n_rows + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            for t in range(n_trees):
+                out[r, t] = _leaf_raw(X, r, feature, threshold, default_left, left, right,
+                                      tree_offsets[t])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_binned_tree(Xb, feature, threshold_bin, default_left, left, right, value,
+                        missing_bin, rows, n_chunks, out):
+    """Add one tree's leaf values to ``out[rows]`` walking binned data (training margins).
+
+    Xb : (n_rows, n_features) uint8/uint16    # IN
+    rows : (m,) int32, rows to update         # IN
+    out : (n_rows,) float64                   # IN/OUT
+    """
+    m = rows.shape[0]
+    chunk = (m + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for i in range(c * chunk, min(m, (c + 1) * chunk)):
+            r = rows[i]
+            node = 0
+            while left[node] != -1:
+                b = Xb[r, feature[node]]
+                if b == missing_bin:
+                    go_left = default_left[node]
+                else:
+                    go_left = b <= threshold_bin[node]
+                node = left[node] if go_left else right[node]
+            out[r] += value[node]
+
+
+@njit(cache=True, nogil=True)
+def add_leaf_values(rows, leaf_starts, leaf_ends, leaf_values, out):
+    """out[rows[s:e]] += v for each leaf segment: the training-margin update without a walk.
+
+    rows : (n,) int32; leaf_starts, leaf_ends : (n_leaves,) int64; leaf_values : float64  # IN
+    out : (n_rows,) float64                                                              # IN/OUT
+    """
+    for k in range(leaf_starts.shape[0]):
+        v = leaf_values[k]
+        for i in range(leaf_starts[k], leaf_ends[k]):
+            out[rows[i]] += v
+
+
+def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):
+    """Reference: walk each row through each tree in Python.
+
+    trees_nodes : list of dicts with keys feature, threshold, default_left, left, right, value.
+    """
+    out = np.zeros((X.shape[0], n_outputs))
+    for t, nd in enumerate(trees_nodes):
+        for r in range(X.shape[0]):
+            node = 0
+            while nd["left"][node] != -1:
+                x = float(X[r, nd["feature"][node]])
+                go_left = nd["default_left"][node] if np.isnan(x) else x <= nd["threshold"][node]
+                node = nd["left"][node] if go_left else nd["right"][node]
+            out[r, tree_output[t]] += nd["value"][node]
+    return out

@@ -1,0 +1,154 @@
+"""Split scan: the best (feature, bin, default direction) of a node from its histogram.
+
+Second-order gain as in XGBoost: a child's score is ``-(2 G w + (H + lambda) w^2 + 2 alpha |w|)``
+at its optimal leaf value ``w`` (``-T(G) / (H + lambda)`` with ``T`` the L1 soft threshold,
+clipped to ``max_delta_step`` when that is positive); a split's gain is
+``score_left + score_right - score_parent``. It is kept when ``gain > gamma``.
+
+Sparsity-aware: when the node holds rows in the missing bin, each threshold is scanned twice,
+with missing rows going left and going right, and the better direction is kept; "all values left,
+missing right" is a candidate too. With no missing rows the default direction points to the
+child with more hessian, so unseen missing values follow the bulk of the data.
+
+``split_params`` packs the scalar rules: (reg_lambda, reg_alpha, gamma, min_child_weight,
+min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
+"""
+import numpy as np
+from numba import njit
+
+SPLIT_PARAM_NAMES = ("reg_lambda", "reg_alpha", "gamma", "min_child_weight",
+                     "min_child_samples", "max_delta_step")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def leaf_weight(G, H, lam, alpha, max_delta_step):
+    """Newton leaf value with L1 soft threshold and optional |w| clip."""
+    if G > alpha:
+        t = G - alpha
+    elif G < -alpha:
+        t = G + alpha
+    else:
+        return 0.0
+    if H + lam <= 0.0:
+        return 0.0
+    w = -t / (H + lam)
+    if max_delta_step > 0.0:
+        if w > max_delta_step:
+            w = max_delta_step
+        elif w < -max_delta_step:
+            w = -max_delta_step
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def node_score(G, H, lam, alpha, max_delta_step):
+    """-2 x the regularised objective at the leaf's optimal value (G^2 / (H + lambda) plainly)."""
+    w = leaf_weight(G, H, lam, alpha, max_delta_step)
+    return -(2.0 * G * w + (H + lam) * w * w + 2.0 * alpha * abs(w))
+
+
+@njit(cache=True, nogil=True)
+def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params):
+    """Best split of one node.
+
+    hist : (n_features, n_bins_total, 3) float64; last bin is missing   # IN
+    n_bins : (n_features,) int32, value bins per feature                # IN
+    feature_mask : (n_features,) bool, features allowed here            # IN
+    G, H, C : node totals of gradient, hessian, rows                    # IN
+    split_params : (6,) float64, see SPLIT_PARAM_NAMES                  # IN
+
+    Returns (gain, feature, bin, default_left, G_left, H_left, C_left); feature is -1 when no
+    split passes the rules. Rows with bin <= ``bin`` (and missing ones if default_left) go left.
+    """
+    lam = split_params[0]
+    alpha = split_params[1]
+    gamma = split_params[2]
+    mcw = split_params[3]
+    mcs = split_params[4]
+    mds = split_params[5]
+    parent = node_score(G, H, lam, alpha, mds)
+    miss = hist.shape[1] - 1
+    best_gain = gamma if gamma > 0.0 else 0.0
+    best_f, best_b, best_dl = -1, -1, False
+    best_gl, best_hl, best_cl = 0.0, 0.0, 0.0
+    for f in range(hist.shape[0]):
+        if not feature_mask[f]:
+            continue
+        nb = n_bins[f]
+        gm = hist[f, miss, 0]
+        hm = hist[f, miss, 1]
+        cm = hist[f, miss, 2]
+        has_missing = cm > 0.0
+        gl = 0.0
+        hl = 0.0
+        cl = 0.0
+        last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
+        for b in range(last):
+            gl += hist[f, b, 0]
+            hl += hist[f, b, 1]
+            cl += hist[f, b, 2]
+            # missing go right
+            gr = G - gl
+            hr = H - hl
+            cr = C - cl
+            if hl >= mcw and hr >= mcw and cl >= mcs and cr >= mcs and cl > 0 and cr > 0:
+                gain = node_score(gl, hl, lam, alpha, mds) + \
+                    node_score(gr, hr, lam, alpha, mds) - parent
+                if gain > best_gain:
+                    best_gain, best_f, best_b = gain, f, b
+                    best_dl = (not has_missing) and hl >= hr
+                    best_gl, best_hl, best_cl = gl, hl, cl
+            if has_missing and b < nb - 1:
+                # missing go left
+                gl2 = gl + gm
+                hl2 = hl + hm
+                cl2 = cl + cm
+                gr = G - gl2
+                hr = H - hl2
+                cr = C - cl2
+                if hl2 >= mcw and hr >= mcw and cl2 >= mcs and cr >= mcs and cr > 0:
+                    gain = node_score(gl2, hl2, lam, alpha, mds) + \
+                        node_score(gr, hr, lam, alpha, mds) - parent
+                    if gain > best_gain:
+                        best_gain, best_f, best_b, best_dl = gain, f, b, True
+                        best_gl, best_hl, best_cl = gl2, hl2, cl2
+    return best_gain, best_f, best_b, best_dl, best_gl, best_hl, best_cl
+
+
+def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):
+    """Reference: materialise every candidate's children explicitly and take the best."""
+    lam, alpha, gamma, mcw, mcs, mds = (float(v) for v in split_params)
+
+    def score(g, h):
+        t = np.sign(g) * max(abs(g) - alpha, 0.0)
+        if t == 0.0 or h + lam <= 0:
+            return 0.0
+        w = -t / (h + lam)
+        if mds > 0:
+            w = float(np.clip(w, -mds, mds))
+        return -(2 * g * w + (h + lam) * w * w + 2 * alpha * abs(w))
+
+    best = (max(gamma, 0.0), -1, -1, False, 0.0, 0.0, 0.0)
+    for f in range(hist.shape[0]):
+        if not feature_mask[f]:
+            continue
+        nb = int(n_bins[f])
+        miss = hist[f, -1]
+        for b in range(nb):
+            left_vals = hist[f, :b + 1].sum(axis=0)
+            directions = []
+            if miss[2] > 0:
+                directions.append((False, left_vals))          # missing right
+                if b < nb - 1:
+                    directions.append((True, left_vals + miss))  # missing left
+            elif b < nb - 1:
+                directions.append((None, left_vals))
+            for dl, left in directions:
+                right = np.array([G, H, C]) - left
+                if min(left[1], right[1]) < mcw or min(left[2], right[2]) < max(mcs, 1e-12):
+                    continue
+                gain = score(left[0], left[1]) + score(right[0], right[1]) - score(G, H)
+                if gain > best[0]:
+                    default_left = bool(left[1] >= right[1]) if dl is None else dl
+                    best = (gain, f, b, default_left, left[0], left[1], left[2])
+    return best

@@ -1,0 +1,255 @@
+"""Booster: the trained model — trees, objective, base score, feature info — and its file form.
+
+Model files are JSON with a ``format_version``; :meth:`Booster.load_model` validates every field
+and never unpickles. Pickling a Booster goes through the same JSON dictionary.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from .data import FeatureMatrix, to_feature_matrix
+from .objectives import OBJECTIVES, Objective
+from .params import resolve_n_threads
+from .predict import PackedForest, predict_leaf, predict_raw
+from .tree import Tree
+
+FORMAT_VERSION = 1
+
+
+class _IdentityObjective(Objective):
+    """Stands in for a user's callable objective in a loaded model: predictions are margins."""
+
+
+class Booster:
+    """A trained gradient-boosted tree model.
+
+    Built by :func:`gbt.train` or :meth:`load_model`. ``trees[i]`` adds its leaf values to
+    output column ``tree_output[i]``; iteration ``j`` owns trees
+    ``j * trees_per_iteration .. (j + 1) * trees_per_iteration - 1``.
+    """
+
+    def __init__(self, objective: Objective, base_score, feature_names, categories=None,
+                 params: dict | None = None):
+        self.objective = objective
+        self.base_score = np.atleast_1d(np.asarray(base_score, dtype=np.float64))
+        self.n_outputs = self.base_score.size
+        self.trees_per_iteration = self.n_outputs
+        self.feature_names = list(feature_names)
+        self.categories = dict(categories or {})
+        self.params = dict(params or {})
+        self.trees: list[Tree] = []
+        self.tree_output: list[int] = []
+        self.best_iteration: int | None = None
+        self.best_score: float | None = None
+        self.evals_result: dict = {}
+        self._packed: PackedForest | None = None
+
+    # -- building -----------------------------------------------------------------------------
+    def append_tree(self, tree: Tree, output: int) -> None:
+        self.trees.append(tree)
+        self.tree_output.append(int(output))
+        self._packed = None
+
+    def num_boosted_rounds(self) -> int:
+        return len(self.trees) // self.trees_per_iteration
+
+    @property
+    def num_features(self) -> int:
+        return len(self.feature_names)
+
+    def _forest(self, first_tree: int = 0, last_tree: int | None = None) -> PackedForest:
+        if first_tree == 0 and last_tree in (None, len(self.trees)):
+            if self._packed is None:
+                self._packed = PackedForest(self.trees, self.tree_output)
+            return self._packed
+        return PackedForest(self.trees[first_tree:last_tree], self.tree_output[first_tree:last_tree])
+
+    # -- prediction ---------------------------------------------------------------------------
+    def _tree_range(self, iteration_range):
+        if iteration_range is None:
+            end = self.num_boosted_rounds() if self.best_iteration is None \
+                else self.best_iteration + 1
+            iteration_range = (0, end)
+        start, end = iteration_range
+        n_rounds = self.num_boosted_rounds()
+        if end == 0:
+            end = n_rounds
+        if not (0 <= start <= end <= n_rounds):
+            raise ValueError(f"iteration_range={iteration_range} is outside the model's "
+                             f"{n_rounds} rounds.")
+        return start * self.trees_per_iteration, end * self.trees_per_iteration
+
+    def _features(self, X) -> FeatureMatrix:
+        features = to_feature_matrix(X, categories=self.categories)
+        if features.shape[1] != self.num_features:
+            raise ValueError(f"X has {features.shape[1]} features; the model was trained on "
+                             f"{self.num_features}.")
+        given = getattr(X, "columns", None)
+        if given is not None and [str(c) for c in given] != self.feature_names \
+                and not all(str(c).isdigit() for c in given):
+            raise ValueError("X's column names differ from the training feature names: "
+                             f"expected {self.feature_names[:10]}, got "
+                             f"{[str(c) for c in given][:10]}.")
+        return features
+
+    def predict(self, X, output_margin: bool = False, iteration_range=None,
+                pred_leaf: bool = False, n_jobs: int | None = None):
+        """Predict for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Same kinds of input as :class:`gbt.Dataset`.
+        output_margin : bool
+            Return raw scores (before the inverse link).
+        iteration_range : (start, end) or None
+            Use boosting rounds ``[start, end)``; ``end=0`` means all. Default: all rounds, or
+            up to ``best_iteration`` when early stopping set it (LightGBM's behaviour).
+        pred_leaf : bool
+            Return ``(n_samples, n_trees)`` leaf node indices instead.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        from ._native.backend import use_threads
+        features = self._features(X)
+        first, last = self._tree_range(iteration_range)
+        n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
+        forest = self._forest(first, last)
+        with use_threads(n_threads):
+            if pred_leaf:
+                return predict_leaf(forest, features.values, n_threads)
+            raw = np.empty((features.shape[0], self.n_outputs))
+            raw[:] = self.base_score
+            predict_raw(forest, features.values, raw, n_threads)
+        if output_margin:
+            return raw[:, 0] if self.n_outputs == 1 else raw
+        return self.objective.transform(raw)
+
+    # -- persistence --------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "objective": self.objective.to_dict(),
+            "base_score": self.base_score.tolist(),
+            "feature_names": self.feature_names,
+            "categories": {str(k): [_jsonable(c) for c in v] for k, v in self.categories.items()},
+            "params": {k: v for k, v in self.params.items() if _is_json_scalar(v)},
+            "best_iteration": self.best_iteration,
+            "best_score": self.best_score,
+            "tree_output": list(self.tree_output),
+            "trees": [t.to_dict() for t in self.trees],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Booster":
+        """Rebuild a booster from :meth:`to_dict` output; raises ``ValueError`` if malformed."""
+        if not isinstance(d, dict):
+            raise ValueError("A model file must hold a JSON object.")
+        if d.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"Unsupported model format_version {d.get('format_version')!r}; "
+                             f"this gbt reads version {FORMAT_VERSION}.")
+        required = ("objective", "base_score", "feature_names", "trees", "tree_output")
+        missing = [k for k in required if k not in d]
+        if missing:
+            raise ValueError(f"Model file lacks fields {missing}.")
+        objective = _objective_from_dict(d["objective"])
+        base = d["base_score"]
+        if not isinstance(base, list) or not base or \
+                not all(isinstance(v, (int, float)) and np.isfinite(v) for v in base):
+            raise ValueError("Model field 'base_score' must be a non-empty list of numbers.")
+        names = d["feature_names"]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError("Model field 'feature_names' must be a list of strings.")
+        cats = d.get("categories") or {}
+        if not isinstance(cats, dict) or not all(isinstance(v, list) for v in cats.values()):
+            raise ValueError("Model field 'categories' must map feature indices to lists.")
+        try:
+            categories = {int(k): v for k, v in cats.items()}
+        except ValueError:
+            raise ValueError("Model field 'categories' has a non-integer key.") from None
+        booster = cls(objective, base, names, categories, d.get("params") or {})
+        trees, outputs = d["trees"], d["tree_output"]
+        if not isinstance(trees, list) or not isinstance(outputs, list) or \
+                len(trees) != len(outputs):
+            raise ValueError("Model fields 'trees' and 'tree_output' must be lists of equal "
+                             "length.")
+        if len(trees) % booster.trees_per_iteration:
+            raise ValueError("Model tree count is not a multiple of the outputs per round.")
+        for tree_dict, out in zip(trees, outputs):
+            if not isinstance(out, int) or not 0 <= out < booster.n_outputs:
+                raise ValueError(f"Model tree_output entry {out!r} is out of range.")
+            tree = Tree.from_dict(tree_dict)
+            tree.validate(n_features=len(names))
+            booster.append_tree(tree, out)
+        best = d.get("best_iteration")
+        if best is not None and (not isinstance(best, int) or
+                                 not 0 <= best < booster.num_boosted_rounds()):
+            raise ValueError(f"Model best_iteration {best!r} is out of range.")
+        booster.best_iteration = best
+        booster.best_score = d.get("best_score")
+        return booster
+
+    def save_model(self, path) -> None:
+        """Write the model as JSON, atomically (a temporary file renamed into place)."""
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".gbt-", suffix=".json.tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.to_dict(), fh, allow_nan=False)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load_model(cls, path) -> "Booster":
+        """Read a model written by :meth:`save_model`; raises ``ValueError`` if invalid."""
+        try:
+            with open(path) as fh:
+                d = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not a valid gbt model file: {exc}") from None
+        return cls.from_dict(d)
+
+    def save_raw(self) -> bytes:
+        """The model file's bytes (what :meth:`save_model` writes)."""
+        return json.dumps(self.to_dict(), allow_nan=False).encode()
+
+    def __getstate__(self):
+        return self.to_dict()
+
+    def __setstate__(self, state):
+        self.__dict__.update(Booster.from_dict(state).__dict__)
+
+    def __repr__(self) -> str:
+        return (f"Booster(objective={self.objective.name!r}, rounds={self.num_boosted_rounds()}, "
+                f"features={self.num_features})")
+
+
+def _objective_from_dict(d) -> Objective:
+    if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+        raise ValueError("Model field 'objective' must be an object with a 'name'.")
+    name = d["name"]
+    if name == "custom":
+        return _IdentityObjective()
+    if name not in OBJECTIVES:
+        raise ValueError(f"Model objective {name!r} is unknown to this gbt.")
+    params = {k: v for k, v in d.items() if k != "name"}
+    return OBJECTIVES[name].from_params(params)
+
+
+def _is_json_scalar(v) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str)) and \
+        not (isinstance(v, float) and not np.isfinite(v))
+
+
+def _jsonable(v):
+    return v.item() if isinstance(v, np.generic) else v

@@ -1,0 +1,98 @@
+"""Training callbacks: hooks around the boosting loop (XGBoost's TrainingCallback shape).
+
+``after_iteration`` returns True to stop training. ``evals_log`` is
+``{data_name: {metric_name: [value per round]}}``.
+"""
+from __future__ import annotations
+
+import sys
+
+
+class TrainingCallback:
+    """Base class: override any of the hooks."""
+
+    def before_training(self, model):
+        return model
+
+    def after_iteration(self, model, epoch: int, evals_log: dict) -> bool:
+        return False
+
+    def after_training(self, model):
+        return model
+
+
+class EarlyStopping(TrainingCallback):
+    """Stop when a metric has not improved for ``rounds`` rounds.
+
+    Parameters
+    ----------
+    rounds : int
+    metric_name : str, optional
+        Default: the last metric of the data set.
+    data_name : str, optional
+        Default: the last evaluation set.
+    maximize : bool, optional
+        Default: from the metric (AUC maximises).
+    min_delta : float
+        Improvement smaller than this does not count.
+    """
+
+    def __init__(self, rounds: int, metric_name=None, data_name=None, maximize=None,
+                 min_delta: float = 0.0):
+        if rounds < 1:
+            raise ValueError(f"early stopping rounds must be >= 1; got {rounds}.")
+        self.rounds = rounds
+        self.metric_name = metric_name
+        self.data_name = data_name
+        self.maximize = maximize
+        self.min_delta = min_delta
+        self.best_score = None
+        self.best_iteration = 0
+
+    def before_training(self, model):
+        self.best_score = None
+        self.best_iteration = 0
+        return model
+
+    def after_iteration(self, model, epoch, evals_log):
+        if not evals_log:
+            raise ValueError("Early stopping needs at least one evaluation set in evals.")
+        data = self.data_name or list(evals_log)[-1]
+        if data not in evals_log:
+            raise ValueError(f"Early stopping data {data!r} is not among {list(evals_log)}.")
+        metric = self.metric_name or list(evals_log[data])[-1]
+        score = evals_log[data][metric][-1]
+        maximize = self.maximize
+        if maximize is None:
+            from .metrics import METRICS
+            maximize = METRICS[metric].higher_is_better if metric in METRICS else False
+        improved = self.best_score is None or (
+            score > self.best_score + self.min_delta if maximize
+            else score < self.best_score - self.min_delta)
+        if improved:
+            self.best_score, self.best_iteration = score, epoch
+        model.best_iteration = self.best_iteration
+        model.best_score = float(self.best_score)
+        return epoch - self.best_iteration >= self.rounds
+
+
+class EvaluationMonitor(TrainingCallback):
+    """Print the evaluation results every ``period`` rounds (and the last one)."""
+
+    def __init__(self, period: int = 1, stream=None):
+        self.period = max(1, int(period))
+        self.stream = stream
+        self._last = ""
+
+    def after_iteration(self, model, epoch, evals_log):
+        parts = [f"{d}-{m}:{v[-1]:.6f}" for d, ms in evals_log.items() for m, v in ms.items()]
+        self._last = f"[{epoch}]\t" + "\t".join(parts)
+        if parts and epoch % self.period == 0:
+            print(self._last, file=self.stream or sys.stdout)
+            self._last = ""
+        return False
+
+    def after_training(self, model):
+        if self._last:
+            print(self._last, file=self.stream or sys.stdout)
+        return model

@@ -1,0 +1,277 @@
+"""Input data: turn what users hold into validated feature columns, labels and weights.
+
+:class:`Dataset` owns the boundary between the outside world (numpy, pandas, pyarrow, polars,
+scipy.sparse) and the engine. Everything past it sees a C-contiguous float32 or float64 matrix
+with NaN for missing values, or a scipy CSC matrix whose *absent* entries are missing (XGBoost's
+semantics; explicit zeros are values). Labels, weights and base margins are float64 and finite.
+Categorical columns (pandas ``category``, arrow dictionaries) become their integer codes with
+missing as NaN; the category lists are kept so new data is coded the same way.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class FeatureMatrix:
+    """Validated features: ``values`` (dense ndarray or CSC), names and categorical info."""
+
+    __slots__ = ("values", "feature_names", "categories")
+
+    def __init__(self, values, feature_names, categories):
+        self.values = values
+        self.feature_names = feature_names
+        self.categories = categories  # {feature index: list of category values}
+
+    @property
+    def shape(self):
+        return self.values.shape
+
+    @property
+    def is_sparse(self) -> bool:
+        return sp.issparse(self.values)
+
+
+def _is_pandas_df(data) -> bool:
+    return type(data).__module__.startswith("pandas") and hasattr(data, "dtypes") \
+        and hasattr(data, "columns")
+
+
+def _is_arrow_table(data) -> bool:
+    return type(data).__module__.startswith("pyarrow") and hasattr(data, "schema")
+
+
+def _is_polars_df(data) -> bool:
+    return type(data).__module__.startswith("polars") and hasattr(data, "to_arrow")
+
+
+def _is_cupy(data) -> bool:
+    return type(data).__module__.startswith("cupy")
+
+
+def _coerce_dense(arr: np.ndarray) -> np.ndarray:
+    """float32 stays float32, everything else numeric becomes float64; C-contiguous."""
+    if arr.dtype == np.float32 or arr.dtype == np.float64:
+        return np.ascontiguousarray(arr)
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer) or \
+            np.issubdtype(arr.dtype, np.floating):
+        return np.ascontiguousarray(arr, dtype=np.float64)
+    raise TypeError(f"Feature data has dtype {arr.dtype}; expected numbers (float, int or bool). "
+                    "Encode strings as a pandas 'category' column.")
+
+
+def _code_categorical(values, train_categories: list | None):
+    """Return float64 codes (NaN for missing) and the category list used."""
+    import pandas as pd
+    cat = pd.Categorical(values, categories=train_categories) if train_categories is not None \
+        else pd.Categorical(values)
+    codes = cat.codes.astype(np.float64)
+    codes[codes < 0] = np.nan
+    return codes, list(cat.categories)
+
+
+def _from_columns(names: list[str], columns: list, is_cat: list[bool], categories_ref):
+    n_rows = len(columns[0]) if columns else 0
+    out = np.empty((n_rows, len(columns)), dtype=np.float64)
+    categories: dict[int, list] = {}
+    bad = []
+    for j, (name, col, cat) in enumerate(zip(names, columns, is_cat)):
+        ref = None if categories_ref is None else categories_ref.get(j)
+        if cat or ref is not None:
+            out[:, j], categories[j] = _code_categorical(col, ref)
+            continue
+        try:
+            out[:, j] = col
+        except (TypeError, ValueError):
+            bad.append(name)
+    if bad:
+        raise TypeError(f"Columns {bad} are not numeric and not categorical; convert them to "
+                        "numbers or to a pandas 'category' dtype.")
+    return out, categories
+
+
+def _pandas_columns(df, categories_ref):
+    import pandas as pd
+    names = [str(c) for c in df.columns]
+    columns, is_cat = [], []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            columns.append(s.to_numpy())
+            is_cat.append(True)
+        elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            columns.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
+            is_cat.append(False)
+        else:
+            columns.append(s.to_numpy())
+            is_cat.append(False)
+    return names, columns, is_cat
+
+
+def _arrow_columns(table):
+    import pyarrow as pa
+    names = list(table.column_names)
+    columns, is_cat = [], []
+    for col in table.columns:
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if pa.types.is_dictionary(col.type):
+            columns.append(col.to_pandas().to_numpy())
+            is_cat.append(True)
+        elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or \
+                pa.types.is_boolean(col.type):
+            columns.append(col.cast(pa.float64()).fill_null(float("nan")).to_numpy(
+                zero_copy_only=False))
+            is_cat.append(False)
+        else:
+            columns.append(np.asarray(col.to_pylist(), dtype=object))
+            is_cat.append(False)
+    return names, columns, is_cat
+
+
+def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
+                      categories: dict | None = None) -> FeatureMatrix:
+    """Validate and convert ``data`` to a :class:`FeatureMatrix`.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples, n_features)
+        numpy array, pandas/polars DataFrame, pyarrow Table or scipy sparse matrix.
+    feature_names : list of str, optional
+        Names to use; taken from the columns of a data frame when omitted.
+    categories : dict, optional
+        Category lists of a training set, so categorical columns of new data get the same codes.
+    """
+    if isinstance(data, FeatureMatrix):
+        return data
+    if _is_cupy(data):
+        data = data.get()
+    if _is_polars_df(data):
+        data = data.to_arrow()
+    cats: dict[int, list] = {}
+    if _is_pandas_df(data) or _is_arrow_table(data):
+        names, columns, is_cat = (_pandas_columns(data, categories) if _is_pandas_df(data)
+                                  else _arrow_columns(data))
+        values, cats = _from_columns(names, columns, is_cat, categories)
+        feature_names = feature_names or names
+    elif sp.issparse(data):
+        values = sp.csc_matrix(data)
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
+        values.sort_indices()
+    else:
+        if isinstance(data, (list, tuple)) or hasattr(data, "__array__"):
+            values = np.asarray(data)
+        else:
+            raise TypeError(f"Unsupported feature data type {type(data).__name__}; expected a "
+                            "numpy array, pandas/polars DataFrame, pyarrow Table or scipy sparse "
+                            "matrix.")
+        if values.ndim == 1:
+            raise ValueError("Feature data is 1-D; expected shape (n_samples, n_features). "
+                             "Use X.reshape(-1, 1) for a single feature.")
+        if values.ndim != 2:
+            raise ValueError(f"Feature data has {values.ndim} dimensions; expected 2.")
+        values = _coerce_dense(values)
+    n_rows, n_features = values.shape
+    if n_rows == 0 or n_features == 0:
+        raise ValueError(f"Feature data is empty: shape {values.shape}.")
+    finite_vals = values.data if sp.issparse(values) else values
+    if np.isinf(finite_vals).any():
+        raise ValueError("Feature data contains inf; use NaN for missing values.")
+    if feature_names is None:
+        feature_names = [f"f{j}" for j in range(n_features)]
+    feature_names = [str(n) for n in feature_names]
+    if len(feature_names) != n_features:
+        raise ValueError(f"Got {len(feature_names)} feature names for {n_features} features.")
+    if len(set(feature_names)) != n_features:
+        raise ValueError("Feature names must be unique.")
+    return FeatureMatrix(values, feature_names, cats)
+
+
+def _as_float_vector(name: str, value, n_rows: int, allow_2d: bool = False) -> np.ndarray:
+    if _is_cupy(value):
+        value = value.get()
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric: {exc}") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1 and not (allow_2d and arr.ndim == 2):
+        raise ValueError(f"{name} must be 1-D{' or 2-D' if allow_2d else ''}; got shape "
+                         f"{arr.shape}.")
+    if arr.shape[0] != n_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but the data has {n_rows}.")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf.")
+    return np.ascontiguousarray(arr)
+
+
+class Dataset:
+    """Training or validation data for :func:`gbt.train`.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples, n_features)
+        numpy (float32/float64, C or F order), pandas DataFrame (numeric and ``category``
+        columns), pyarrow Table, polars DataFrame or scipy.sparse CSR/CSC (absent entries are
+        missing). NaN marks a missing value.
+    label : array-like of shape (n_samples,), optional
+    weight : array-like of shape (n_samples,), optional
+        Non-negative sample weights.
+    base_margin : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+        Raw scores to start boosting from instead of the objective's base score.
+    feature_names : list of str, optional
+    reference : Dataset, optional
+        The training set, for a validation set: categorical columns are coded like it.
+    """
+
+    def __init__(self, data, label=None, weight=None, base_margin=None,
+                 feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None):
+        ref_cats = reference.features.categories if reference is not None else None
+        self.features = to_feature_matrix(data, feature_names, ref_cats)
+        n_rows = self.features.shape[0]
+        self.label = None if label is None else _as_float_vector("label", label, n_rows)
+        self.weight = None
+        if weight is not None:
+            w = _as_float_vector("weight", weight, n_rows)
+            if (w < 0).any():
+                raise ValueError("weight contains negative values.")
+            if w.sum() <= 0:
+                raise ValueError("weight sums to zero.")
+            self.weight = w
+        self.base_margin = None if base_margin is None else \
+            _as_float_vector("base_margin", base_margin, n_rows, allow_2d=True)
+        self._bins = None  # filled by the engine: (BinMapper, binned matrix)
+
+    @property
+    def num_row(self) -> int:
+        return self.features.shape[0]
+
+    @property
+    def num_feature(self) -> int:
+        return self.features.shape[1]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.features.feature_names
+
+    def get_label(self):
+        return self.label
+
+    def get_weight(self):
+        return self.weight
+
+    def __repr__(self) -> str:
+        return f"Dataset(num_row={self.num_row}, num_feature={self.num_feature})"
+
+
+def check_int(name: str, value: Any, lo: int) -> int:
+    """Validate an integer argument at the boundary."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}.")
+    return int(value)

@@ -1,0 +1,203 @@
+"""train(): the boosting loop — gradients, trees, margins, evaluation and callbacks.
+
+Each round asks the objective for gradients and hessians, grows ``n_outputs`` trees (one per
+output column) on the binned training matrix, updates the training margins from the trees'
+leaf segments (no tree walk) and the evaluation margins by predicting just the new trees.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ._native.backend import get_backend, use_threads
+from .binning import BinMapper
+from .booster import Booster
+from .callback import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .data import Dataset, check_int
+from .grower import TreeGrower
+from .metrics import get_metric
+from .objectives import get_objective
+from .params import resolve_n_threads, resolve_params
+from .predict import PackedForest, predict_raw
+
+
+def _initial_margin(dataset: Dataset, base_score: np.ndarray) -> np.ndarray:
+    """(n_outputs, n_samples) float64 raw scores to start from; C order so columns are rows."""
+    n = dataset.num_row
+    raw = np.empty((base_score.size, n))
+    if dataset.base_margin is None:
+        raw[:] = base_score[:, None]
+    else:
+        bm = dataset.base_margin.reshape(n, -1)
+        if bm.shape[1] != base_score.size:
+            raise ValueError(f"base_margin has {bm.shape[1]} columns; the objective has "
+                             f"{base_score.size} outputs.")
+        raw[:] = bm.T
+    return raw
+
+
+class _EvalSet:
+    """A validation set with its running margins."""
+
+    def __init__(self, dataset: Dataset, name: str, base_score, is_train: bool):
+        self.dataset, self.name, self.is_train = dataset, name, is_train
+        self.raw_T = None if is_train else _initial_margin(dataset, base_score)
+
+
+def _metric_names(params, objective) -> list:
+    m = params["eval_metric"]
+    if m is None:
+        return [objective.default_metric]
+    return [m] if isinstance(m, str) or callable(m) else list(m)
+
+
+def _check_evals(evals, dtrain):
+    out = []
+    for i, item in enumerate(evals or ()):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and
+                isinstance(item[0], Dataset) and isinstance(item[1], str)):
+            raise TypeError(f"evals[{i}] must be a (Dataset, name) pair.")
+        if item[0].label is None:
+            raise ValueError(f"Evaluation set {item[1]!r} has no label.")
+        if item[0].num_feature != dtrain.num_feature:
+            raise ValueError(f"Evaluation set {item[1]!r} has {item[0].num_feature} features; "
+                             f"training data has {dtrain.num_feature}.")
+        out.append(item)
+    return out
+
+
+def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
+          evals: Sequence | None = None, obj=None, early_stopping_rounds: int | None = None,
+          evals_result: dict | None = None, verbose_eval=False,
+          callbacks: Sequence[TrainingCallback] | None = None) -> Booster:
+    """Train a gradient-boosted tree model.
+
+    Parameters
+    ----------
+    params : dict
+        Booster parameters (see ``gbt.params.PARAMS``; LightGBM aliases are accepted).
+    dtrain : Dataset
+        Training data with labels.
+    num_boost_round : int
+        Boosting rounds.
+    evals : list of (Dataset, str), optional
+        Sets evaluated after every round; the last one drives early stopping.
+    obj : callable, optional
+        A custom objective ``(y, raw) -> (grad, hess)``; overrides ``params['objective']``.
+    early_stopping_rounds : int, optional
+        Stop when the last metric on the last evaluation set has not improved for this many
+        rounds; ``Booster.best_iteration`` records the best round.
+    evals_result : dict, optional
+        Filled with ``{data_name: {metric: [values]}}``.
+    verbose_eval : bool or int
+        Print evaluation results every round (True) or every ``verbose_eval`` rounds.
+    callbacks : list of TrainingCallback, optional
+
+    Returns
+    -------
+    Booster
+    """
+    if not isinstance(dtrain, Dataset):
+        raise TypeError(f"dtrain must be a gbt.Dataset; got {type(dtrain).__name__}.")
+    if dtrain.label is None:
+        raise ValueError("dtrain has no label.")
+    num_boost_round = check_int("num_boost_round", num_boost_round, 0)
+    params = resolve_params(params)
+    evals = _check_evals(evals, dtrain)
+    callbacks = list(callbacks or [])
+    if early_stopping_rounds is not None:
+        callbacks.append(EarlyStopping(check_int("early_stopping_rounds",
+                                                 early_stopping_rounds, 1)))
+    if verbose_eval:
+        callbacks.append(EvaluationMonitor(period=1 if verbose_eval is True else verbose_eval))
+    objective = get_objective(obj if obj is not None else params["objective"], params)
+    y = objective.check_label(dtrain.label)
+    weight = dtrain.weight
+    n_outputs = objective.n_outputs(y)
+    if params["base_score"] is not None:
+        base_score = np.full(n_outputs, float(params["base_score"]))
+    else:
+        base_score = np.asarray(objective.init_score(y, weight), dtype=np.float64)
+    metrics = [get_metric(m) for m in _metric_names(params, objective)]
+    n_threads = resolve_n_threads(params["n_jobs"])
+    booster = Booster(objective, base_score, dtrain.feature_names, dtrain.features.categories,
+                      params)
+    with use_threads(n_threads):
+        _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
+               n_threads, evals_result)
+    return booster
+
+
+def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
+           n_threads, evals_result):
+    _, kernels = get_backend("cpu")
+    objective = booster.objective
+    mapper = BinMapper(params["max_bin"], random_state=params["random_state"] or 0)
+    mapper.fit(dtrain.features, sample_weight=weight)
+    X_binned = mapper.transform(dtrain.features, n_threads)
+    grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads)
+    rng = np.random.default_rng(params["random_state"])
+    n, n_features = X_binned.shape
+    n_outputs = booster.n_outputs
+    raw_T = _initial_margin(dtrain, booster.base_score)
+    g = np.empty((n, n_outputs), dtype=np.float32)
+    h = np.empty((n, n_outputs), dtype=np.float32)
+    eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
+    evals_log: dict = {} if evals_result is None else evals_result
+    evals_log.clear()
+    for cb in callbacks:
+        booster = cb.before_training(booster)
+    all_rows = np.arange(n, dtype=np.int32)
+    for it in range(num_boost_round):
+        objective.grad_hess(y, raw_T.T, weight, g, h)
+        sample_rows = None
+        if params["subsample"] < 1.0:
+            m = max(1, int(round(params["subsample"] * n)))
+            sample_rows = np.sort(rng.choice(n, m, replace=False)).astype(np.int32)
+        tree_mask = np.ones(n_features, dtype=np.bool_)
+        if params["colsample_bytree"] < 1.0:
+            k_feat = max(1, int(round(params["colsample_bytree"] * n_features)))
+            tree_mask[:] = False
+            tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
+        first_new = len(booster.trees)
+        for k in range(n_outputs):
+            gk = np.ascontiguousarray(g[:, k])
+            hk = np.ascontiguousarray(h[:, k])
+            tree, (starts, ends, leaf_nodes) = grower.grow(gk, hk, sample_rows, tree_mask, rng,
+                                                           mapper.cuts)
+            if sample_rows is None:
+                kernels.add_leaf_values(grower.rows, starts, ends, tree.value[leaf_nodes],
+                                        raw_T[k])
+            else:
+                kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
+                                            tree.default_left, tree.left, tree.right, tree.value,
+                                            mapper.missing_bin, all_rows, n_threads, raw_T[k])
+            booster.append_tree(tree, k)
+        _evaluate(booster, objective, eval_sets, first_new, raw_T, y, weight, metrics,
+                  evals_log, n_threads)
+        if any([cb.after_iteration(booster, it, evals_log) for cb in callbacks]):
+            break
+    for cb in callbacks:
+        booster = cb.after_training(booster)
+    booster.evals_result = evals_log
+    return booster
+
+
+def _evaluate(booster, objective, eval_sets, first_new, raw_train_T, y_train, w_train, metrics,
+              evals_log, n_threads):
+    if not eval_sets:
+        return
+    new = PackedForest(booster.trees[first_new:], booster.tree_output[first_new:])
+    for es in eval_sets:
+        if es.is_train:
+            raw_T, y, w = raw_train_T, y_train, w_train
+        else:
+            raw = es.raw_T.T.copy()  # (n, n_outputs) C order for the kernel
+            predict_raw(new, es.dataset.features.values, raw, n_threads)
+            es.raw_T[:] = raw.T
+            raw_T, y, w = es.raw_T, es.dataset.label, es.dataset.weight
+        pred = objective.transform(np.ascontiguousarray(raw_T.T))
+        log = evals_log.setdefault(es.name, {})
+        for metric in metrics:
+            log.setdefault(metric.name, []).append(metric(y, pred, w))

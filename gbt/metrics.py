@@ -1,0 +1,89 @@
+"""Evaluation metrics: name -> metric(y, pred, weight) plus whether higher is better.
+
+``pred`` is the transformed prediction: values for regression, P(y = 1) for binary,
+``(n_samples, K)`` probabilities for multi-class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable
+    higher_is_better: bool
+
+    def __call__(self, y, pred, weight=None) -> float:
+        return float(self.fn(np.asarray(y, dtype=np.float64), np.asarray(pred), weight))
+
+
+def rmse(y, p, w):
+    return np.sqrt(np.average((y - p) ** 2, weights=w))
+
+
+def mae(y, p, w):
+    return np.average(np.abs(y - p), weights=w)
+
+
+def logloss(y, p, w):
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return -np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=w)
+
+
+def error(y, p, w):
+    return np.average((p > 0.5) != (y == 1), weights=w)
+
+
+def auc(y, p, w):
+    """Weighted ROC AUC; ties count one half (the Mann-Whitney statistic)."""
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
+    pos = y == 1
+    w_pos, w_neg = w[pos].sum(), w[~pos].sum()
+    if w_pos == 0 or w_neg == 0:
+        return np.nan
+    order = np.argsort(p, kind="mergesort")
+    ps, ys, ws = p[order], pos[order], w[order]
+    # Group tied scores; each positive beats the negative weight strictly below its group
+    # and ties half of the negative weight inside it.
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    neg_in_group = np.add.reduceat(np.where(ys, 0.0, ws), starts)
+    pos_in_group = np.add.reduceat(np.where(ys, ws, 0.0), starts)
+    neg_below = np.cumsum(neg_in_group) - neg_in_group
+    return float(np.sum(pos_in_group * (neg_below + 0.5 * neg_in_group)) / (w_pos * w_neg))
+
+
+def mlogloss(y, p, w):
+    p = np.clip(p, _EPS, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    return -np.average(np.log(p[np.arange(len(y)), y.astype(np.int64)]), weights=w)
+
+
+def merror(y, p, w):
+    return np.average(np.argmax(p, axis=1) != y.astype(np.int64), weights=w)
+
+
+METRICS = {m.name: m for m in (
+    Metric("rmse", rmse, False), Metric("mae", mae, False), Metric("logloss", logloss, False),
+    Metric("error", error, False), Metric("auc", auc, True),
+    Metric("mlogloss", mlogloss, False), Metric("merror", merror, False),
+)}
+
+
+def get_metric(name) -> Metric:
+    """Look up a metric by name, or wrap a callable ``(y, pred, weight) -> float``."""
+    if isinstance(name, Metric):
+        return name
+    if callable(name):
+        return Metric(getattr(name, "__name__", "custom"), lambda y, p, w: name(y, p, w), False)
+    if name not in METRICS:
+        raise ValueError(f"Unknown metric {name!r}; expected one of {sorted(METRICS)}.")
+    return METRICS[name]
+
+
+__all__ = ["Metric", "METRICS", "get_metric"]

@@ -1,0 +1,176 @@
+"""The one parameter table: canonical names, defaults, aliases, validation and thread resolution.
+
+Every front end (``train()``, the estimators, the command line) funnels its keyword arguments
+through :func:`resolve_params`, so a name, default or bound is written down exactly once here.
+Canonical names follow XGBoost's scikit-learn spelling; LightGBM spellings are accepted as
+aliases, and when a canonical name and an alias are both given the canonical name wins.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: its default, the check a value must pass and the message when it does not."""
+
+    default: Any
+    check: Callable[[Any], bool]
+    expected: str
+    kind: type | tuple = (int, float)
+
+
+def _num(lo=-math.inf, hi=math.inf, lo_open=False, hi_open=False):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+            return False
+        ok_lo = v > lo if lo_open else v >= lo
+        ok_hi = v < hi if hi_open else v <= hi
+        return ok_lo and ok_hi
+    return check
+
+
+def _int(lo=-math.inf, hi=math.inf):
+    def check(v):
+        return (not isinstance(v, bool)) and isinstance(v, (int,)) and lo <= v <= hi
+    return check
+
+
+def _choice(*options):
+    return lambda v: v in options
+
+
+PARAMS: dict[str, ParamSpec] = {
+    "objective": ParamSpec("reg:squarederror", lambda v: isinstance(v, str) or callable(v),
+                           "an objective name or a callable (y, raw) -> (grad, hess)", object),
+    "eval_metric": ParamSpec(None, lambda v: v is None or isinstance(v, (str, list, tuple)),
+                             "a metric name or a list of names", object),
+    "num_class": ParamSpec(0, _int(0), "an integer >= 0"),
+    "learning_rate": ParamSpec(0.3, _num(0, lo_open=True), "a number > 0"),
+    "max_depth": ParamSpec(6, _int(0), "an integer >= 0 (0 = no limit)"),
+    "max_leaves": ParamSpec(0, _int(0), "an integer >= 0 (0 = no limit)"),
+    "grow_policy": ParamSpec("depthwise", _choice("depthwise", "lossguide"),
+                             "'depthwise' or 'lossguide'", str),
+    "min_child_weight": ParamSpec(1.0, _num(0), "a number >= 0"),
+    "min_child_samples": ParamSpec(1, _int(1), "an integer >= 1"),
+    "reg_lambda": ParamSpec(1.0, _num(0), "a number >= 0"),
+    "reg_alpha": ParamSpec(0.0, _num(0), "a number >= 0"),
+    "gamma": ParamSpec(0.0, _num(0), "a number >= 0"),
+    "max_delta_step": ParamSpec(0.0, _num(0), "a number >= 0 (0 = no limit)"),
+    "subsample": ParamSpec(1.0, _num(0, 1, lo_open=True), "a number in (0, 1]"),
+    "colsample_bytree": ParamSpec(1.0, _num(0, 1, lo_open=True), "a number in (0, 1]"),
+    "colsample_bynode": ParamSpec(1.0, _num(0, 1, lo_open=True), "a number in (0, 1]"),
+    "max_bin": ParamSpec(255, _int(2, 65534), "an integer in [2, 65534]"),
+    "n_jobs": ParamSpec(None, lambda v: v is None or _int()(v) and v != 0,
+                        "None, a positive thread count, or -1 for all cores", object),
+    "random_state": ParamSpec(0, lambda v: v is None or _int(0)(v), "None or an integer >= 0", object),
+    "base_score": ParamSpec(None, lambda v: v is None or _num()(v), "None or a number", object),
+    "scale_pos_weight": ParamSpec(1.0, _num(0, lo_open=True), "a number > 0"),
+    "multi_strategy": ParamSpec("one_per_output", _choice("one_per_output"),
+                                "'one_per_output' (condensed trees are issue 3)", str),
+    "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
+}
+
+# LightGBM (and a few XGBoost native) spellings -> canonical name.
+ALIASES: dict[str, str] = {
+    "eta": "learning_rate", "shrinkage_rate": "learning_rate",
+    "num_leaves": "max_leaves", "max_leaf_nodes": "max_leaves",
+    "min_sum_hessian_in_leaf": "min_child_weight", "min_sum_hessian": "min_child_weight",
+    "min_data_in_leaf": "min_child_samples", "min_samples_leaf": "min_child_samples",
+    "lambda_l2": "reg_lambda", "lambda": "reg_lambda", "l2_regularization": "reg_lambda",
+    "lambda_l1": "reg_alpha", "alpha": "reg_alpha",
+    "min_split_gain": "gamma", "min_gain_to_split": "gamma",
+    "bagging_fraction": "subsample",
+    "feature_fraction": "colsample_bytree",
+    "feature_fraction_bynode": "colsample_bynode",
+    "max_bins": "max_bin",
+    "num_threads": "n_jobs", "nthread": "n_jobs", "n_threads": "n_jobs",
+    "seed": "random_state", "random_seed": "random_state",
+    "metric": "eval_metric",
+    "num_classes": "num_class",
+    "verbose": "verbosity",
+}
+
+
+def canonical_name(name: str) -> str:
+    """Map a canonical name or alias to the canonical name; raise ``ValueError`` if unknown."""
+    if name in PARAMS:
+        return name
+    if name in ALIASES:
+        return ALIASES[name]
+    close = [p for p in list(PARAMS) + list(ALIASES) if p.split("_")[0] == name.split("_")[0]]
+    hint = f" Did you mean one of {sorted(close)}?" if close else ""
+    raise ValueError(f"Unknown parameter {name!r}.{hint}")
+
+
+def resolve_params(params: dict | None) -> dict:
+    """Return a full, validated parameter dict with canonical names.
+
+    Parameters
+    ----------
+    params : dict or None
+        User parameters, canonical names or aliases. A canonical name beats its alias.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a value outside its allowed range.
+    """
+    params = dict(params or {})
+    out: dict[str, Any] = {}
+    from_alias: dict[str, str] = {}
+    for name, value in params.items():
+        canon = canonical_name(name)
+        if canon in out:
+            if name == canon:  # canonical beats a previously seen alias
+                out[canon] = value
+                from_alias.pop(canon, None)
+            elif canon in from_alias:
+                raise ValueError(f"Parameters {from_alias[canon]!r} and {name!r} are aliases of "
+                                 f"{canon!r}; give only one.")
+            continue
+        out[canon] = value
+        if name != canon:
+            from_alias[canon] = name
+    for name, spec in PARAMS.items():
+        if name not in out:
+            out[name] = spec.default
+            continue
+        value = out[name]
+        if isinstance(value, float) and spec.kind == (int, float) and name in _INT_PARAMS \
+                and value.is_integer():
+            value = int(value)
+            out[name] = value
+        if name in _INT_PARAMS and hasattr(value, "__index__") and not isinstance(value, bool):
+            value = int(value)
+            out[name] = value
+        if not spec.check(value):
+            raise ValueError(f"Parameter {name!r}={value!r} is invalid: expected {spec.expected}.")
+    if out["grow_policy"] == "lossguide" and out["max_leaves"] == 0 and out["max_depth"] == 0:
+        raise ValueError("grow_policy='lossguide' needs max_leaves > 0 or max_depth > 0 "
+                         "to bound the tree size.")
+    if out["grow_policy"] == "depthwise" and out["max_depth"] == 0 and out["max_leaves"] == 0:
+        raise ValueError("grow_policy='depthwise' needs max_depth > 0 or max_leaves > 0.")
+    return out
+
+
+_INT_PARAMS = {name for name, spec in PARAMS.items()
+               if spec.expected.startswith("an integer")} | {"random_state", "n_jobs"}
+
+
+def resolve_n_threads(n_jobs: int | None) -> int:
+    """Turn ``n_jobs`` into a positive thread count (None or -1: all cores; -2: all but one).
+
+    The count is also the number of row chunks a histogram is split into, so a fixed ``n_jobs``
+    gives a bit-identical model on any machine; :func:`gbt._native.backend.use_threads` caps the
+    threads actually started at what Numba has.
+    """
+    n_cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return n_cores
+    if n_jobs < 0:
+        return max(1, n_cores + 1 + n_jobs)
+    return n_jobs

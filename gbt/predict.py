@@ -1,0 +1,83 @@
+"""Prediction over a list of trees: raw margins, leaf indices; dense or sparse input.
+
+Trees are packed once into flat node arrays (:class:`PackedForest`) that the kernels walk.
+Sparse input is densified a block of rows at a time (absent entries become NaN = missing), so
+memory stays bounded.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._native.backend import get_backend
+
+SPARSE_BLOCK_ROWS = 16384
+
+
+class PackedForest:
+    """Flat node arrays for a sequence of trees (see :mod:`gbt._native.cpu.predict`)."""
+
+    def __init__(self, trees, tree_output):
+        sizes = [t.n_nodes for t in trees]
+        self.tree_offsets = np.zeros(len(trees) + 1, dtype=np.int64)
+        self.tree_offsets[1:] = np.cumsum(sizes)
+
+        def cat(name, dtype):
+            if not trees:
+                return np.zeros(0, dtype=dtype)
+            return np.ascontiguousarray(np.concatenate([getattr(t, name) for t in trees]),
+                                        dtype=dtype)
+
+        self.feature = cat("feature", np.int32)
+        self.threshold = cat("threshold", np.float64)
+        self.default_left = cat("default_left", np.bool_)
+        self.left = cat("left", np.int32)
+        self.right = cat("right", np.int32)
+        self.value = cat("value", np.float64)
+        self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
+
+    @property
+    def n_trees(self) -> int:
+        return self.tree_offsets.size - 1
+
+
+def _dense_blocks(values):
+    """Yield (row slice, dense float block) covering ``values``."""
+    if not sp.issparse(values):
+        yield slice(0, values.shape[0]), values
+        return
+    csr = values.tocsr()
+    for lo in range(0, csr.shape[0], SPARSE_BLOCK_ROWS):
+        hi = min(csr.shape[0], lo + SPARSE_BLOCK_ROWS)
+        part = csr[lo:hi]
+        block = np.full(part.shape, np.nan, dtype=csr.dtype)
+        rows = np.repeat(np.arange(hi - lo), np.diff(part.indptr))
+        block[rows, part.indices] = part.data
+        yield slice(lo, hi), block
+
+
+def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 1) -> None:
+    """Add the forest's raw scores to ``out`` of shape ``(n_samples, n_outputs)``."""
+    _, k = get_backend("cpu")
+    if forest.n_trees == 0:
+        return
+    for rows, block in _dense_blocks(values):
+        part = out[rows]
+        k.predict_raw(block, forest.feature, forest.threshold, forest.default_left, forest.left,
+                      forest.right, forest.value, forest.tree_offsets, forest.tree_output,
+                      max(1, n_threads), part)
+        out[rows] = part
+
+
+def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray:
+    """``(n_samples, n_trees)`` int32: the node index each row reaches in each tree."""
+    _, k = get_backend("cpu")
+    out = np.zeros((values.shape[0], forest.n_trees), dtype=np.int32)
+    if forest.n_trees == 0:
+        return out
+    for rows, block in _dense_blocks(values):
+        part = np.zeros((block.shape[0], forest.n_trees), dtype=np.int32)
+        k.predict_leaf(block, forest.feature, forest.threshold, forest.default_left,
+                       forest.left, forest.right, forest.tree_offsets, max(1, n_threads), part)
+        out[rows] = part
+    return out
