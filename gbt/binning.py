@@ -9,6 +9,8 @@ hessians) shape the bins.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ._native.backend import get_backend
@@ -64,7 +66,8 @@ class BinMapper:
         return np.concatenate(self.cuts).astype(np.float64), offsets
 
     # -- fit / transform ----------------------------------------------------------------------
-    def fit(self, features: FeatureMatrix, sample_weight=None, hessian=None) -> "BinMapper":
+    def fit(self, features: FeatureMatrix, sample_weight=None, hessian=None,
+            n_threads: int = 1) -> "BinMapper":
         """Learn cut points. Weights are ``sample_weight * hessian`` where given."""
         values = features.values
         n_rows = values.shape[0]
@@ -79,11 +82,14 @@ class BinMapper:
         if n_rows > self.sketch_rows:
             rng = np.random.default_rng(self.random_state)
             sample = np.sort(rng.choice(n_rows, self.sketch_rows, replace=False))
-        self.cuts = []
-        for j in range(values.shape[1]):
+
+        def cuts_of(j):
             col, w = self._column(values, j, weight, sample)
-            summary = WeightedQuantileSummary.from_data(col, w)
-            self.cuts.append(summary.cut_points(self.max_bin))
+            return WeightedQuantileSummary.from_data(col, w).cut_points(self.max_bin)
+
+        # numpy's sort releases the GIL, so features are sketched on n_threads threads.
+        with ThreadPoolExecutor(max(1, n_threads)) as pool:
+            self.cuts = list(pool.map(cuts_of, range(values.shape[1])))
         return self
 
     @staticmethod

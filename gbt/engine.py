@@ -134,7 +134,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     _, kernels = get_backend("cpu")
     objective = booster.objective
     mapper = BinMapper(params["max_bin"], random_state=params["random_state"] or 0)
-    mapper.fit(dtrain.features, sample_weight=weight)
+    mapper.fit(dtrain.features, sample_weight=weight, n_threads=n_threads)
     X_binned = mapper.transform(dtrain.features, n_threads)
     grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads)
     rng = np.random.default_rng(params["random_state"])

@@ -61,6 +61,7 @@ class TreeGrower:
     def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1):
         _, self.k = get_backend("cpu")
         self.X = X_binned
+        self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
         self.missing_bin = int(missing_bin)
         self.n_chunks = max(1, int(n_threads))
@@ -173,7 +174,7 @@ class TreeGrower:
     def _split(self, leaf: _Leaf, g, h, nodes) -> tuple[_Leaf, _Leaf]:
         k = self.k
         gain, feature, bin_, default_left, GL, HL, CL = leaf.split
-        n_left = k.partition_rows(self.X, self.rows, leaf.start, leaf.end, feature, bin_,
+        n_left = k.partition_rows(self.X_T[feature], self.rows, leaf.start, leaf.end, bin_,
                                   default_left, self.missing_bin, self.n_chunks, self.scratch,
                                   self.chunk_counts)
         mid = leaf.start + n_left

@@ -34,15 +34,24 @@ class WeightedQuantileSummary:
     def from_data(cls, values, weights=None) -> "WeightedQuantileSummary":
         """Exact summary of ``values`` (NaN ignored) with optional non-negative ``weights``."""
         values = np.asarray(values, dtype=np.float64)
-        weights = np.ones_like(values) if weights is None else np.asarray(weights, np.float64)
-        keep = ~np.isnan(values) & (weights > 0)
-        values, weights = values[keep], weights[keep]
+        unit_weights = weights is None
+        if unit_weights:
+            values = values[~np.isnan(values)]
+        else:
+            weights = np.asarray(weights, np.float64)
+            keep = ~np.isnan(values) & (weights > 0)
+            values, weights = values[keep], weights[keep]
         if values.size == 0:
             return cls.empty()
-        order = np.argsort(values, kind="stable")
-        sv, sw = values[order], weights[order]
-        starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
-        wsum = np.add.reduceat(sw, starts)
+        if unit_weights:  # sort alone is much cheaper than argsort + gather
+            sv = np.sort(values)
+            starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
+            wsum = np.diff(np.r_[starts, sv.size]).astype(np.float64)
+        else:
+            order = np.argsort(values, kind="stable")
+            sv, sw = values[order], weights[order]
+            starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
+            wsum = np.add.reduceat(sw, starts)
         cum = np.cumsum(wsum)
         return cls(sv[starts], cum - wsum, cum, wsum)
 

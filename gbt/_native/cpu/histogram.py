@@ -8,18 +8,20 @@ fixed chunk count gives bit-identical sums whatever the scheduling.
 import numpy as np
 from numba import njit, prange
 
-# Below this many rows a node's histogram is built on one thread: starting threads costs more.
-PARALLEL_MIN_ROWS = 8192
+# Below FEATURE_PARALLEL_MIN_ROWS a node's histogram is built on one thread; up to
+# ROW_CHUNK_MIN_ROWS threads take disjoint blocks of features (no extra buffers, the same sums as
+# one thread); above it threads take row chunks into their own buffers, added in chunk order.
+FEATURE_PARALLEL_MIN_ROWS = 512
+ROW_CHUNK_MIN_ROWS = 65536
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _accumulate(X, g, h, rows, start, end, hist):
-    n_features = X.shape[1]
+def _accumulate(X, g, h, rows, start, end, f_lo, f_hi, hist):
     for i in range(start, end):
         r = rows[i]
         gr = np.float64(g[r])
         hr = np.float64(h[r])
-        for f in range(n_features):
+        for f in range(f_lo, f_hi):
             b = X[r, f]
             hist[f, b, 0] += gr
             hist[f, b, 1] += hr
@@ -33,21 +35,30 @@ def build_histogram(X, g, h, rows, start, end, n_chunks, chunk_buffers, hist):
     X : (n_rows, n_features) uint8/uint16, C order         # IN
     g, h : (n_rows,) float32                                # IN
     rows : (n_rows,) int32, node segments are contiguous    # IN
-    n_chunks : int, number of row chunks (>= 1)             # IN
+    n_chunks : int, number of threads / row chunks (>= 1)   # IN
     chunk_buffers : (n_chunks, n_features, n_bins, 3) f64   # scratch
     hist : (n_features, n_bins, 3) float64                  # OUT
     """
     n = end - start
-    if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
+    n_features = X.shape[1]
+    if n_chunks == 1 or n < FEATURE_PARALLEL_MIN_ROWS:
         hist[:] = 0.0
-        _accumulate(X, g, h, rows, start, end, hist)
+        _accumulate(X, g, h, rows, start, end, 0, n_features, hist)
+        return
+    if n < ROW_CHUNK_MIN_ROWS:
+        per = (n_features + n_chunks - 1) // n_chunks
+        for c in prange(n_chunks):
+            f_lo = min(n_features, c * per)
+            f_hi = min(n_features, f_lo + per)
+            hist[f_lo:f_hi] = 0.0
+            _accumulate(X, g, h, rows, start, end, f_lo, f_hi, hist)
         return
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         buf = chunk_buffers[c]
         buf[:] = 0.0
-        _accumulate(X, g, h, rows, start + c * chunk, min(end, start + (c + 1) * chunk), buf)
-    n_features = hist.shape[0]
+        _accumulate(X, g, h, rows, start + c * chunk, min(end, start + (c + 1) * chunk),
+                    0, n_features, buf)
     for f in prange(n_features):
         hist[f] = chunk_buffers[0, f]
         for c in range(1, n_chunks):

@@ -6,7 +6,7 @@ do not depend on how many threads partitioned them.
 import numpy as np
 from numba import njit, prange
 
-PARALLEL_MIN_ROWS = 32768
+PARALLEL_MIN_ROWS = 4096
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -17,11 +17,12 @@ def _goes_left(b, threshold_bin, default_left, missing_bin):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def partition_rows(X, rows, start, end, feature, threshold_bin, default_left, missing_bin,
+def partition_rows(column, rows, start, end, threshold_bin, default_left, missing_bin,
                    n_chunks, scratch, chunk_counts):
     """Reorder ``rows[start:end]`` so rows going left come first; return how many go left.
 
-    X : (n_rows, n_features) uint8/uint16      # IN
+    column : (n_rows,) uint8/uint16, the split feature's bins (a row of the transposed
+             binned matrix: contiguous, so the random row lookups stay in cache)  # IN
     rows : (n_rows,) int32                     # IN/OUT (only [start, end) changes)
     scratch : (n_rows,) int32                  # scratch
     chunk_counts : (n_chunks,) int64           # scratch
@@ -32,7 +33,7 @@ def partition_rows(X, rows, start, end, feature, threshold_bin, default_left, mi
         n_right = 0
         for i in range(start, end):
             r = rows[i]
-            if _goes_left(X[r, feature], threshold_bin, default_left, missing_bin):
+            if _goes_left(column[r], threshold_bin, default_left, missing_bin):
                 rows[start + n_left] = r
                 n_left += 1
             else:
@@ -44,7 +45,7 @@ def partition_rows(X, rows, start, end, feature, threshold_bin, default_left, mi
     for c in prange(n_chunks):
         count = 0
         for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            if _goes_left(X[rows[i], feature], threshold_bin, default_left, missing_bin):
+            if _goes_left(column[rows[i]], threshold_bin, default_left, missing_bin):
                 count += 1
         chunk_counts[c] = count
     n_left = 0
@@ -59,7 +60,7 @@ def partition_rows(X, rows, start, end, feature, threshold_bin, default_left, mi
         right_pos = start + n_left + (lo - start) - (left_pos - start)
         for i in range(lo, hi):
             r = rows[i]
-            if _goes_left(X[r, feature], threshold_bin, default_left, missing_bin):
+            if _goes_left(column[r], threshold_bin, default_left, missing_bin):
                 scratch[left_pos] = r
                 left_pos += 1
             else:
@@ -69,8 +70,8 @@ def partition_rows(X, rows, start, end, feature, threshold_bin, default_left, mi
     return n_left
 
 
-def partition_rows_naive(X, rows, feature, threshold_bin, default_left, missing_bin):
+def partition_rows_naive(column, rows, threshold_bin, default_left, missing_bin):
     """Reference: boolean masks. Returns (left rows, right rows)."""
-    b = X[rows, feature]
+    b = column[rows]
     left = np.where(b == missing_bin, default_left, b <= threshold_bin)
     return rows[left], rows[~left]

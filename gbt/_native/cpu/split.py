@@ -43,6 +43,8 @@ def leaf_weight(G, H, lam, alpha, max_delta_step):
 @njit(cache=True, nogil=True, inline="always")
 def node_score(G, H, lam, alpha, max_delta_step):
     """-2 x the regularised objective at the leaf's optimal value (G^2 / (H + lambda) plainly)."""
+    if alpha == 0.0 and max_delta_step == 0.0:  # the common case, without the detour via w
+        return G * G / (H + lam) if H + lam > 0.0 else 0.0
     w = leaf_weight(G, H, lam, alpha, max_delta_step)
     return -(2.0 * G * w + (H + lam) * w * w + 2.0 * alpha * abs(w))
 
