@@ -143,6 +143,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     raw_T = _initial_margin(dtrain, booster.base_score)
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
+    gh = np.empty((n, 2), dtype=np.float32)  # one output's (g, h) pairs for the grower
     eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
@@ -162,9 +163,9 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
             tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
         first_new = len(booster.trees)
         for k in range(n_outputs):
-            gk = np.ascontiguousarray(g[:, k])
-            hk = np.ascontiguousarray(h[:, k])
-            tree, (starts, ends, leaf_nodes) = grower.grow(gk, hk, sample_rows, tree_mask, rng,
+            gh[:, 0] = g[:, k]
+            gh[:, 1] = h[:, k]
+            tree, (starts, ends, leaf_nodes) = grower.grow(gh, sample_rows, tree_mask, rng,
                                                            mapper.cuts)
             if sample_rows is None:
                 kernels.add_leaf_values(grower.rows, starts, ends, tree.value[leaf_nodes],

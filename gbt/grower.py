@@ -112,12 +112,12 @@ class TreeGrower:
         return self.learning_rate * self.k.leaf_weight(G, H, lam, alpha, mds)
 
     # -- growth -------------------------------------------------------------------------------
-    def grow(self, g, h, sample_rows, tree_mask, rng, cuts):
+    def grow(self, gh, sample_rows, tree_mask, rng, cuts):
         """Grow one tree.
 
         Parameters
         ----------
-        g, h : (n_samples,) float32, C-contiguous
+        gh : (n_samples, 2) float32, C order: gradient and hessian of each row
         sample_rows : (m,) int32 or None (all rows)
         tree_mask : (n_features,) bool, features this tree may use
         rng : numpy Generator for per-node column sampling
@@ -136,7 +136,7 @@ class TreeGrower:
             m = sample_rows.size
             self.rows[:m] = sample_rows
         hist = self.pool.take()
-        k.build_histogram(self.X, g, h, self.rows, 0, m, self.n_chunks, self.chunk_buffers, hist)
+        k.build_histogram(self.X, gh, self.rows, 0, m, self.n_chunks, self.chunk_buffers, hist)
         totals = hist[0].sum(axis=0)
         nodes = {"feature": [-1], "bin": [-1], "dl": [False], "left": [-1], "right": [-1],
                  "value": [self._leaf_value(totals[0], totals[1])], "gain": [0.0],
@@ -150,7 +150,7 @@ class TreeGrower:
         while heap and (self.max_leaves == 0 or n_leaves < self.max_leaves):
             _, _, node = heapq.heappop(heap)
             leaf = leaves.pop(node)
-            children = self._split(leaf, g, h, nodes)
+            children = self._split(leaf, gh, nodes)
             n_leaves += 1
             for child in children:
                 leaves[child.node] = child
@@ -171,23 +171,20 @@ class TreeGrower:
         key = -leaf.split[0] if self.lossguide else leaf.depth
         heapq.heappush(heap, (key, leaf.node, leaf.node))
 
-    def _split(self, leaf: _Leaf, g, h, nodes) -> tuple[_Leaf, _Leaf]:
-        k = self.k
+    def _split(self, leaf: _Leaf, gh, nodes) -> tuple[_Leaf, _Leaf]:
         gain, feature, bin_, default_left, GL, HL, CL = leaf.split
-        n_left = k.partition_rows(self.X_T[feature], self.rows, leaf.start, leaf.end, bin_,
-                                  default_left, self.missing_bin, self.n_chunks, self.scratch,
-                                  self.chunk_counts)
+        small_hist = self.pool.take()
+        n_left, left_is_small = self.k.split_node(
+            self.X, self.X_T[feature], gh, self.rows, leaf.start, leaf.end, bin_, default_left,
+            self.missing_bin, self.n_chunks, self.scratch, self.chunk_counts,
+            self.chunk_buffers, leaf.hist, small_hist)
         mid = leaf.start + n_left
         GR, HR, CR = leaf.G - GL, leaf.H - HL, leaf.C - CL
         left_id, right_id = len(nodes["feature"]), len(nodes["feature"]) + 1
         left = _Leaf(left_id, leaf.start, mid, leaf.depth + 1, GL, HL, CL, None)
         right = _Leaf(right_id, mid, leaf.end, leaf.depth + 1, GR, HR, CR, None)
-        small, large = (left, right) if n_left <= leaf.end - mid else (right, left)
-        small.hist = self.pool.take()
-        k.build_histogram(self.X, g, h, self.rows, small.start, small.end, self.n_chunks,
-                          self.chunk_buffers, small.hist)
-        k.subtract_histogram(leaf.hist, small.hist, leaf.hist)
-        large.hist = leaf.hist
+        small, large = (left, right) if left_is_small else (right, left)
+        small.hist, large.hist = small_hist, leaf.hist
         for name, v in (("feature", feature), ("bin", bin_), ("dl", default_left),
                         ("left", left_id), ("right", right_id), ("gain", gain)):
             nodes[name][leaf.node] = v

@@ -16,11 +16,11 @@ ROW_CHUNK_MIN_ROWS = 65536
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _accumulate(X, g, h, rows, start, end, f_lo, f_hi, hist):
+def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
     for i in range(start, end):
         r = rows[i]
-        gr = np.float64(g[r])
-        hr = np.float64(h[r])
+        gr = np.float64(gh[r, 0])
+        hr = np.float64(gh[r, 1])
         for f in range(f_lo, f_hi):
             b = X[r, f]
             hist[f, b, 0] += gr
@@ -29,11 +29,11 @@ def _accumulate(X, g, h, rows, start, end, f_lo, f_hi, hist):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def build_histogram(X, g, h, rows, start, end, n_chunks, chunk_buffers, hist):
+def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
     """Histogram of rows ``rows[start:end]``.
 
     X : (n_rows, n_features) uint8/uint16, C order         # IN
-    g, h : (n_rows,) float32                                # IN
+    gh : (n_rows, 2) float32, gradient and hessian side by side (one cache line)  # IN
     rows : (n_rows,) int32, node segments are contiguous    # IN
     n_chunks : int, number of threads / row chunks (>= 1)   # IN
     chunk_buffers : (n_chunks, n_features, n_bins, 3) f64   # scratch
@@ -43,7 +43,7 @@ def build_histogram(X, g, h, rows, start, end, n_chunks, chunk_buffers, hist):
     n_features = X.shape[1]
     if n_chunks == 1 or n < FEATURE_PARALLEL_MIN_ROWS:
         hist[:] = 0.0
-        _accumulate(X, g, h, rows, start, end, 0, n_features, hist)
+        _accumulate(X, gh, rows, start, end, 0, n_features, hist)
         return
     if n < ROW_CHUNK_MIN_ROWS:
         per = (n_features + n_chunks - 1) // n_chunks
@@ -51,13 +51,13 @@ def build_histogram(X, g, h, rows, start, end, n_chunks, chunk_buffers, hist):
             f_lo = min(n_features, c * per)
             f_hi = min(n_features, f_lo + per)
             hist[f_lo:f_hi] = 0.0
-            _accumulate(X, g, h, rows, start, end, f_lo, f_hi, hist)
+            _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist)
         return
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         buf = chunk_buffers[c]
         buf[:] = 0.0
-        _accumulate(X, g, h, rows, start + c * chunk, min(end, start + (c + 1) * chunk),
+        _accumulate(X, gh, rows, start + c * chunk, min(end, start + (c + 1) * chunk),
                     0, n_features, buf)
     for f in prange(n_features):
         hist[f] = chunk_buffers[0, f]
@@ -65,17 +65,19 @@ def build_histogram(X, g, h, rows, start, end, n_chunks, chunk_buffers, hist):
             hist[f] += chunk_buffers[c, f]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def subtract_histogram(parent, child, out):
-    """out = parent - child (the sibling's histogram).  parent, child: IN; out: OUT."""
-    for f in range(parent.shape[0]):
+    """out = parent - child (the sibling's histogram).  parent, child: IN; out: OUT (may be
+    ``parent`` itself)."""
+    for f in prange(parent.shape[0]):
         for b in range(parent.shape[1]):
             for k in range(3):
                 out[f, b, k] = parent[f, b, k] - child[f, b, k]
 
 
-def build_histogram_naive(X, g, h, rows, n_bins):
+def build_histogram_naive(X, gh, rows, n_bins):
     """Reference histogram with ``np.add.at``."""
+    g, h = gh[:, 0], gh[:, 1]
     n_features = X.shape[1]
     hist = np.zeros((n_features, n_bins, 3))
     sel = X[rows]

@@ -50,6 +50,56 @@ def node_score(G, H, lam, alpha, max_delta_step):
 
 
 @njit(cache=True, nogil=True)
+def _scan_feature(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain):
+    """Best split of one feature: (gain, bin, default_left, G_left, H_left, C_left)."""
+    miss = hist_f.shape[0] - 1
+    gm = hist_f[miss, 0]
+    hm = hist_f[miss, 1]
+    cm = hist_f[miss, 2]
+    has_missing = cm > 0.0
+    best_gain, best_b, best_dl = min_gain, -1, False
+    best_gl, best_hl, best_cl = 0.0, 0.0, 0.0
+    gl = 0.0
+    hl = 0.0
+    cl = 0.0
+    last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
+    for b in range(last):
+        if hist_f[b, 2] == 0.0 and b < nb - 1:
+            continue  # an empty bin moves no rows: same split as the last non-empty bin
+        gl += hist_f[b, 0]
+        hl += hist_f[b, 1]
+        cl += hist_f[b, 2]
+        if C - cl < mcs:
+            break  # right children only shrink from here on
+        # missing go right
+        gr = G - gl
+        hr = H - hl
+        cr = C - cl
+        if hl >= mcw and hr >= mcw and cl >= mcs and cr >= mcs and cl > 0 and cr > 0:
+            gain = node_score(gl, hl, lam, alpha, mds) + \
+                node_score(gr, hr, lam, alpha, mds) - parent
+            if gain > best_gain:
+                best_gain, best_b = gain, b
+                best_dl = (not has_missing) and hl >= hr
+                best_gl, best_hl, best_cl = gl, hl, cl
+        if has_missing and b < nb - 1:
+            # missing go left
+            gl2 = gl + gm
+            hl2 = hl + hm
+            cl2 = cl + cm
+            gr = G - gl2
+            hr = H - hl2
+            cr = C - cl2
+            if hl2 >= mcw and hr >= mcw and cl2 >= mcs and cr >= mcs and cr > 0:
+                gain = node_score(gl2, hl2, lam, alpha, mds) + \
+                    node_score(gr, hr, lam, alpha, mds) - parent
+                if gain > best_gain:
+                    best_gain, best_b, best_dl = gain, b, True
+                    best_gl, best_hl, best_cl = gl2, hl2, cl2
+    return best_gain, best_b, best_dl, best_gl, best_hl, best_cl
+
+
+@njit(cache=True, nogil=True)
 def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params):
     """Best split of one node.
 
@@ -61,6 +111,7 @@ def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params):
 
     Returns (gain, feature, bin, default_left, G_left, H_left, C_left); feature is -1 when no
     split passes the rules. Rows with bin <= ``bin`` (and missing ones if default_left) go left.
+    Ties go to the lowest feature index, then the lowest bin.
     """
     lam = split_params[0]
     alpha = split_params[1]
@@ -69,52 +120,16 @@ def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params):
     mcs = split_params[4]
     mds = split_params[5]
     parent = node_score(G, H, lam, alpha, mds)
-    miss = hist.shape[1] - 1
-    best_gain = gamma if gamma > 0.0 else 0.0
-    best_f, best_b, best_dl = -1, -1, False
-    best_gl, best_hl, best_cl = 0.0, 0.0, 0.0
+    min_gain = gamma if gamma > 0.0 else 0.0
+    best = (min_gain, -1, -1, False, 0.0, 0.0, 0.0)
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
-        nb = n_bins[f]
-        gm = hist[f, miss, 0]
-        hm = hist[f, miss, 1]
-        cm = hist[f, miss, 2]
-        has_missing = cm > 0.0
-        gl = 0.0
-        hl = 0.0
-        cl = 0.0
-        last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
-        for b in range(last):
-            gl += hist[f, b, 0]
-            hl += hist[f, b, 1]
-            cl += hist[f, b, 2]
-            # missing go right
-            gr = G - gl
-            hr = H - hl
-            cr = C - cl
-            if hl >= mcw and hr >= mcw and cl >= mcs and cr >= mcs and cl > 0 and cr > 0:
-                gain = node_score(gl, hl, lam, alpha, mds) + \
-                    node_score(gr, hr, lam, alpha, mds) - parent
-                if gain > best_gain:
-                    best_gain, best_f, best_b = gain, f, b
-                    best_dl = (not has_missing) and hl >= hr
-                    best_gl, best_hl, best_cl = gl, hl, cl
-            if has_missing and b < nb - 1:
-                # missing go left
-                gl2 = gl + gm
-                hl2 = hl + hm
-                cl2 = cl + cm
-                gr = G - gl2
-                hr = H - hl2
-                cr = C - cl2
-                if hl2 >= mcw and hr >= mcw and cl2 >= mcs and cr >= mcs and cr > 0:
-                    gain = node_score(gl2, hl2, lam, alpha, mds) + \
-                        node_score(gr, hr, lam, alpha, mds) - parent
-                    if gain > best_gain:
-                        best_gain, best_f, best_b, best_dl = gain, f, b, True
-                        best_gl, best_hl, best_cl = gl2, hl2, cl2
-    return best_gain, best_f, best_b, best_dl, best_gl, best_hl, best_cl
+        gain, b, dl, gl, hl, cl = _scan_feature(hist[f], n_bins[f], G, H, C, parent, lam,
+                                                alpha, mds, mcw, mcs, min_gain)
+        if b >= 0 and gain > best[0]:
+            best = (gain, f, b, dl, gl, hl, cl)
+    return best
 
 
 def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):

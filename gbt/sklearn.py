@@ -1,0 +1,152 @@
+"""scikit-learn estimators: GBTRegressor and GBTClassifier (the only module importing sklearn).
+
+Parameter names follow XGBoost's scikit-learn API; every one maps to :mod:`gbt.params`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_is_fitted
+
+from .data import Dataset, to_feature_matrix
+from .engine import train
+
+
+class _GBTModel(BaseEstimator):
+    _objective = "reg:squarederror"
+
+    def __init__(self, n_estimators=100, learning_rate=0.1, max_depth=6, max_leaves=0,
+                 grow_policy="depthwise", min_child_weight=1.0, min_child_samples=1,
+                 reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
+                 colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
+                 random_state=0, early_stopping_rounds=None, eval_metric=None):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.grow_policy = grow_policy
+        self.min_child_weight = min_child_weight
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.gamma = gamma
+        self.max_delta_step = max_delta_step
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.colsample_bynode = colsample_bynode
+        self.max_bin = max_bin
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.early_stopping_rounds = early_stopping_rounds
+        self.eval_metric = eval_metric
+
+    def _booster_params(self, extra=None) -> dict:
+        params = self.get_params()
+        params.pop("n_estimators")
+        params.pop("early_stopping_rounds")
+        params["objective"] = self._objective
+        params.update(extra or {})
+        return params
+
+    def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose):
+        features = to_feature_matrix(X)
+        dtrain = Dataset(features, y, weight=sample_weight)
+        evals = []
+        for i, pair in enumerate(eval_set or ()):
+            Xv, yv = pair
+            evals.append((Dataset(Xv, self._encode_y(yv), reference=dtrain), f"validation_{i}"))
+        if self.early_stopping_rounds is not None and not evals:
+            raise ValueError("early_stopping_rounds needs an eval_set.")
+        self._Booster = train(self._booster_params(extra_params), dtrain, self.n_estimators,
+                              evals=evals, early_stopping_rounds=self.early_stopping_rounds,
+                              verbose_eval=verbose)
+        self.n_features_in_ = features.shape[1]
+        if not all(n.startswith("f") and n[1:].isdigit() for n in features.feature_names) \
+                or hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(features.feature_names, dtype=object)
+        self.evals_result_ = self._Booster.evals_result
+        if self._Booster.best_iteration is not None:
+            self.best_iteration_ = self._Booster.best_iteration
+        return self
+
+    def _encode_y(self, y):
+        return np.asarray(y, dtype=np.float64)
+
+    def get_booster(self):
+        check_is_fitted(self, "_Booster")
+        return self._Booster
+
+    def _check_X(self, X):
+        check_is_fitted(self, "_Booster")
+        features = to_feature_matrix(X, categories=self._Booster.categories)
+        if features.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
+                             f"is expecting {self.n_features_in_} features as input.")
+        return features
+
+    def _more_tags(self):
+        return {"allow_nan": True}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+class GBTRegressor(RegressorMixin, _GBTModel):
+    """Gradient-boosted trees for regression (squared error).
+
+    ``y`` of shape (n_samples,). See :class:`GBTClassifier` for the parameters.
+    """
+
+    def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        return self._fit(X, self._encode_y(y), sample_weight, eval_set, None, verbose)
+
+    def predict(self, X):
+        return self._Booster.predict(self._check_X(X))
+
+
+class GBTClassifier(ClassifierMixin, _GBTModel):
+    """Gradient-boosted trees for binary and multi-class classification.
+
+    Parameters
+    ----------
+    n_estimators : int, default 100
+        Boosting rounds (multi-class grows one tree per class per round).
+    learning_rate, max_depth, max_leaves, grow_policy, min_child_weight, min_child_samples,
+    reg_lambda, reg_alpha, gamma, max_delta_step, subsample, colsample_bytree,
+    colsample_bynode, max_bin, n_jobs, random_state
+        As in :mod:`gbt.params` (XGBoost's names).
+    early_stopping_rounds : int, optional
+        Stop when the last ``eval_set`` has not improved for this many rounds.
+    eval_metric : str or list, optional
+    """
+
+    def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D for GBTClassifier; got shape {y.shape}.")
+        self._le = LabelEncoder().fit(y)
+        self.classes_ = self._le.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(f"GBTClassifier needs at least 2 classes; y has {self.n_classes_}.")
+        if self.n_classes_ == 2:
+            extra = {"objective": "binary:logistic"}
+        else:
+            extra = {"objective": "multi:softprob", "num_class": self.n_classes_}
+        return self._fit(X, self._encode_y(y), sample_weight, eval_set, extra, verbose)
+
+    def _encode_y(self, y):
+        return self._le.transform(np.asarray(y)).astype(np.float64)
+
+    def predict_proba(self, X):
+        p = self._Booster.predict(self._check_X(X))
+        if p.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        return p
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -1,0 +1,291 @@
+"""End-to-end behaviour of gbt.train and the Booster."""
+import pickle
+
+import numpy as np
+import pytest
+
+import gbt
+from gbt.metrics import get_metric
+
+
+def _params(**kw):
+    base = {"objective": "binary:logistic", "learning_rate": 0.3, "max_depth": 4}
+    base.update(kw)
+    return base
+
+
+def test_training_reduces_loss(binary_data):
+    X, y = binary_data
+    res = {}
+    b = gbt.train(_params(eval_metric="logloss"), gbt.Dataset(X, y), 20,
+                  evals=[(gbt.Dataset(X, y), "train")], evals_result=res)
+    ll = res["train"]["logloss"]
+    assert len(ll) == 20 and ll[-1] < ll[0] * 0.5
+    assert b.num_boosted_rounds() == 20
+
+
+def test_train_margin_matches_prediction(binary_data):
+    """The training loop's incremental margins equal a fresh prediction of the same trees."""
+    X, y = binary_data
+    d = gbt.Dataset(X, y)
+    res = {}
+    b = gbt.train(_params(eval_metric="logloss", subsample=0.7), d, 15,
+                  evals=[(d, "train")], evals_result=res)
+    p = b.predict(X)
+    assert res["train"]["logloss"][-1] == pytest.approx(get_metric("logloss")(y, p), rel=1e-9)
+
+
+def test_regression_beats_mean(regression_data):
+    X, y = regression_data
+    b = gbt.train({"max_depth": 4, "learning_rate": 0.2}, gbt.Dataset(X, y), 50)
+    rmse = np.sqrt(np.mean((b.predict(X) - y) ** 2))
+    assert rmse < 0.3 * np.std(y)
+
+
+def test_multiclass_softprob():
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    b = gbt.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 3},
+                  gbt.Dataset(X, y), 20)
+    p = b.predict(X)
+    assert p.shape == (150, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert (p.argmax(axis=1) == y).mean() > 0.95
+    assert len(b.trees) == 60  # K trees per round
+
+
+def test_custom_objective_matches_builtin(regression_data):
+    X, y = regression_data
+    params = {"max_depth": 3, "base_score": 0.0}
+    b1 = gbt.train(params, gbt.Dataset(X, y), 10)
+    b2 = gbt.train(params, gbt.Dataset(X, y), 10,
+                   obj=lambda yt, raw: (raw - yt, np.ones_like(raw)))
+    np.testing.assert_allclose(b1.predict(X), b2.predict(X), rtol=1e-6, atol=1e-6)
+
+
+def test_early_stopping_sets_best_iteration(binary_data):
+    X, y = binary_data
+    dtr, dva = gbt.Dataset(X[:2000], y[:2000]), gbt.Dataset(X[2000:], y[2000:])
+    b = gbt.train(_params(learning_rate=0.8, max_depth=6, eval_metric="logloss"), dtr, 300,
+                  evals=[(dva, "valid")], early_stopping_rounds=5)
+    hist = b.evals_result["valid"]["logloss"]
+    assert b.best_iteration == int(np.argmin(hist))
+    assert len(hist) == b.best_iteration + 6
+    # predict uses the best iteration by default
+    full = b.predict(X[2000:], iteration_range=(0, b.num_boosted_rounds()))
+    best = b.predict(X[2000:])
+    np.testing.assert_allclose(best, b.predict(X[2000:],
+                                               iteration_range=(0, b.best_iteration + 1)))
+    assert not np.allclose(full, best)
+
+
+def test_callback_can_stop():
+    class StopAt3(gbt.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            return epoch == 2
+    X = np.random.default_rng(0).standard_normal((200, 3))
+    b = gbt.train({}, gbt.Dataset(X, X[:, 0]), 50, callbacks=[StopAt3()])
+    assert b.num_boosted_rounds() == 3
+
+
+def test_json_round_trip_identical_predictions(tmp_path, binary_data):
+    X, y = binary_data
+    b = gbt.train(_params(), gbt.Dataset(X, y), 10)
+    path = tmp_path / "m.json"
+    b.save_model(path)
+    b2 = gbt.Booster.load_model(path)
+    np.testing.assert_array_equal(b.predict(X), b2.predict(X))
+    np.testing.assert_array_equal(b.predict(X, pred_leaf=True), b2.predict(X, pred_leaf=True))
+    assert b2.save_raw() == b.save_raw()
+
+
+def test_pickle_round_trip(binary_data):
+    X, y = binary_data
+    b = gbt.train(_params(), gbt.Dataset(X, y), 5)
+    b2 = pickle.loads(pickle.dumps(b))
+    np.testing.assert_array_equal(b.predict(X), b2.predict(X))
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (lambda d: d.update(format_version=99), "format_version"),
+    (lambda d: d.pop("trees"), "lacks fields"),
+    (lambda d: d["trees"][0].update(left=[0] + d["trees"][0]["left"][1:]), "child"),
+    (lambda d: d["trees"][0].update(value=["x"] * len(d["trees"][0]["value"])), "non-numeric"),
+    (lambda d: d.update(objective={"name": "nope"}), "unknown"),
+    (lambda d: d.update(tree_output=[7] * len(d["tree_output"])), "out of range"),
+])
+def test_load_rejects_corrupt_models(tmp_path, binary_data, corrupt, message):
+    import json
+    X, y = binary_data
+    d = gbt.train(_params(), gbt.Dataset(X, y), 3).to_dict()
+    corrupt(d)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(ValueError, match=message):
+        gbt.Booster.load_model(path)
+
+
+def test_load_rejects_non_json(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a valid gbt model"):
+        gbt.Booster.load_model(path)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_deterministic_model_bytes(binary_data, n_jobs):
+    X, y = binary_data
+    params = _params(subsample=0.8, colsample_bytree=0.7, colsample_bynode=0.8,
+                     random_state=42, n_jobs=n_jobs, grow_policy="lossguide", max_leaves=16)
+    raws = [gbt.train(params, gbt.Dataset(X, y), 8).save_raw() for _ in range(2)]
+    assert raws[0] == raws[1]
+    other = gbt.train({**params, "random_state": 7}, gbt.Dataset(X, y), 8).save_raw()
+    assert other != raws[0]
+
+
+def test_missingness_signal_learned_via_default_direction():
+    """Missing values carry the signal: the split must route them to the right side."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    X = rng.standard_normal((n, 2))
+    missing = rng.random(n) < 0.3
+    X[missing, 0] = np.nan
+    y = missing.astype(float)  # label = "feature 0 is missing"
+    b = gbt.train({"objective": "binary:logistic", "max_depth": 1, "learning_rate": 1.0},
+                  gbt.Dataset(X, y), 1)
+    root = b.trees[0]
+    assert root.feature[0] == 0
+    p = b.predict(X)
+    assert (p[missing] > 0.5).all() and (p[~missing] < 0.5).all()
+    Xt = np.array([[np.nan, 0.0], [0.5, 0.0]])
+    pt = b.predict(Xt)
+    assert pt[0] > 0.5 > pt[1]
+
+
+def test_default_direction_without_training_missing_follows_hessian():
+    """A feature with no missing values in training sends unseen NaN to the heavier child."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 1))
+    y = (X[:, 0] > 1.0).astype(float)  # ~16% right of the threshold: the left child is heavier
+    b = gbt.train({"max_depth": 1, "learning_rate": 1.0, "reg_lambda": 0.0},
+                  gbt.Dataset(X, y), 1)
+    t = b.trees[0]
+    left_cover, right_cover = t.cover[t.left[0]], t.cover[t.right[0]]
+    assert left_cover > right_cover
+    assert t.default_left[0]
+    assert b.predict(np.array([[np.nan]]))[0] == pytest.approx(
+        b.predict(np.array([[-3.0]]))[0])
+
+
+def test_lossguide_respects_max_leaves_and_depthwise_max_depth(binary_data):
+    X, y = binary_data
+    b = gbt.train(_params(grow_policy="lossguide", max_leaves=7, max_depth=0),
+                  gbt.Dataset(X, y), 3)
+    assert all(t.n_leaves == 7 for t in b.trees)
+    b = gbt.train(_params(max_depth=2, min_child_weight=0), gbt.Dataset(X, y), 3)
+    assert all(t.depth() <= 2 for t in b.trees)
+    assert any(t.n_leaves == 4 for t in b.trees)
+
+
+def test_min_child_samples_and_weight_respected(binary_data):
+    X, y = binary_data
+    b = gbt.train(_params(max_depth=8, min_child_samples=200), gbt.Dataset(X, y), 3)
+    for t in b.trees:
+        assert t.count[t.is_leaf].min() >= 200
+    b = gbt.train(_params(max_depth=8, min_child_weight=30.0), gbt.Dataset(X, y), 3)
+    for t in b.trees:
+        assert t.cover[t.is_leaf].min() >= 30.0
+
+
+def test_gamma_and_max_delta_step(binary_data):
+    X, y = binary_data
+    small = gbt.train(_params(gamma=1e9), gbt.Dataset(X, y), 2)
+    assert all(t.n_nodes == 1 for t in small.trees)
+    b = gbt.train(_params(max_delta_step=0.1, learning_rate=1.0), gbt.Dataset(X, y), 2)
+    for t in b.trees:
+        assert np.abs(t.value).max() <= 0.1 + 1e-12
+
+
+def test_reg_alpha_shrinks_leaves(regression_data):
+    X, y = regression_data
+    plain = gbt.train({"max_depth": 3}, gbt.Dataset(X, y), 1).trees[0]
+    l1 = gbt.train({"max_depth": 3, "reg_alpha": 200.0}, gbt.Dataset(X, y), 1).trees[0]
+    assert np.abs(l1.value[l1.is_leaf]).mean() < np.abs(plain.value[plain.is_leaf]).mean()
+
+
+def test_sample_weights_matter(regression_data):
+    X, y = regression_data
+    w = np.where(X[:, 0] > 0, 100.0, 1.0)
+    b0 = gbt.train({"max_depth": 2}, gbt.Dataset(X, y), 3)
+    bw = gbt.train({"max_depth": 2}, gbt.Dataset(X, y, weight=w), 3)
+    assert bw.base_score[0] != pytest.approx(b0.base_score[0])
+    err_w = np.average((bw.predict(X) - y) ** 2, weights=w)
+    err_0 = np.average((b0.predict(X) - y) ** 2, weights=w)
+    assert err_w < err_0
+
+
+def test_base_margin_is_used():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 2))
+    y = X[:, 0] + 10
+    b = gbt.train({"base_score": 0.0, "max_depth": 2}, gbt.Dataset(X, y, base_margin=np.full(500, 10.0)), 0)
+    assert b.num_boosted_rounds() == 0
+    res = {}
+    d = gbt.Dataset(X, y, base_margin=np.full(500, 10.0))
+    gbt.train({"base_score": 0.0}, d, 1, evals=[(d, "t")], evals_result=res)
+    assert res["t"]["rmse"][0] < 1.5
+
+
+def test_sparse_input_matches_dense_with_nan():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(0)
+    dense = rng.standard_normal((800, 5))
+    dense[rng.random(dense.shape) < 0.4] = np.nan
+    y = np.nan_to_num(dense[:, 0]) + np.isnan(dense[:, 1])
+    csr = sp.csr_matrix(np.nan_to_num(dense, nan=0.0))
+    csr.eliminate_zeros()  # absent = missing, exactly where dense has NaN
+    b_dense = gbt.train({"max_depth": 3}, gbt.Dataset(dense, y), 5)
+    b_sparse = gbt.train({"max_depth": 3}, gbt.Dataset(csr, y), 5)
+    assert b_dense.save_raw() == b_sparse.save_raw()
+    np.testing.assert_allclose(b_sparse.predict(csr), b_dense.predict(dense))
+
+
+def test_predict_errors(binary_data):
+    X, y = binary_data
+    b = gbt.train(_params(), gbt.Dataset(X, y), 2)
+    with pytest.raises(ValueError, match="features"):
+        b.predict(X[:, :3])
+    with pytest.raises(ValueError, match="iteration_range"):
+        b.predict(X, iteration_range=(0, 10))
+
+
+def test_train_argument_errors(binary_data):
+    X, y = binary_data
+    with pytest.raises(TypeError, match="Dataset"):
+        gbt.train({}, X, 2)
+    with pytest.raises(ValueError, match="no label"):
+        gbt.train({}, gbt.Dataset(X), 2)
+    with pytest.raises(ValueError, match="binary:logistic needs labels"):
+        gbt.train({"objective": "binary:logistic"}, gbt.Dataset(X, y * 3), 2)
+    with pytest.raises(ValueError, match="Unknown objective"):
+        gbt.train({"objective": "reg:nope"}, gbt.Dataset(X, y), 2)
+    with pytest.raises(ValueError, match="Unknown metric"):
+        gbt.train({"eval_metric": "nope"}, gbt.Dataset(X, y), 2)
+    with pytest.raises(ValueError, match="evaluation set"):
+        gbt.train({}, gbt.Dataset(X, y), 2, early_stopping_rounds=2)
+
+
+def test_pandas_categorical_end_to_end():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 2000
+    cat = rng.choice(["a", "b", "c"], n)
+    num = rng.standard_normal(n)
+    y = (cat == "b") * 2.0 + num
+    df = pd.DataFrame({"cat": pd.Categorical(cat), "num": num})
+    b = gbt.train({"max_depth": 3}, gbt.Dataset(df, y), 30)
+    # new data with the categories in another order must be coded like training
+    df2 = pd.DataFrame({"cat": pd.Categorical(cat[:50], categories=["c", "b", "a"]),
+                        "num": num[:50]})
+    np.testing.assert_allclose(b.predict(df2), b.predict(df.iloc[:50]))
+    assert np.sqrt(np.mean((b.predict(df) - y) ** 2)) < 0.3
