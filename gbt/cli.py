@@ -41,8 +41,9 @@ def read_table(path: str):
     except Exception as exc:  # pyarrow raises several types for unreadable files
         raise UserError(f"cannot read {path}: {exc}") from None
     df = table.to_pandas()
+    import pandas as pd
     for col in df.columns:  # strings become categorical features
-        if df[col].dtype == object or str(df[col].dtype).startswith("string"):
+        if pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
             df[col] = df[col].astype("category")
     return df
 

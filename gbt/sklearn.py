@@ -105,7 +105,8 @@ class GBTRegressor(RegressorMixin, _GBTModel):
         return self._fit(X, self._encode_y(y), sample_weight, eval_set, None, verbose)
 
     def predict(self, X):
-        return self._Booster.predict(self._check_X(X))
+        features = self._check_X(X)
+        return self._Booster.predict(features)
 
 
 class GBTClassifier(ClassifierMixin, _GBTModel):
@@ -143,10 +144,12 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         return self._le.transform(np.asarray(y)).astype(np.float64)
 
     def predict_proba(self, X):
-        p = self._Booster.predict(self._check_X(X))
+        features = self._check_X(X)
+        p = self._Booster.predict(features)
         if p.ndim == 1:
             return np.column_stack([1.0 - p, p])
         return p
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
