@@ -53,9 +53,10 @@ def _is_cupy(data) -> bool:
 
 
 def _coerce_dense(arr: np.ndarray) -> np.ndarray:
-    """float32 stays float32, everything else numeric becomes float64; C-contiguous."""
+    """float32 stays float32, everything else numeric becomes float64; C-contiguous and
+    writeable (a read-only array would make Numba compile every kernel a second time)."""
     if arr.dtype == np.float32 or arr.dtype == np.float64:
-        return np.ascontiguousarray(arr)
+        return np.require(arr, requirements=["C_CONTIGUOUS", "WRITEABLE"])
     if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer) or \
             np.issubdtype(arr.dtype, np.floating):
         return np.ascontiguousarray(arr, dtype=np.float64)
