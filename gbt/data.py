@@ -67,11 +67,15 @@ def _coerce_dense(arr: np.ndarray) -> np.ndarray:
 def _code_categorical(values, train_categories: list | None):
     """Return float64 codes (NaN for missing) and the category list used."""
     import pandas as pd
-    cat = pd.Categorical(values, categories=train_categories) if train_categories is not None \
-        else pd.Categorical(values)
-    codes = cat.codes.astype(np.float64)
+    if train_categories is None:
+        cat = pd.Categorical(values)
+        codes, categories = cat.codes, list(cat.categories)
+    else:  # unseen categories -> -1 -> missing
+        codes = pd.Index(train_categories).get_indexer(pd.Index(values))
+        categories = list(train_categories)
+    codes = codes.astype(np.float64)
     codes[codes < 0] = np.nan
-    return codes, list(cat.categories)
+    return codes, categories
 
 
 def _from_columns(names: list[str], columns: list, is_cat: list[bool], categories_ref):

@@ -107,10 +107,6 @@ class TreeGrower:
         self.pool.give(leaf.hist)
         leaf.hist = None
 
-    def _leaf_value(self, G, H) -> float:
-        lam, alpha, _, _, _, mds = self.split_params
-        return self.learning_rate * self.k.leaf_weight(G, H, lam, alpha, mds)
-
     # -- growth -------------------------------------------------------------------------------
     def grow(self, gh, sample_rows, tree_mask, rng, cuts):
         """Grow one tree.
@@ -139,8 +135,7 @@ class TreeGrower:
         k.build_histogram(self.X, gh, self.rows, 0, m, self.n_chunks, self.chunk_buffers, hist)
         totals = hist[0].sum(axis=0)
         nodes = {"feature": [-1], "bin": [-1], "dl": [False], "left": [-1], "right": [-1],
-                 "value": [self._leaf_value(totals[0], totals[1])], "gain": [0.0],
-                 "cover": [totals[1]], "count": [totals[2]]}
+                 "gain": [0.0], "grad": [totals[0]], "cover": [totals[1]], "count": [totals[2]]}
         root = _Leaf(0, 0, m, 0, totals[0], totals[1], totals[2], hist)
         self._evaluate(root, tree_mask, rng)
         leaves = {0: root}
@@ -190,23 +185,23 @@ class TreeGrower:
             nodes[name][leaf.node] = v
         for child in (left, right):
             for name, v in (("feature", -1), ("bin", -1), ("dl", False), ("left", -1),
-                            ("right", -1), ("gain", 0.0), ("cover", child.H),
-                            ("count", child.C), ("value", self._leaf_value(child.G, child.H))):
+                            ("right", -1), ("gain", 0.0), ("grad", child.G), ("cover", child.H),
+                            ("count", child.C)):
                 nodes[name].append(v)
         return left, right
 
-    @staticmethod
-    def _build_tree(nodes, cuts) -> Tree:
+    def _build_tree(self, nodes, cuts) -> Tree:
         tree = Tree(len(nodes["feature"]))
         tree.feature[:] = nodes["feature"]
         tree.threshold_bin[:] = nodes["bin"]
         tree.default_left[:] = nodes["dl"]
         tree.left[:] = nodes["left"]
         tree.right[:] = nodes["right"]
-        tree.value[:] = nodes["value"]
         tree.gain[:] = nodes["gain"]
         tree.cover[:] = nodes["cover"]
         tree.count[:] = nodes["count"]
+        self.k.leaf_weights(np.asarray(nodes["grad"], dtype=np.float64), tree.cover,
+                            self.split_params, self.learning_rate, tree.value)
         internal = np.flatnonzero(tree.left != -1)
         for n in internal:
             tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)

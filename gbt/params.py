@@ -8,9 +8,12 @@ aliases, and when a canonical name and an alias are both given the canonical nam
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class ParamSpec:
 
 def _num(lo=-math.inf, hi=math.inf, lo_open=False, hi_open=False):
     def check(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or math.isnan(v):
             return False
         ok_lo = v > lo if lo_open else v >= lo
         ok_hi = v < hi if hi_open else v <= hi
@@ -120,21 +123,17 @@ def resolve_params(params: dict | None) -> dict:
         For an unknown name or a value outside its allowed range.
     """
     params = dict(params or {})
+    given: dict[str, list[str]] = {}
+    for name in params:
+        given.setdefault(canonical_name(name), []).append(name)
     out: dict[str, Any] = {}
-    from_alias: dict[str, str] = {}
-    for name, value in params.items():
-        canon = canonical_name(name)
-        if canon in out:
-            if name == canon:  # canonical beats a previously seen alias
-                out[canon] = value
-                from_alias.pop(canon, None)
-            elif canon in from_alias:
-                raise ValueError(f"Parameters {from_alias[canon]!r} and {name!r} are aliases of "
-                                 f"{canon!r}; give only one.")
-            continue
-        out[canon] = value
-        if name != canon:
-            from_alias[canon] = name
+    for canon, names in given.items():
+        if canon in names:  # the canonical spelling wins over any alias
+            out[canon] = params[canon]
+        elif len(names) > 1:
+            raise ValueError(f"Parameters {names} are aliases of {canon!r}; give only one.")
+        else:
+            out[canon] = params[names[0]]
     for name, spec in PARAMS.items():
         if name not in out:
             out[name] = spec.default
@@ -149,6 +148,8 @@ def resolve_params(params: dict | None) -> dict:
             out[name] = value
         if not spec.check(value):
             raise ValueError(f"Parameter {name!r}={value!r} is invalid: expected {spec.expected}.")
+        if isinstance(value, np.generic):
+            out[name] = value.item()  # plain Python numbers from here on (and in model files)
     if out["grow_policy"] == "lossguide" and out["max_leaves"] == 0 and out["max_depth"] == 0:
         raise ValueError("grow_policy='lossguide' needs max_leaves > 0 or max_depth > 0 "
                          "to bound the tree size.")
@@ -169,6 +170,8 @@ def resolve_n_threads(n_jobs: int | None) -> int:
     threads actually started at what Numba has.
     """
     n_cores = os.cpu_count() or 1
+    if n_jobs == 0:
+        raise ValueError("n_jobs=0 is not a thread count; use None or -1 for all cores.")
     if n_jobs is None:
         return n_cores
     if n_jobs < 0:

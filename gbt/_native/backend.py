@@ -17,7 +17,7 @@ def get_backend(device: str = "cpu"):
         bin_dense=binning.bin_dense, bin_csc=binning.bin_csc,
         build_histogram=histogram.build_histogram,
         subtract_histogram=histogram.subtract_histogram,
-        find_best_split=split.find_best_split, leaf_weight=split.leaf_weight,
+        find_best_split=split.find_best_split, leaf_weights=split.leaf_weights,
         partition_rows=partition.partition_rows, split_node=node.split_node,
         predict_raw=predict.predict_raw, predict_leaf=predict.predict_leaf,
         predict_binned_tree=predict.predict_binned_tree,

@@ -50,6 +50,20 @@ def node_score(G, H, lam, alpha, max_delta_step):
 
 
 @njit(cache=True, nogil=True)
+def leaf_weights(G, H, split_params, scale, out):
+    """Leaf values of many nodes at once: ``scale * leaf_weight(G[i], H[i])``.
+
+    G, H : (n_nodes,) float64     # IN
+    out : (n_nodes,) float64      # OUT
+    """
+    lam = split_params[0]
+    alpha = split_params[1]
+    mds = split_params[5]
+    for i in range(G.shape[0]):
+        out[i] = scale * leaf_weight(G[i], H[i], lam, alpha, mds)
+
+
+@njit(cache=True, nogil=True)
 def _scan_feature(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain):
     """Best split of one feature: (gain, bin, default_left, G_left, H_left, C_left)."""
     miss = hist_f.shape[0] - 1

@@ -1,0 +1,580 @@
+"""Every Numba kernel in gbt/_native/cpu against its plain ``_naive`` twin (or plain numpy)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gbt._native.backend import get_backend, use_threads
+from gbt._native.cpu import binning, histogram, partition, predict, split
+from gbt._native.cpu.histogram import FEATURE_PARALLEL_MIN_ROWS, ROW_CHUNK_MIN_ROWS
+from gbt._native.cpu.partition import PARALLEL_MIN_ROWS
+from gbt._native.cpu.predict import ROW_BLOCK
+from gbt.tree import MAX_THRESHOLD
+
+# Node sizes that run each histogram code path: serial, feature-parallel, row-chunk.
+SMALL = FEATURE_PARALLEL_MIN_ROWS // 2
+MEDIUM = 4 * FEATURE_PARALLEL_MIN_ROWS
+LARGE = ROW_CHUNK_MIN_ROWS + 4500
+assert SMALL < FEATURE_PARALLEL_MIN_ROWS <= MEDIUM < ROW_CHUNK_MIN_ROWS <= LARGE
+
+
+# -- binning ----------------------------------------------------------------------------------
+def random_cuts(rng, n_features, max_bin):
+    cuts = []
+    for j in range(n_features):
+        k = int(rng.integers(1, max_bin + 1))  # number of edges incl. +inf
+        edges = np.sort(rng.choice(np.linspace(-3, 3, 4 * max_bin), k - 1, replace=False))
+        cuts.append(np.r_[edges, np.inf])
+    return cuts
+
+
+def flatten(cuts):
+    offsets = np.zeros(len(cuts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([c.size for c in cuts])
+    return np.concatenate(cuts).astype(np.float64), offsets
+
+
+@pytest.mark.parametrize("xdtype", [np.float32, np.float64])
+@pytest.mark.parametrize("max_bin,odtype", [(16, np.uint8), (255, np.uint8), (400, np.uint16)])
+@pytest.mark.parametrize("n_chunks", [1, 2, 5])
+def test_bin_dense_vs_naive(xdtype, max_bin, odtype, n_chunks):
+    rng = np.random.default_rng(max_bin + n_chunks)
+    n, nf = 1003, 4
+    cuts = random_cuts(rng, nf, max_bin)
+    X = rng.normal(0, 1.5, size=(n, nf))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    for j in range(nf):  # some values exactly on an edge, some far outside
+        e = cuts[j][:-1]
+        if e.size:
+            X[:20, j] = rng.choice(e, 20)
+    X[20, :] = -1e30
+    X[21, :] = 1e30
+    X = np.ascontiguousarray(X.astype(xdtype))
+    cuts = [c.astype(xdtype).astype(np.float64) if xdtype == np.float32 else c for c in cuts]
+    cuts = [np.r_[np.unique(c[:-1]), np.inf] for c in cuts]
+    flat, offsets = flatten(cuts)
+    out = np.full(X.shape, 7, dtype=odtype)
+    binning.bin_dense(X, flat, offsets, max_bin, n_chunks, out)
+    expected = binning.bin_dense_naive(X, cuts, max_bin, odtype)
+    np.testing.assert_array_equal(out, expected)
+    assert np.all(out[np.isnan(X)] == max_bin)
+    assert np.all(out[20] == 0)
+    np.testing.assert_array_equal(out[21], [c.size - 1 for c in cuts])
+
+
+@pytest.mark.parametrize("max_bin,odtype", [(32, np.uint8), (300, np.uint16)])
+def test_bin_csc_vs_naive(max_bin, odtype):
+    rng = np.random.default_rng(1)
+    n, nf = 700, 5
+    cuts = random_cuts(rng, nf, max_bin)
+    S = sp.random(n, nf, density=0.4, format="csc", random_state=2)
+    S.data = (S.data - 0.5) * 6
+    S.data[::9] = 0.0  # explicit zeros are values
+    S.data[::13] = np.nan  # stored NaN is missing too
+    dense = np.full((n, nf), np.nan)
+    coo = S.tocoo()
+    dense[coo.row, coo.col] = coo.data
+    flat, offsets = flatten(cuts)
+    out = np.zeros((n, nf), dtype=odtype)
+    binning.bin_csc(S.data, S.indices.astype(np.int64), S.indptr.astype(np.int64), flat,
+                    offsets, max_bin, out)
+    np.testing.assert_array_equal(out, binning.bin_dense_naive(dense, cuts, max_bin, odtype))
+    zero_rows = coo.row[coo.data == 0.0]
+    assert zero_rows.size > 0 and np.all(out[zero_rows, coo.col[coo.data == 0.0]] != max_bin)
+
+
+# -- histograms -------------------------------------------------------------------------------
+def hist_inputs(rng, n_rows, n_features, max_bin, odtype=np.uint8, missing_frac=0.1):
+    X = rng.integers(0, max_bin, size=(n_rows, n_features)).astype(odtype)
+    X[rng.random(X.shape) < missing_frac] = max_bin
+    gh = np.empty((n_rows, 2), dtype=np.float32)
+    gh[:, 0] = rng.normal(size=n_rows)
+    gh[:, 1] = rng.uniform(0.01, 1.0, size=n_rows)
+    rows = rng.permutation(n_rows).astype(np.int32)
+    return np.ascontiguousarray(X), gh, rows
+
+
+def run_histogram(X, gh, rows, start, end, n_chunks, n_bins_total):
+    nf = X.shape[1]
+    hist = np.full((nf, n_bins_total, 3), np.nan)  # the kernel must overwrite everything
+    buffers = np.full((n_chunks, nf, n_bins_total, 3), np.nan)
+    histogram.build_histogram(X, gh, rows, start, end, n_chunks, buffers, hist)
+    return hist
+
+
+@pytest.mark.parametrize("size", [SMALL, MEDIUM, LARGE], ids=["serial", "feature-par", "row-chunk"])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+def test_build_histogram_vs_naive(size, n_chunks):
+    rng = np.random.default_rng(size + n_chunks)
+    max_bin, nf = 32, 5
+    n_rows = size + 1000
+    X, gh, rows = hist_inputs(rng, n_rows, nf, max_bin)
+    start = 600  # a node segment in the middle of rows
+    end = start + size
+    hist = run_histogram(X, gh, rows, start, end, n_chunks, max_bin + 1)
+    expected = histogram.build_histogram_naive(X, gh, rows[start:end], max_bin + 1)
+    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])  # counts exact
+    np.testing.assert_allclose(hist[..., :2], expected[..., :2], rtol=1e-10, atol=1e-9)
+    assert hist[..., 2].sum() == nf * size
+    assert hist[:, max_bin, 2].sum() > 0  # the missing bin is populated
+
+
+@pytest.mark.parametrize("n_chunks", [2, 8])
+def test_build_histogram_more_chunks_than_features(n_chunks):
+    rng = np.random.default_rng(5)
+    X, gh, rows = hist_inputs(rng, MEDIUM, 3, 16)
+    hist = run_histogram(X, gh, rows, 0, MEDIUM, n_chunks, 17)
+    expected = histogram.build_histogram_naive(X, gh, rows, 17)
+    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])
+    np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+def test_build_histogram_uint16(size):
+    rng = np.random.default_rng(6)
+    max_bin = 300
+    X, gh, rows = hist_inputs(rng, size, 3, max_bin, odtype=np.uint16)
+    assert X.max() > 255
+    hist = run_histogram(X, gh, rows, 0, size, 2, max_bin + 1)
+    expected = histogram.build_histogram_naive(X, gh, rows, max_bin + 1)
+    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])
+    np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
+
+
+def test_build_histogram_empty_segment():
+    rng = np.random.default_rng(7)
+    X, gh, rows = hist_inputs(rng, 100, 2, 8)
+    hist = run_histogram(X, gh, rows, 40, 40, 2, 9)
+    np.testing.assert_array_equal(hist, 0.0)
+
+
+@pytest.mark.parametrize("size", [MEDIUM, LARGE])
+def test_build_histogram_fixed_chunks_bit_identical(size):
+    rng = np.random.default_rng(8)
+    X, gh, rows = hist_inputs(rng, size, 6, 64)
+    first = run_histogram(X, gh, rows, 0, size, 2, 65)
+    for _ in range(3):
+        again = run_histogram(X, gh, rows, 0, size, 2, 65)
+        assert again.tobytes() == first.tobytes()
+    # Whatever the number of threads actually running, a fixed chunk count is bit-identical.
+    for threads in (1, 2):
+        with use_threads(threads):
+            assert run_histogram(X, gh, rows, 0, size, 2, 65).tobytes() == first.tobytes()
+            assert run_histogram(X, gh, rows, 0, size, 3, 65).tobytes() == \
+                run_histogram(X, gh, rows, 0, size, 3, 65).tobytes()
+
+
+def test_feature_parallel_path_equals_serial_bitwise():
+    """Below ROW_CHUNK_MIN_ROWS threads split features, so sums are those of one thread."""
+    rng = np.random.default_rng(9)
+    X, gh, rows = hist_inputs(rng, MEDIUM, 7, 32)
+    one = run_histogram(X, gh, rows, 0, MEDIUM, 1, 33)
+    for n_chunks in (2, 3, 4):
+        assert run_histogram(X, gh, rows, 0, MEDIUM, n_chunks, 33).tobytes() == one.tobytes()
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_subtract_histogram(in_place):
+    rng = np.random.default_rng(10)
+    X, gh, rows = hist_inputs(rng, 3000, 4, 16)
+    parent = histogram.build_histogram_naive(X, gh, rows, 17)
+    child = histogram.build_histogram_naive(X, gh, rows[:1200], 17)
+    sibling = histogram.build_histogram_naive(X, gh, rows[1200:], 17)
+    expected = parent - child
+    out = parent if in_place else np.full_like(parent, np.nan)
+    histogram.subtract_histogram(parent, child, out)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_allclose(out, sibling, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(out[..., 2], sibling[..., 2])
+
+
+# -- split finding ----------------------------------------------------------------------------
+def random_node_hist(rng, n_rows, n_features, max_bin, missing_frac):
+    n_bins = rng.integers(1, max_bin + 1, size=n_features).astype(np.int32)
+    n_bins[0] = max_bin
+    X = np.empty((n_rows, n_features), dtype=np.uint8)
+    for f in range(n_features):
+        X[:, f] = rng.integers(0, n_bins[f], size=n_rows)
+    if missing_frac:
+        miss_feats = rng.random(n_features) < 0.7
+        miss_feats[0] = True
+        mask = (rng.random(X.shape) < missing_frac) & miss_feats
+        X[mask] = max_bin
+    gh = np.empty((n_rows, 2), dtype=np.float32)
+    # Gradients that depend on feature 0 so real splits exist, plus noise.
+    gh[:, 0] = rng.normal(size=n_rows) + 0.3 * (X[:, 0] > max_bin // 2) - 0.2
+    gh[:, 1] = rng.uniform(0.05, 1.0, size=n_rows)
+    hist = histogram.build_histogram_naive(X, gh, np.arange(n_rows), max_bin + 1)
+    G, H, C = hist[0].sum(axis=0)
+    return hist, n_bins, G, H, C
+
+
+SPLIT_PARAMS = {  # reg_lambda, reg_alpha, gamma, min_child_weight, min_child_samples, max_delta_step
+    "plain": (1.0, 0.0, 0.0, 0.0, 1, 0.0),
+    "no-lambda": (0.0, 0.0, 0.0, 1e-3, 1, 0.0),
+    "alpha": (1.0, 2.0, 0.0, 0.0, 1, 0.0),
+    "big-alpha": (0.5, 15.0, 0.0, 0.0, 1, 0.0),
+    "max-delta": (1.0, 0.0, 0.0, 0.0, 1, 0.05),
+    "alpha+max-delta": (2.0, 1.0, 0.0, 0.0, 1, 0.2),
+    "min-child-weight": (1.0, 0.0, 0.0, 8.0, 1, 0.0),
+    "min-child-samples": (1.0, 0.0, 0.0, 0.0, 40, 0.0),
+    "gamma": (1.0, 0.0, 0.5, 1.0, 5, 0.0),
+}
+
+
+def compare_split(got, exp, G, H):
+    gain, f, b, dl, gl, hl, cl = got
+    egain, ef, eb, edl, egl, ehl, ecl = exp
+    assert (f, b) == (ef, eb)
+    if f < 0:
+        return
+    assert bool(dl) == bool(edl)
+    scale = abs(G * G / (H + 1.0)) + 1.0
+    assert gain == pytest.approx(egain, rel=1e-7, abs=1e-9 * scale)
+    assert gl == pytest.approx(egl, rel=1e-9, abs=1e-9)
+    assert hl == pytest.approx(ehl, rel=1e-9, abs=1e-9)
+    assert cl == ecl
+
+
+@pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
+@pytest.mark.parametrize("missing_frac", [0.0, 0.15])
+def test_find_best_split_vs_naive(params, missing_frac):
+    sp_arr = np.array(SPLIT_PARAMS[params], dtype=np.float64)
+    found = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        n_rows = int(rng.integers(20, 400))
+        hist, n_bins, G, H, C = random_node_hist(rng, n_rows, 6, 16, missing_frac)
+        for mask in (np.ones(6, dtype=np.bool_), rng.random(6) < 0.5):
+            got = split.find_best_split(hist, n_bins, mask, G, H, C, sp_arr)
+            exp = split.find_best_split_naive(hist, n_bins, mask, G, H, C, sp_arr)
+            compare_split(got, exp, G, H)
+            if got[1] >= 0:
+                found += 1
+                assert mask[got[1]]
+                assert got[0] > sp_arr[2]  # gain beats gamma
+                assert got[2] < n_bins[got[1]]
+                assert got[6] >= sp_arr[4] and C - got[6] >= sp_arr[4]
+                assert got[5] >= sp_arr[3] and H - got[5] >= sp_arr[3]
+    assert found >= 6, "too few cases had a split for the comparison to mean anything"
+
+
+def test_find_best_split_missing_bin_semantics():
+    """Two value bins; missing rows look like bin 0, so they must go left with bin 0."""
+    hist = np.zeros((1, 4, 3))  # max_bin 3: bins 0..2 values, 3 missing
+    hist[0, 0] = (-10.0, 5.0, 5)
+    hist[0, 1] = (10.0, 5.0, 5)
+    hist[0, 3] = (-8.0, 4.0, 4)
+    n_bins = np.array([2], dtype=np.int32)
+    G, H, C = hist[0].sum(axis=0)
+    params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    mask = np.ones(1, dtype=np.bool_)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    assert got[1:4] == (0, 0, True)
+    assert (got[4], got[5], got[6]) == (-18.0, 9.0, 9.0)
+    expected_gain = 18.0 ** 2 / 10.0 + 10.0 ** 2 / 6.0 - G * G / (H + 1.0)
+    assert got[0] == pytest.approx(expected_gain, rel=1e-12)
+    # Missing rows like bin 1 instead: they follow bin 1 to the right.
+    hist[0, 3] = (8.0, 4.0, 4)
+    G, H, C = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    assert got[1:4] == (0, 0, False)
+    # Only the missing rows differ: "all values left, missing right" (bin = n_bins - 1).
+    hist[0] = 0.0
+    hist[0, 0] = (1.0, 5.0, 5)
+    hist[0, 1] = (1.0, 5.0, 5)
+    hist[0, 3] = (-20.0, 4.0, 4)
+    G, H, C = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    assert got[1:4] == (0, 1, False) and got[6] == 10.0
+
+
+def test_find_best_split_no_missing_default_follows_larger_hessian():
+    hist = np.zeros((1, 5, 3))
+    hist[0, 0] = (-6.0, 1.0, 2)
+    hist[0, 1] = (4.0, 8.0, 9)
+    hist[0, 2] = (3.0, 2.0, 3)
+    n_bins = np.array([3], dtype=np.int32)
+    G, H, C = hist[0].sum(axis=0)
+    params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
+    assert got[1:3] == (0, 0)
+    assert got[3] is False or got[3] == 0  # right child holds more hessian
+    hist[0, 0, 1] = 20.0
+    G, H, C = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
+    assert got[1] == 0 and bool(got[3]) == (got[5] >= H - got[5])
+
+
+def test_find_best_split_nothing_to_split():
+    hist = np.zeros((2, 9, 3))
+    hist[:, 0] = (3.0, 2.0, 10)  # constant features, no missing rows
+    n_bins = np.array([1, 1], dtype=np.int32)
+    params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    got = split.find_best_split(hist, n_bins, np.ones(2, np.bool_), 3.0, 2.0, 10.0, params)
+    assert got[1] == -1 and got[2] == -1
+    rng = np.random.default_rng(3)
+    hist, n_bins, G, H, C = random_node_hist(rng, 200, 4, 16, 0.1)
+    none = np.zeros(4, dtype=np.bool_)
+    assert split.find_best_split(hist, n_bins, none, G, H, C,
+                                 np.array([1.0, 0, 0, 0, 1, 0]))[1] == -1
+    huge_gamma = np.array([1.0, 0.0, 1e12, 0.0, 1.0, 0.0])
+    got = split.find_best_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma)
+    assert got[1] == -1
+    assert split.find_best_split_naive(hist, n_bins, np.ones(4, np.bool_), G, H, C,
+                                       huge_gamma)[1] == -1
+
+
+@pytest.mark.parametrize("G,H,lam,alpha,mds", [
+    (-4.0, 2.0, 1.0, 0.0, 0.0), (4.0, 2.0, 0.0, 1.0, 0.0), (0.5, 2.0, 1.0, 1.0, 0.0),
+    (-40.0, 2.0, 1.0, 0.0, 0.5), (10.0, 1.0, 1.0, 2.0, 0.1), (3.0, 0.0, 0.0, 0.0, 0.0)])
+def test_leaf_weight(G, H, lam, alpha, mds):
+    t = np.sign(G) * max(abs(G) - alpha, 0.0)
+    w = 0.0 if H + lam <= 0 else -t / (H + lam)
+    if mds > 0:
+        w = float(np.clip(w, -mds, mds))
+    assert split.leaf_weight(G, H, lam, alpha, mds) == pytest.approx(w, rel=1e-12, abs=0)
+    # The leaf weight minimises G w + (H + lam) w^2 / 2 + alpha |w| (within the clip).
+    if H + lam > 0:
+        obj = lambda v: G * v + 0.5 * (H + lam) * v * v + alpha * abs(v)  # noqa: E731
+        grid = np.linspace(-mds if mds else -50, mds if mds else 50, 20001)
+        assert obj(split.leaf_weight(G, H, lam, alpha, mds)) <= min(obj(v) for v in grid) + 1e-9
+
+
+# -- partition --------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [300, PARALLEL_MIN_ROWS * 3 + 17], ids=["serial", "parallel"])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+@pytest.mark.parametrize("default_left", [False, True])
+@pytest.mark.parametrize("odtype,max_bin", [(np.uint8, 16), (np.uint16, 400)])
+def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin):
+    rng = np.random.default_rng(size + n_chunks + int(default_left))
+    n_rows = size + 500
+    column = rng.integers(0, max_bin, size=n_rows).astype(odtype)
+    column[rng.random(n_rows) < 0.2] = max_bin
+    for threshold in (max_bin // 3, 0, max_bin - 1):
+        rows = rng.permutation(n_rows).astype(np.int32)
+        before = rows.copy()
+        start, end = 200, 200 + size
+        scratch = np.full(n_rows, -7, dtype=np.int32)
+        counts = np.zeros(n_chunks, dtype=np.int64)
+        n_left = partition.partition_rows(column, rows, start, end, threshold, default_left,
+                                          max_bin, n_chunks, scratch, counts)
+        left, right = partition.partition_rows_naive(column, before[start:end], threshold,
+                                                     default_left, max_bin)
+        assert n_left == left.size
+        np.testing.assert_array_equal(rows[start:start + n_left], left)  # stable order
+        np.testing.assert_array_equal(rows[start + n_left:end], right)
+        np.testing.assert_array_equal(rows[:start], before[:start])  # outside untouched
+        np.testing.assert_array_equal(rows[end:], before[end:])
+        b = column[rows[start:end]]
+        went_left = np.where(b == max_bin, default_left, b <= threshold)
+        assert went_left[:n_left].all() and not went_left[n_left:].any()
+
+
+def test_partition_rows_all_one_side():
+    column = np.zeros(5000, dtype=np.uint8)
+    for n_chunks in (1, 2):
+        rows = np.arange(5000, dtype=np.int32)[::-1].copy()
+        n_left = partition.partition_rows(column, rows, 0, 5000, 0, False, 255, n_chunks,
+                                          np.empty(5000, np.int32), np.empty(n_chunks, np.int64))
+        assert n_left == 5000
+        np.testing.assert_array_equal(rows, np.arange(5000)[::-1])
+        n_left = partition.partition_rows(column + 3, rows, 0, 5000, 2, True, 255, n_chunks,
+                                          np.empty(5000, np.int32), np.empty(n_chunks, np.int64))
+        assert n_left == 0
+        np.testing.assert_array_equal(rows, np.arange(5000)[::-1])
+
+
+def test_split_node_equals_partition_plus_histograms():
+    """The fused kernel = partition, the smaller child's histogram, parent - smaller."""
+    k = get_backend("cpu")[1]
+    rng = np.random.default_rng(12)
+    max_bin, nf = 32, 4
+    for size, n_chunks, thr in ((700, 1, 20), (9000, 2, 5), (LARGE, 2, 25)):
+        n_rows = size + 100
+        X, gh, rows = hist_inputs(rng, n_rows, nf, max_bin)
+        X_T = np.ascontiguousarray(X.T)
+        start, end, f = 50, 50 + size, 2
+        parent = histogram.build_histogram_naive(X, gh, rows[start:end], max_bin + 1)
+        left, right = partition.partition_rows_naive(X[:, f], rows[start:end], thr, True,
+                                                     max_bin)
+        small_hist = np.full_like(parent, np.nan)
+        parent_buf = parent.copy()
+        n_left, left_is_small = k.split_node(
+            X, X_T[f], gh, rows, start, end, thr, True, max_bin, n_chunks,
+            np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64),
+            np.empty((n_chunks, nf, max_bin + 1, 3)), parent_buf, small_hist)
+        assert n_left == left.size
+        np.testing.assert_array_equal(rows[start:start + n_left], left)
+        np.testing.assert_array_equal(rows[start + n_left:end], right)
+        assert bool(left_is_small) == (left.size <= right.size)
+        small, large = (left, right) if left_is_small else (right, left)
+        exp_small = histogram.build_histogram_naive(X, gh, small, max_bin + 1)
+        exp_large = histogram.build_histogram_naive(X, gh, large, max_bin + 1)
+        np.testing.assert_array_equal(small_hist[..., 2], exp_small[..., 2])
+        np.testing.assert_allclose(small_hist, exp_small, rtol=1e-10, atol=1e-9)
+        np.testing.assert_array_equal(parent_buf[..., 2], exp_large[..., 2])
+        np.testing.assert_allclose(parent_buf, exp_large, rtol=1e-8, atol=1e-8)
+
+
+# -- prediction -------------------------------------------------------------------------------
+def hand_trees():
+    """Four small trees over 3 features; child indices are local to each tree."""
+    return [
+        dict(feature=[0, -1, 1, -1, -1], threshold=[0.5, 0, -1.0, 0, 0],
+             default_left=[True, False, False, False, False], left=[1, -1, 3, -1, -1],
+             right=[2, -1, 4, -1, -1], value=[0.0, 1.0, 0.0, -2.0, 3.0]),
+        dict(feature=[-1], threshold=[0.0], default_left=[False], left=[-1], right=[-1],
+             value=[0.25]),
+        dict(feature=[2, -1, -1], threshold=[MAX_THRESHOLD, 0, 0],
+             default_left=[False, False, False], left=[1, -1, -1], right=[2, -1, -1],
+             value=[0.0, 10.0, -10.0]),
+        dict(feature=[1, 2, -1, -1, 0, -1, -1], threshold=[0.0, 1.0, 0, 0, -1.0, 0, 0],
+             default_left=[False, True, False, False, True, False, False],
+             left=[1, 3, -1, -1, 5, -1, -1], right=[2, 4, -1, -1, 6, -1, -1],
+             value=[0, 0, 5.0, 6.0, 0, 7.0, 8.0]),
+    ]
+
+
+def pack(trees):
+    sizes = [len(t["feature"]) for t in trees]
+    offsets = np.zeros(len(trees) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes)
+
+    def cat(name, dtype):
+        return np.ascontiguousarray(np.concatenate([t[name] for t in trees]), dtype=dtype)
+
+    return (cat("feature", np.int32), cat("threshold", np.float64),
+            cat("default_left", np.bool_), cat("left", np.int32), cat("right", np.int32),
+            cat("value", np.float64), offsets)
+
+
+def prediction_data(dtype, n=5 * ROW_BLOCK + 7):
+    rng = np.random.default_rng(13)
+    X = rng.normal(0, 1.5, size=(n, 3))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:7] = [[0.5, -1.0, 1.0], [0.5, 0.0, np.nan], [-1.0, np.nan, 1.0], [np.nan] * 3,
+             [-2.0, -1.0, 5.0], [np.nan, -1.0, 5.0], [0.0, -1.0, 5.0]]
+    return np.ascontiguousarray(X.astype(dtype))
+
+
+def walk(tree, x):
+    node = 0
+    while tree["left"][node] != -1:
+        v = x[tree["feature"][node]]
+        go_left = tree["default_left"][node] if np.isnan(v) else v <= tree["threshold"][node]
+        node = tree["left"][node] if go_left else tree["right"][node]
+    return node
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chunks", [1, 2, 4])
+def test_predict_raw_vs_naive(dtype, n_chunks):
+    trees = hand_trees()
+    tree_output = np.array([0, 1, 0, 1], dtype=np.int32)
+    X = prediction_data(dtype)
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
+    out = start.copy()
+    predict.predict_raw(X, feature, threshold, dl, left, right, value, offsets, tree_output,
+                        n_chunks, out)
+    expected = predict.predict_raw_naive(X, trees, tree_output, 2)
+    np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
+    # Hand-checked rows: x0 == threshold goes left; NaN follows default_left.
+    assert expected[0, 0] == 1.0 + 10.0 and expected[0, 1] == 0.25 + 6.0
+    assert expected[1, 0] == 1.0 - 10.0 and expected[1, 1] == 0.25 + 6.0
+    assert expected[2, 0] == 1.0 + 10.0 and expected[2, 1] == 0.25 + 5.0
+    assert expected[3, 0] == 1.0 - 10.0 and expected[3, 1] == 0.25 + 5.0
+    np.testing.assert_array_equal(expected[4:7, 1], 0.25 + np.array([7.0, 7.0, 8.0]))
+    np.testing.assert_array_equal(expected[4:7, 0], [1.0 + 10.0, 1.0 + 10.0, 1.0 + 10.0])
+
+
+@pytest.mark.parametrize("n_chunks", [1, 3])
+def test_predict_leaf_vs_walk(n_chunks):
+    trees = hand_trees()
+    X = prediction_data(np.float64)
+    feature, threshold, dl, left, right, _, offsets = pack(trees)
+    out = np.full((X.shape[0], len(trees)), -5, dtype=np.int32)
+    predict.predict_leaf(X, feature, threshold, dl, left, right, offsets, n_chunks, out)
+    expected = np.array([[walk(t, x) for t in trees] for x in X])
+    np.testing.assert_array_equal(out, expected)
+
+
+def binned_tree():
+    # node 0: f1 <= 3 (missing right); node 1: f0 <= 0 (missing left); node 2: f2 <= 10
+    return dict(feature=np.array([1, 0, 2, -1, -1, -1, -1], np.int32),
+                threshold_bin=np.array([3, 0, 10, -1, -1, -1, -1], np.int32),
+                default_left=np.array([False, True, True, False, False, False, False]),
+                left=np.array([1, 3, 5, -1, -1, -1, -1], np.int32),
+                right=np.array([2, 4, 6, -1, -1, -1, -1], np.int32),
+                value=np.array([0, 0, 0, 1.5, -2.5, 3.5, -4.5]))
+
+
+def binned_walk(t, Xb, missing_bin):
+    out = np.empty(Xb.shape[0])
+    for r in range(Xb.shape[0]):
+        node = 0
+        while t["left"][node] != -1:
+            b = Xb[r, t["feature"][node]]
+            go = t["default_left"][node] if b == missing_bin else b <= t["threshold_bin"][node]
+            node = t["left"][node] if go else t["right"][node]
+        out[r] = t["value"][node]
+    return out
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2, 5])
+@pytest.mark.parametrize("odtype,max_bin", [(np.uint8, 16), (np.uint16, 300)])
+def test_predict_binned_tree_vs_numpy(n_chunks, odtype, max_bin):
+    rng = np.random.default_rng(14)
+    n = 1000
+    Xb = rng.integers(0, 16, size=(n, 3)).astype(odtype)
+    Xb[rng.random(Xb.shape) < 0.15] = max_bin
+    t = binned_tree()
+    rows = np.sort(rng.choice(n, 600, replace=False)).astype(np.int32)
+    base = rng.normal(size=n)
+    out = base.copy()
+    predict.predict_binned_tree(Xb, t["feature"], t["threshold_bin"], t["default_left"],
+                                t["left"], t["right"], t["value"], max_bin, rows, n_chunks, out)
+    expected = base.copy()
+    expected[rows] += binned_walk(t, Xb, max_bin)[rows]
+    np.testing.assert_array_equal(out, expected)
+    untouched = np.setdiff1d(np.arange(n), rows)
+    np.testing.assert_array_equal(out[untouched], base[untouched])
+
+
+def test_add_leaf_values_vs_numpy():
+    rng = np.random.default_rng(15)
+    n = 2000
+    rows = rng.permutation(n).astype(np.int32)
+    bounds = np.r_[0, np.sort(rng.choice(np.arange(1, n), 9, replace=False)), n]
+    starts = bounds[:-1].astype(np.int64)
+    ends = bounds[1:].astype(np.int64)
+    values = rng.normal(size=starts.size)
+    base = rng.normal(size=n)
+    out = base.copy()
+    predict.add_leaf_values(rows, starts, ends, values, out)
+    expected = base.copy()
+    leaf_of_pos = np.repeat(np.arange(starts.size), ends - starts)
+    expected[rows] += values[leaf_of_pos]
+    np.testing.assert_array_equal(out, expected)
+    # Only the listed segments are touched.
+    out2 = base.copy()
+    predict.add_leaf_values(rows, starts[:2], ends[:2], values[:2], out2)
+    touched = rows[: ends[1]]
+    mask = np.zeros(n, bool)
+    mask[touched] = True
+    np.testing.assert_array_equal(out2[~mask], base[~mask])
+    np.testing.assert_array_equal(out2[mask], expected[mask])
+
+
+def test_backend_exposes_kernels():
+    xp, k = get_backend("cpu")
+    assert xp is np
+    for name in ("bin_dense", "bin_csc", "build_histogram", "subtract_histogram",
+                 "find_best_split", "leaf_weights", "partition_rows", "predict_raw",
+                 "predict_leaf", "predict_binned_tree", "add_leaf_values"):
+        assert callable(getattr(k, name)), name
+    with pytest.raises(NotImplementedError, match="cuda"):
+        get_backend("cuda")
