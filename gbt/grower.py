@@ -72,6 +72,7 @@ class TreeGrower:
         self.rows = np.arange(n_rows, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
         self.split_params = np.array([float(params[n]) for n in SPLIT_PARAM_NAMES])
+        self._pair_out = np.empty((2, 7))
         self.learning_rate = float(params["learning_rate"])
         self.max_depth = int(params["max_depth"])
         self.max_leaves = int(params["max_leaves"])
@@ -95,17 +96,36 @@ class TreeGrower:
             return False
         return leaf.C >= 2 * self.min_child_samples and leaf.H >= 2 * self.min_child_weight
 
-    def _evaluate(self, leaf: _Leaf, tree_mask, rng) -> None:
-        """Find the leaf's best split; keep its histogram only if it has one."""
+    def _evaluate_root(self, leaf: _Leaf, tree_mask, rng) -> None:
         if self._can_split(leaf):
             split = self.k.find_best_split(leaf.hist, self.n_bins,
                                            self._node_mask(tree_mask, rng),
                                            leaf.G, leaf.H, leaf.C, self.split_params)
             if split[1] >= 0:
                 leaf.split = split
-                return
-        self.pool.give(leaf.hist)
-        leaf.hist = None
+        self._drop_hist_if_final(leaf)
+
+    def _evaluate_children(self, left: _Leaf, right: _Leaf, tree_mask, rng) -> None:
+        """Best splits of two siblings in one kernel call."""
+        evaluate = np.array([self._can_split(left), self._can_split(right)])
+        if evaluate.any():
+            totals = np.array([[left.G, left.H, left.C], [right.G, right.H, right.C]])
+            self.k.find_best_split_pair(left.hist, right.hist, self.n_bins,
+                                        self._node_mask(tree_mask, rng),
+                                        self._node_mask(tree_mask, rng), totals, evaluate,
+                                        self.split_params, self._pair_out)
+            for child, row in zip((left, right), self._pair_out):
+                if row[1] >= 0:
+                    child.split = (row[0], int(row[1]), int(row[2]), bool(row[3]), row[4],
+                                   row[5], row[6])
+        self._drop_hist_if_final(left)
+        self._drop_hist_if_final(right)
+
+    def _drop_hist_if_final(self, leaf: _Leaf) -> None:
+        """A leaf that will not split needs no histogram."""
+        if leaf.split is None:
+            self.pool.give(leaf.hist)
+            leaf.hist = None
 
     # -- growth -------------------------------------------------------------------------------
     def grow(self, gh, sample_rows, tree_mask, rng, cuts):
@@ -137,7 +157,7 @@ class TreeGrower:
         nodes = {"feature": [-1], "bin": [-1], "dl": [False], "left": [-1], "right": [-1],
                  "gain": [0.0], "grad": [totals[0]], "cover": [totals[1]], "count": [totals[2]]}
         root = _Leaf(0, 0, m, 0, totals[0], totals[1], totals[2], hist)
-        self._evaluate(root, tree_mask, rng)
+        self._evaluate_root(root, tree_mask, rng)
         leaves = {0: root}
         heap: list = []
         self._push(heap, root)
@@ -145,11 +165,11 @@ class TreeGrower:
         while heap and (self.max_leaves == 0 or n_leaves < self.max_leaves):
             _, _, node = heapq.heappop(heap)
             leaf = leaves.pop(node)
-            children = self._split(leaf, gh, nodes)
+            left, right = self._split(leaf, gh, nodes)
             n_leaves += 1
-            for child in children:
+            self._evaluate_children(left, right, tree_mask, rng)
+            for child in (left, right):
                 leaves[child.node] = child
-                self._evaluate(child, tree_mask, rng)
                 self._push(heap, child)
         for leaf in leaves.values():
             self.pool.give(leaf.hist)

@@ -258,6 +258,45 @@ def test_find_best_split_vs_naive(params, missing_frac):
     assert found >= 6, "too few cases had a split for the comparison to mean anything"
 
 
+@pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
+def test_find_best_split_pair_equals_single(params):
+    """The two-sibling parallel scan gives exactly the single-node scan for each child."""
+    sp_arr = np.array(SPLIT_PARAMS[params], dtype=np.float64)
+    found = 0
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        nodes = [random_node_hist(rng, int(rng.integers(20, 400)), 6, 16, 0.1) for _ in "ab"]
+        masks = [rng.random(6) < 0.7, np.ones(6, dtype=np.bool_)]
+        evaluate = np.array([True, seed % 3 != 0])
+        totals = np.array([[G, H, C] for _, _, G, H, C in nodes])
+        out = np.empty((2, 7))
+        n_bins = nodes[0][1]
+        split.find_best_split_pair(nodes[0][0], nodes[1][0], n_bins, masks[0], masks[1],
+                                   totals, evaluate, sp_arr, out)
+        for c in range(2):
+            hist, _, G, H, C = nodes[c]
+            if not evaluate[c]:
+                assert out[c, 1] == -1
+                continue
+            exp = split.find_best_split(hist, n_bins, masks[c], G, H, C, sp_arr)
+            got = (out[c, 0], int(out[c, 1]), int(out[c, 2]), bool(out[c, 3]), *out[c, 4:])
+            assert got[1:4] == tuple(exp[1:4])
+            if got[1] >= 0:
+                found += 1
+                assert got[0] == exp[0] and tuple(got[4:]) == tuple(exp[4:])
+    assert found >= 4
+
+
+def test_leaf_weights_vector_equals_scalar():
+    rng = np.random.default_rng(0)
+    G, H = rng.normal(size=50) * 10, rng.uniform(0, 5, size=50)
+    sp_arr = np.array([1.0, 0.5, 0.0, 0.0, 1.0, 0.3])
+    out = np.empty(50)
+    split.leaf_weights(G, H, sp_arr, 0.1, out)
+    exp = [0.1 * split.leaf_weight(g, h, 1.0, 0.5, 0.3) for g, h in zip(G, H)]
+    np.testing.assert_array_equal(out, exp)
+
+
 def test_find_best_split_missing_bin_semantics():
     """Two value bins; missing rows look like bin 0, so they must go left with bin 0."""
     hist = np.zeros((1, 4, 3))  # max_bin 3: bins 0..2 values, 3 missing
@@ -573,7 +612,7 @@ def test_backend_exposes_kernels():
     xp, k = get_backend("cpu")
     assert xp is np
     for name in ("bin_dense", "bin_csc", "build_histogram", "subtract_histogram",
-                 "find_best_split", "leaf_weights", "partition_rows", "predict_raw",
+                 "find_best_split", "find_best_split_pair", "leaf_weights", "partition_rows", "predict_raw",
                  "predict_leaf", "predict_binned_tree", "add_leaf_values"):
         assert callable(getattr(k, name)), name
     with pytest.raises(NotImplementedError, match="cuda"):

@@ -8,10 +8,12 @@ fixed chunk count gives bit-identical sums whatever the scheduling.
 import numpy as np
 from numba import njit, prange
 
-# Below FEATURE_PARALLEL_MIN_ROWS a node's histogram is built on one thread; up to
+# Below FEATURE_PARALLEL_MIN_ROWS a node's histogram is built on one thread (a parallel region
+# must carry enough work to pay for waking threads, and on a busy machine for waiting for a
+# descheduled one); up to
 # ROW_CHUNK_MIN_ROWS threads take disjoint blocks of features (no extra buffers, the same sums as
 # one thread); above it threads take row chunks into their own buffers, added in chunk order.
-FEATURE_PARALLEL_MIN_ROWS = 512
+FEATURE_PARALLEL_MIN_ROWS = 2048
 ROW_CHUNK_MIN_ROWS = 65536
 
 
@@ -65,11 +67,11 @@ def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
             hist[f] += chunk_buffers[c, f]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def subtract_histogram(parent, child, out):
     """out = parent - child (the sibling's histogram).  parent, child: IN; out: OUT (may be
-    ``parent`` itself)."""
-    for f in prange(parent.shape[0]):
+    ``parent`` itself). Serial: a few microseconds, less than a parallel region costs."""
+    for f in range(parent.shape[0]):
         for b in range(parent.shape[1]):
             for k in range(3):
                 out[f, b, k] = parent[f, b, k] - child[f, b, k]

@@ -6,7 +6,7 @@ do not depend on how many threads partitioned them.
 import numpy as np
 from numba import njit, prange
 
-PARALLEL_MIN_ROWS = 4096
+PARALLEL_MIN_ROWS = 16384
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -14,7 +14,7 @@ child with more hessian, so unseen missing values follow the bulk of the data.
 min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 SPLIT_PARAM_NAMES = ("reg_lambda", "reg_alpha", "gamma", "min_child_weight",
                      "min_child_samples", "max_delta_step")
@@ -183,3 +183,67 @@ def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):
                     default_left = bool(left[1] >= right[1]) if dl is None else dl
                     best = (gain, f, b, default_left, left[0], left[1], left[2])
     return best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
+                         evaluate, split_params, out):
+    """Best splits of two sibling nodes in one parallel region over (child, feature) pairs.
+
+    Gives exactly what :func:`find_best_split` gives for each child (same tie rules).
+
+    hist_left, hist_right : (n_features, n_bins_total, 3) float64     # IN
+    n_bins : (n_features,) int32                                       # IN
+    mask_left, mask_right : (n_features,) bool                         # IN
+    totals : (2, 3) float64, (G, H, C) of each child                   # IN
+    evaluate : (2,) bool, which children may split at all              # IN
+    split_params : (6,) float64                                        # IN
+    out : (2, 7) float64, per child (gain, feature, bin, default_left,
+          G_left, H_left, C_left); feature -1 = no split               # OUT
+    """
+    lam = split_params[0]
+    alpha = split_params[1]
+    gamma = split_params[2]
+    mcw = split_params[3]
+    mcs = split_params[4]
+    mds = split_params[5]
+    min_gain = gamma if gamma > 0.0 else 0.0
+    n_features = hist_left.shape[0]
+    per_feature = np.full((2, n_features, 6), -1.0)
+    for task in prange(2 * n_features):
+        c = task // n_features
+        f = task - c * n_features
+        if not evaluate[c]:
+            continue
+        hist = hist_left if c == 0 else hist_right
+        mask = mask_left if c == 0 else mask_right
+        if not mask[f]:
+            continue
+        G = totals[c, 0]
+        H = totals[c, 1]
+        C = totals[c, 2]
+        parent = node_score(G, H, lam, alpha, mds)
+        gain, b, dl, gl, hl, cl = _scan_feature(hist[f], n_bins[f], G, H, C, parent, lam,
+                                                alpha, mds, mcw, mcs, min_gain)
+        per_feature[c, f, 0] = gain
+        per_feature[c, f, 1] = b
+        per_feature[c, f, 2] = 1.0 if dl else 0.0
+        per_feature[c, f, 3] = gl
+        per_feature[c, f, 4] = hl
+        per_feature[c, f, 5] = cl
+    for c in range(2):
+        out[c, :] = 0.0
+        out[c, 0] = min_gain
+        out[c, 1] = -1.0
+        out[c, 2] = -1.0
+        best = min_gain
+        for f in range(n_features):  # fixed order: ties go to the lowest feature index
+            if per_feature[c, f, 1] >= 0 and per_feature[c, f, 0] > best:
+                best = per_feature[c, f, 0]
+                out[c, 0] = best
+                out[c, 1] = f
+                out[c, 2] = per_feature[c, f, 1]
+                out[c, 3] = per_feature[c, f, 2]
+                out[c, 4] = per_feature[c, f, 3]
+                out[c, 5] = per_feature[c, f, 4]
+                out[c, 6] = per_feature[c, f, 5]
