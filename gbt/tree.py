@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import GBTError
-
 # A threshold that every finite value is <= (used for "all values left, missing right").
 MAX_THRESHOLD = float(np.finfo(np.float64).max)
 
@@ -106,9 +104,3 @@ class Tree:
         if n_parents[0] != 0 or (n_parents[1:] != 1).any():
             raise ValueError("Every non-root tree node must have exactly one parent.")
 
-
-def check_same(a: Tree, b: Tree) -> None:
-    """Raise :class:`GBTError` if two trees differ (used by tests and round trips)."""
-    for name in Tree.__slots__:
-        if not np.array_equal(getattr(a, name), getattr(b, name)):
-            raise GBTError(f"trees differ in {name}")
