@@ -21,6 +21,13 @@ SPLIT_PARAM_NAMES = ("reg_lambda", "reg_alpha", "gamma", "min_child_weight",
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _split_rules(split_params):
+    """Unpack ``split_params`` in SPLIT_PARAM_NAMES order."""
+    return (split_params[0], split_params[1], split_params[2], split_params[3],
+            split_params[4], split_params[5])
+
+
+@njit(cache=True, nogil=True, inline="always")
 def leaf_weight(G, H, lam, alpha, max_delta_step):
     """Newton leaf value with L1 soft threshold and optional |w| clip."""
     if G > alpha:
@@ -127,12 +134,7 @@ def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params):
     split passes the rules. Rows with bin <= ``bin`` (and missing ones if default_left) go left.
     Ties go to the lowest feature index, then the lowest bin.
     """
-    lam = split_params[0]
-    alpha = split_params[1]
-    gamma = split_params[2]
-    mcw = split_params[3]
-    mcs = split_params[4]
-    mds = split_params[5]
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
     parent = node_score(G, H, lam, alpha, mds)
     min_gain = gamma if gamma > 0.0 else 0.0
     best = (min_gain, -1, -1, False, 0.0, 0.0, 0.0)
@@ -201,12 +203,7 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
     out : (2, 7) float64, per child (gain, feature, bin, default_left,
           G_left, H_left, C_left); feature -1 = no split               # OUT
     """
-    lam = split_params[0]
-    alpha = split_params[1]
-    gamma = split_params[2]
-    mcw = split_params[3]
-    mcs = split_params[4]
-    mds = split_params[5]
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
     min_gain = gamma if gamma > 0.0 else 0.0
     n_features = hist_left.shape[0]
     per_feature = np.full((2, n_features, 6), -1.0)
