@@ -61,12 +61,10 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
     _, k = get_backend("cpu")
     if forest.n_trees == 0:
         return
-    for rows, block in _dense_blocks(values):
-        part = out[rows]
+    for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
         k.predict_raw(block, forest.feature, forest.threshold, forest.default_left, forest.left,
                       forest.right, forest.value, forest.tree_offsets, forest.tree_output,
-                      max(1, n_threads), part)
-        out[rows] = part
+                      max(1, n_threads), out[rows])
 
 
 def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray:
@@ -76,8 +74,7 @@ def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray
     if forest.n_trees == 0:
         return out
     for rows, block in _dense_blocks(values):
-        part = np.zeros((block.shape[0], forest.n_trees), dtype=np.int32)
         k.predict_leaf(block, forest.feature, forest.threshold, forest.default_left,
-                       forest.left, forest.right, forest.tree_offsets, max(1, n_threads), part)
-        out[rows] = part
+                       forest.left, forest.right, forest.tree_offsets, max(1, n_threads),
+                       out[rows])
     return out
