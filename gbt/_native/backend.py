@@ -12,14 +12,14 @@ def get_backend(device: str = "cpu"):
     if device != "cpu":
         raise NotImplementedError(f"device={device!r}: only the CPU backend is built; the CuPy "
                                   "GPU backend is a later issue.")
-    from .cpu import binning, histogram, node, partition, predict, split
+    from .cpu import binning, grow, histogram, partition, predict, split
     kernels = SimpleNamespace(
         bin_dense=binning.bin_dense, bin_csc=binning.bin_csc,
         build_histogram=histogram.build_histogram,
         subtract_histogram=histogram.subtract_histogram,
         find_best_split=split.find_best_split,
         find_best_split_pair=split.find_best_split_pair, leaf_weights=split.leaf_weights,
-        partition_rows=partition.partition_rows, split_node=node.split_node,
+        partition_rows=partition.partition_rows, grow_tree=grow.grow_tree,
         predict_raw=predict.predict_raw, predict_leaf=predict.predict_leaf,
         predict_binned_tree=predict.predict_binned_tree,
         add_leaf_values=predict.add_leaf_values,

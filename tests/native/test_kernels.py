@@ -95,8 +95,8 @@ def hist_inputs(rng, n_rows, n_features, max_bin, odtype=np.uint8, missing_frac=
 
 def run_histogram(X, gh, rows, start, end, n_chunks, n_bins_total):
     nf = X.shape[1]
-    hist = np.full((nf, n_bins_total, 3), np.nan)  # the kernel must overwrite everything
-    buffers = np.full((n_chunks, nf, n_bins_total, 3), np.nan)
+    hist = np.full((nf, n_bins_total, 2), np.nan)  # the kernel must overwrite everything
+    buffers = np.full((n_chunks, nf, n_bins_total, 2), np.nan)
     histogram.build_histogram(X, gh, rows, start, end, n_chunks, buffers, hist)
     return hist
 
@@ -112,10 +112,11 @@ def test_build_histogram_vs_naive(size, n_chunks):
     end = start + size
     hist = run_histogram(X, gh, rows, start, end, n_chunks, max_bin + 1)
     expected = histogram.build_histogram_naive(X, gh, rows[start:end], max_bin + 1)
-    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])  # counts exact
-    np.testing.assert_allclose(hist[..., :2], expected[..., :2], rtol=1e-10, atol=1e-9)
-    assert hist[..., 2].sum() == nf * size
-    assert hist[:, max_bin, 2].sum() > 0  # the missing bin is populated
+    np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
+    # every row lands in exactly one bin of each feature
+    node_h = gh[rows[start:end], 1].sum(dtype=np.float64)
+    np.testing.assert_allclose(hist[..., 1].sum(axis=1), node_h, rtol=1e-10)
+    assert hist[:, max_bin, 1].sum() > 0  # the missing bin is populated
 
 
 @pytest.mark.parametrize("n_chunks", [2, 8])
@@ -124,7 +125,6 @@ def test_build_histogram_more_chunks_than_features(n_chunks):
     X, gh, rows = hist_inputs(rng, MEDIUM, 3, 16)
     hist = run_histogram(X, gh, rows, 0, MEDIUM, n_chunks, 17)
     expected = histogram.build_histogram_naive(X, gh, rows, 17)
-    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])
     np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
 
 
@@ -136,7 +136,6 @@ def test_build_histogram_uint16(size):
     assert X.max() > 255
     hist = run_histogram(X, gh, rows, 0, size, 2, max_bin + 1)
     expected = histogram.build_histogram_naive(X, gh, rows, max_bin + 1)
-    np.testing.assert_array_equal(hist[..., 2], expected[..., 2])
     np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
 
 
@@ -184,7 +183,6 @@ def test_subtract_histogram(in_place):
     histogram.subtract_histogram(parent, child, out)
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_allclose(out, sibling, rtol=1e-9, atol=1e-9)
-    np.testing.assert_array_equal(out[..., 2], sibling[..., 2])
 
 
 # -- split finding ----------------------------------------------------------------------------
@@ -204,8 +202,14 @@ def random_node_hist(rng, n_rows, n_features, max_bin, missing_frac):
     gh[:, 0] = rng.normal(size=n_rows) + 0.3 * (X[:, 0] > max_bin // 2) - 0.2
     gh[:, 1] = rng.uniform(0.05, 1.0, size=n_rows)
     hist = histogram.build_histogram_naive(X, gh, np.arange(n_rows), max_bin + 1)
-    G, H, C = hist[0].sum(axis=0)
-    return hist, n_bins, G, H, C
+    G, H = hist[0].sum(axis=0)
+    return hist, n_bins, G, H, float(n_rows)
+
+
+def scan_work(hist):
+    """Scratch for the split scans: (2 * n_features, 4, n_bins_total), NaN so unwritten
+    entries cannot pass as values."""
+    return np.full((2 * hist.shape[0], 4, hist.shape[1]), np.nan)
 
 
 SPLIT_PARAMS = {  # reg_lambda, reg_alpha, gamma, min_child_weight, min_child_samples, max_delta_step
@@ -222,8 +226,8 @@ SPLIT_PARAMS = {  # reg_lambda, reg_alpha, gamma, min_child_weight, min_child_sa
 
 
 def compare_split(got, exp, G, H):
-    gain, f, b, dl, gl, hl, cl = got
-    egain, ef, eb, edl, egl, ehl, ecl = exp
+    gain, f, b, dl, gl, hl = got
+    egain, ef, eb, edl, egl, ehl = exp
     assert (f, b) == (ef, eb)
     if f < 0:
         return
@@ -232,7 +236,6 @@ def compare_split(got, exp, G, H):
     assert gain == pytest.approx(egain, rel=1e-7, abs=1e-9 * scale)
     assert gl == pytest.approx(egl, rel=1e-9, abs=1e-9)
     assert hl == pytest.approx(ehl, rel=1e-9, abs=1e-9)
-    assert cl == ecl
 
 
 @pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
@@ -245,7 +248,7 @@ def test_find_best_split_vs_naive(params, missing_frac):
         n_rows = int(rng.integers(20, 400))
         hist, n_bins, G, H, C = random_node_hist(rng, n_rows, 6, 16, missing_frac)
         for mask in (np.ones(6, dtype=np.bool_), rng.random(6) < 0.5):
-            got = split.find_best_split(hist, n_bins, mask, G, H, C, sp_arr)
+            got = split.find_best_split(hist, n_bins, mask, G, H, C, sp_arr, scan_work(hist))
             exp = split.find_best_split_naive(hist, n_bins, mask, G, H, C, sp_arr)
             compare_split(got, exp, G, H)
             if got[1] >= 0:
@@ -253,7 +256,8 @@ def test_find_best_split_vs_naive(params, missing_frac):
                 assert mask[got[1]]
                 assert got[0] > sp_arr[2]  # gain beats gamma
                 assert got[2] < n_bins[got[1]]
-                assert got[6] >= sp_arr[4] and C - got[6] >= sp_arr[4]
+                count_left = np.floor(got[5] * C / H + 0.5)  # estimated from hessians
+                assert count_left >= sp_arr[4] and C - count_left >= sp_arr[4]
                 assert got[5] >= sp_arr[3] and H - got[5] >= sp_arr[3]
     assert found >= 6, "too few cases had a split for the comparison to mean anything"
 
@@ -269,16 +273,16 @@ def test_find_best_split_pair_equals_single(params):
         masks = [rng.random(6) < 0.7, np.ones(6, dtype=np.bool_)]
         evaluate = np.array([True, seed % 3 != 0])
         totals = np.array([[G, H, C] for _, _, G, H, C in nodes])
-        out = np.empty((2, 7))
+        out = np.empty((2, 6))
         n_bins = nodes[0][1]
         split.find_best_split_pair(nodes[0][0], nodes[1][0], n_bins, masks[0], masks[1],
-                                   totals, evaluate, sp_arr, out)
+                                   totals, evaluate, sp_arr, scan_work(nodes[0][0]), out)
         for c in range(2):
             hist, _, G, H, C = nodes[c]
             if not evaluate[c]:
                 assert out[c, 1] == -1
                 continue
-            exp = split.find_best_split(hist, n_bins, masks[c], G, H, C, sp_arr)
+            exp = split.find_best_split(hist, n_bins, masks[c], G, H, C, sp_arr, scan_work(hist))
             got = (out[c, 0], int(out[c, 1]), int(out[c, 2]), bool(out[c, 3]), *out[c, 4:])
             assert got[1:4] == tuple(exp[1:4])
             if got[1] >= 0:
@@ -299,68 +303,72 @@ def test_leaf_weights_vector_equals_scalar():
 
 def test_find_best_split_missing_bin_semantics():
     """Two value bins; missing rows look like bin 0, so they must go left with bin 0."""
-    hist = np.zeros((1, 4, 3))  # max_bin 3: bins 0..2 values, 3 missing
-    hist[0, 0] = (-10.0, 5.0, 5)
-    hist[0, 1] = (10.0, 5.0, 5)
-    hist[0, 3] = (-8.0, 4.0, 4)
+    hist = np.zeros((1, 4, 2))  # max_bin 3: bins 0..2 values, 3 missing; hessian 1 per row
+    hist[0, 0] = (-10.0, 5.0)
+    hist[0, 1] = (10.0, 5.0)
+    hist[0, 3] = (-8.0, 4.0)
     n_bins = np.array([2], dtype=np.int32)
-    G, H, C = hist[0].sum(axis=0)
+    G, H = hist[0].sum(axis=0)
+    C = H
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
     mask = np.ones(1, dtype=np.bool_)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
     compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
     assert got[1:4] == (0, 0, True)
-    assert (got[4], got[5], got[6]) == (-18.0, 9.0, 9.0)
+    assert (got[4], got[5]) == (-18.0, 9.0)
     expected_gain = 18.0 ** 2 / 10.0 + 10.0 ** 2 / 6.0 - G * G / (H + 1.0)
     assert got[0] == pytest.approx(expected_gain, rel=1e-12)
     # Missing rows like bin 1 instead: they follow bin 1 to the right.
-    hist[0, 3] = (8.0, 4.0, 4)
-    G, H, C = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    hist[0, 3] = (8.0, 4.0)
+    G, H = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
     compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
     assert got[1:4] == (0, 0, False)
     # Only the missing rows differ: "all values left, missing right" (bin = n_bins - 1).
     hist[0] = 0.0
-    hist[0, 0] = (1.0, 5.0, 5)
-    hist[0, 1] = (1.0, 5.0, 5)
-    hist[0, 3] = (-20.0, 4.0, 4)
-    G, H, C = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params)
+    hist[0, 0] = (1.0, 5.0)
+    hist[0, 1] = (1.0, 5.0)
+    hist[0, 3] = (-20.0, 4.0)
+    G, H = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
     compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
-    assert got[1:4] == (0, 1, False) and got[6] == 10.0
+    assert got[1:4] == (0, 1, False) and got[5] == 10.0
 
 
 def test_find_best_split_no_missing_default_follows_larger_hessian():
-    hist = np.zeros((1, 5, 3))
-    hist[0, 0] = (-6.0, 1.0, 2)
-    hist[0, 1] = (4.0, 8.0, 9)
-    hist[0, 2] = (3.0, 2.0, 3)
+    hist = np.zeros((1, 5, 2))
+    hist[0, 0] = (-6.0, 1.0)
+    hist[0, 1] = (4.0, 8.0)
+    hist[0, 2] = (3.0, 2.0)
     n_bins = np.array([3], dtype=np.int32)
-    G, H, C = hist[0].sum(axis=0)
+    G, H = hist[0].sum(axis=0)
+    C = 14.0
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
+    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params, scan_work(hist))
     assert got[1:3] == (0, 0)
     assert got[3] is False or got[3] == 0  # right child holds more hessian
     hist[0, 0, 1] = 20.0
-    G, H, C = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
+    G, H = hist[0].sum(axis=0)
+    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params, scan_work(hist))
     assert got[1] == 0 and bool(got[3]) == (got[5] >= H - got[5])
 
 
 def test_find_best_split_nothing_to_split():
-    hist = np.zeros((2, 9, 3))
-    hist[:, 0] = (3.0, 2.0, 10)  # constant features, no missing rows
+    hist = np.zeros((2, 9, 2))
+    hist[:, 0] = (3.0, 2.0)  # constant features, no missing rows
     n_bins = np.array([1, 1], dtype=np.int32)
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(2, np.bool_), 3.0, 2.0, 10.0, params)
+    got = split.find_best_split(hist, n_bins, np.ones(2, np.bool_), 3.0, 2.0, 10.0, params,
+                                scan_work(hist))
     assert got[1] == -1 and got[2] == -1
     rng = np.random.default_rng(3)
     hist, n_bins, G, H, C = random_node_hist(rng, 200, 4, 16, 0.1)
     none = np.zeros(4, dtype=np.bool_)
     assert split.find_best_split(hist, n_bins, none, G, H, C,
-                                 np.array([1.0, 0, 0, 0, 1, 0]))[1] == -1
+                                 np.array([1.0, 0, 0, 0, 1, 0]), scan_work(hist))[1] == -1
     huge_gamma = np.array([1.0, 0.0, 1e12, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma)
+    got = split.find_best_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma,
+                                scan_work(hist))
     assert got[1] == -1
     assert split.find_best_split_naive(hist, n_bins, np.ones(4, np.bool_), G, H, C,
                                        huge_gamma)[1] == -1
@@ -426,36 +434,107 @@ def test_partition_rows_all_one_side():
         np.testing.assert_array_equal(rows, np.arange(5000)[::-1])
 
 
-def test_split_node_equals_partition_plus_histograms():
-    """The fused kernel = partition, the smaller child's histogram, parent - smaller."""
-    k = get_backend("cpu")[1]
-    rng = np.random.default_rng(12)
+# -- tree growth ------------------------------------------------------------------------------
+def grow_tree_naive(X, gh, rows, n_bins, max_bin, split_params, max_depth, max_leaves,
+                    lossguide, masks):
+    """Reference grower: fresh naive histogram per node, naive scan, naive partition.
+
+    Returns nodes as dicts in creation order (children ids follow the kernel's numbering)."""
+    import heapq
+    mcw, mcs = split_params[3], split_params[4]
+    nodes = []
+
+    def add(node_rows, depth):
+        hist = histogram.build_histogram_naive(X, gh, node_rows, max_bin + 1)
+        G, H = hist[0].sum(axis=0)
+        node = dict(rows=node_rows, depth=depth, G=G, H=H, feature=-1, left=-1, right=-1)
+        node_id = len(nodes)
+        nodes.append(node)
+        C = node_rows.size
+        if (max_depth > 0 and depth >= max_depth) or C < 2 * mcs or H < 2 * mcw:
+            return
+        mask = masks[node_id if masks.shape[0] > 1 else 0]
+        best = split.find_best_split_naive(hist, n_bins, mask, G, H, float(C), split_params)
+        if best[1] >= 0:
+            node["best"] = best
+            key = -best[0] if lossguide else depth
+            heapq.heappush(heap, (key, node_id))
+
+    heap = []
+    add(rows, 0)
+    n_leaves = 1
+    while heap and (max_leaves <= 0 or n_leaves < max_leaves):
+        _, node_id = heapq.heappop(heap)
+        node = nodes[node_id]
+        gain, f, b, dl = node["best"][:4]
+        left, right = partition.partition_rows_naive(X[:, f], node["rows"], b, dl, max_bin)
+        node.update(feature=f, bin=b, default_left=dl, gain=gain, left=len(nodes),
+                    right=len(nodes) + 1)
+        add(left, node["depth"] + 1)
+        add(right, node["depth"] + 1)
+        n_leaves += 1
+    return nodes
+
+
+@pytest.mark.parametrize("case", [
+    # n_rows, n_chunks, lossguide, max_depth, max_leaves, min_child_samples, per-node masks
+    (700, 1, True, 0, 12, 1, False),
+    (9000, 2, True, 0, 40, 20, True),  # > 64 nodes: the node tables grow
+    (LARGE, 2, False, 4, 0, 1, False),
+    (3000, 3, False, 3, 5, 50, True),
+])
+def test_grow_tree_vs_naive_grower(case):
+    from gbt._native.cpu import grow
+    from numba import typed, types
+    n_rows, n_chunks, lossguide, max_depth, max_leaves, mcs, node_masks = case
+    rng = np.random.default_rng(n_rows)
     max_bin, nf = 32, 4
-    for size, n_chunks, thr in ((700, 1, 20), (9000, 2, 5), (LARGE, 2, 25)):
-        n_rows = size + 100
-        X, gh, rows = hist_inputs(rng, n_rows, nf, max_bin)
-        X_T = np.ascontiguousarray(X.T)
-        start, end, f = 50, 50 + size, 2
-        parent = histogram.build_histogram_naive(X, gh, rows[start:end], max_bin + 1)
-        left, right = partition.partition_rows_naive(X[:, f], rows[start:end], thr, True,
-                                                     max_bin)
-        small_hist = np.full_like(parent, np.nan)
-        parent_buf = parent.copy()
-        n_left, left_is_small = k.split_node(
-            X, X_T[f], gh, rows, start, end, thr, True, max_bin, n_chunks,
+    X, gh, _ = hist_inputs(rng, n_rows, nf, max_bin)
+    # Gradients with structure so the tree is not noise-driven (ties would be fragile).
+    gh[:, 0] += 0.8 * (X[:, 1] > 10) - 0.5 * (X[:, 2] < 5)
+    n_bins = np.full(nf, max_bin, dtype=np.int32)
+    split_params = np.array([1.0, 0.0, 0.0, 1e-3, mcs, 0.0])
+    masks = rng.random((2 * n_rows, nf)) < 0.7 if node_masks else np.ones((1, nf), np.bool_)
+    sample = np.sort(rng.choice(n_rows, n_rows - 37, replace=False)).astype(np.int32)
+    rows = np.full(n_rows, -1, dtype=np.int32)
+    rows[:sample.size] = sample
+    pool = typed.List.empty_list(types.float64[:, :, ::1])
+    for _ in range(2):  # the second tree reuses the pooled histogram buffers
+        node_int, node_float = grow.grow_tree(
+            X, np.ascontiguousarray(X.T), gh, rows, sample.size, n_bins, max_bin,
+            split_params, max_depth, max_leaves, lossguide, masks, n_chunks,
             np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64),
-            np.empty((n_chunks, nf, max_bin + 1, 3)), parent_buf, small_hist)
-        assert n_left == left.size
-        np.testing.assert_array_equal(rows[start:start + n_left], left)
-        np.testing.assert_array_equal(rows[start + n_left:end], right)
-        assert bool(left_is_small) == (left.size <= right.size)
-        small, large = (left, right) if left_is_small else (right, left)
-        exp_small = histogram.build_histogram_naive(X, gh, small, max_bin + 1)
-        exp_large = histogram.build_histogram_naive(X, gh, large, max_bin + 1)
-        np.testing.assert_array_equal(small_hist[..., 2], exp_small[..., 2])
-        np.testing.assert_allclose(small_hist, exp_small, rtol=1e-10, atol=1e-9)
-        np.testing.assert_array_equal(parent_buf[..., 2], exp_large[..., 2])
-        np.testing.assert_allclose(parent_buf, exp_large, rtol=1e-8, atol=1e-8)
+            np.empty((n_chunks, nf, max_bin + 1, 2)), pool)
+        rows[:sample.size] = sample
+    expected = grow_tree_naive(X, gh, sample, n_bins, max_bin, split_params, max_depth,
+                               max_leaves, lossguide, masks)
+    assert node_int.shape[0] == len(expected) > 5
+    rows_after = rows.copy()
+    node_int2, _ = grow.grow_tree(
+        X, np.ascontiguousarray(X.T), gh, rows_after, sample.size, n_bins, max_bin,
+        split_params, max_depth, max_leaves, lossguide, masks, n_chunks,
+        np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64),
+        np.empty((n_chunks, nf, max_bin + 1, 2)), pool)
+    np.testing.assert_array_equal(node_int2, node_int)  # reproducible with a reused pool
+    for k, exp in enumerate(expected):
+        got = node_int[k]
+        assert got[grow.NODE_LEFT] == exp["left"] and got[grow.NODE_RIGHT] == exp["right"]
+        assert node_float[k, grow.NODE_G] == pytest.approx(exp["G"], rel=1e-9, abs=1e-6)
+        assert node_float[k, grow.NODE_H] == pytest.approx(exp["H"], rel=1e-9, abs=1e-6)
+        if exp["left"] == -1:
+            segment = rows_after[got[grow.NODE_START]:got[grow.NODE_END]]
+            np.testing.assert_array_equal(segment, exp["rows"])  # stable leaf row order
+        else:
+            assert (got[grow.NODE_FEATURE], got[grow.NODE_BIN]) == (exp["feature"], exp["bin"])
+            assert bool(got[grow.NODE_DEFAULT_LEFT]) == bool(exp["default_left"])
+            assert node_float[k, grow.NODE_GAIN] == pytest.approx(exp["gain"], rel=1e-7)
+        if max_depth:
+            assert exp["depth"] <= max_depth
+    n_leaves = sum(e["left"] == -1 for e in expected)
+    if max_leaves:
+        assert n_leaves <= max_leaves
+    leaf_rows = np.concatenate([e["rows"] for e in expected if e["left"] == -1])
+    np.testing.assert_array_equal(np.sort(leaf_rows), sample)  # leaves partition the sample
 
 
 # -- prediction -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Histogram kernels: per-feature, per-bin sums of gradient, hessian and row count.
+"""Histogram kernels: per-feature, per-bin sums of gradient and hessian.
 
-A histogram is ``(n_features, n_bins, 3)`` float64 with channels (g, h, count); bin
-``n_bins - 1`` is the missing bin. float64 sums keep ``parent - sibling`` exact enough.
+A histogram is ``(n_features, n_bins, 2)`` float64 with channels (g, h); bin ``n_bins - 1`` is
+the missing bin. float64 sums keep ``parent - sibling`` exact enough. There is no row-count
+channel: a third read-add-write per row and feature cost ~25% of the build, and the split scan
+estimates child row counts from hessians instead (see :mod:`.split`), as LightGBM does.
 Parallel builds give each row chunk its own buffer and add the buffers in chunk order, so a
 fixed chunk count gives bit-identical sums whatever the scheduling.
 """
@@ -36,14 +38,11 @@ def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
             if b0 == b1:
                 hist[f, b0, 0] += g0 + g1
                 hist[f, b0, 1] += h0 + h1
-                hist[f, b0, 2] += 2.0
             else:
                 hist[f, b0, 0] += g0
                 hist[f, b0, 1] += h0
-                hist[f, b0, 2] += 1.0
                 hist[f, b1, 0] += g1
                 hist[f, b1, 1] += h1
-                hist[f, b1, 2] += 1.0
         i += 2
     if i < end:
         r = rows[i]
@@ -53,7 +52,6 @@ def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
             b = X[r, f]
             hist[f, b, 0] += g0
             hist[f, b, 1] += h0
-            hist[f, b, 2] += 1.0
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -64,8 +62,8 @@ def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
     gh : (n_rows, 2) float32, gradient and hessian side by side (one cache line)  # IN
     rows : (n_rows,) int32, node segments are contiguous    # IN
     n_chunks : int, number of threads / row chunks (>= 1)   # IN
-    chunk_buffers : (n_chunks, n_features, n_bins, 3) f64   # scratch
-    hist : (n_features, n_bins, 3) float64                  # OUT
+    chunk_buffers : (n_chunks, n_features, n_bins, 2) f64   # scratch
+    hist : (n_features, n_bins, 2) float64                  # OUT
     """
     n = end - start
     n_features = X.shape[1]
@@ -96,21 +94,22 @@ def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
 @njit(cache=True, nogil=True)
 def subtract_histogram(parent, child, out):
     """out = parent - child (the sibling's histogram).  parent, child: IN; out: OUT (may be
-    ``parent`` itself). Serial: a few microseconds, less than a parallel region costs."""
-    for f in range(parent.shape[0]):
-        for b in range(parent.shape[1]):
-            for k in range(3):
-                out[f, b, k] = parent[f, b, k] - child[f, b, k]
+    ``parent`` itself). All C-contiguous, walked flat so the loop vectorises. Serial: a few
+    microseconds, less than a parallel region costs."""
+    p = parent.reshape(-1)
+    c = child.reshape(-1)
+    o = out.reshape(-1)
+    for i in range(p.size):
+        o[i] = p[i] - c[i]
 
 
 def build_histogram_naive(X, gh, rows, n_bins):
     """Reference histogram with ``np.add.at``."""
     g, h = gh[:, 0], gh[:, 1]
     n_features = X.shape[1]
-    hist = np.zeros((n_features, n_bins, 3))
+    hist = np.zeros((n_features, n_bins, 2))
     sel = X[rows]
     for f in range(n_features):
         np.add.at(hist[f, :, 0], sel[:, f], g[rows].astype(np.float64))
         np.add.at(hist[f, :, 1], sel[:, f], h[rows].astype(np.float64))
-        np.add.at(hist[f, :, 2], sel[:, f], 1.0)
     return hist
