@@ -142,6 +142,7 @@ class Booster:
             "params": {k: v for k, v in self.params.items() if _is_json_scalar(v)},
             "best_iteration": self.best_iteration,
             "best_score": self.best_score,
+            "trees_per_iteration": self.trees_per_iteration,
             "tree_output": list(self.tree_output),
             "trees": [t.to_dict() for t in self.trees],
         }
@@ -179,12 +180,17 @@ class Booster:
                 len(trees) != len(outputs):
             raise ValueError("Model fields 'trees' and 'tree_output' must be lists of equal "
                              "length.")
+        per_round = d.get("trees_per_iteration", booster.n_outputs)
+        if not isinstance(per_round, int) or not 1 <= per_round <= booster.n_outputs:
+            raise ValueError(f"Model trees_per_iteration {per_round!r} is out of range.")
+        booster.trees_per_iteration = per_round
         if len(trees) % booster.trees_per_iteration:
-            raise ValueError("Model tree count is not a multiple of the outputs per round.")
+            raise ValueError("Model tree count is not a multiple of the trees per round.")
         for tree_dict, out in zip(trees, outputs):
-            if not isinstance(out, int) or not 0 <= out < booster.n_outputs:
-                raise ValueError(f"Model tree_output entry {out!r} is out of range.")
             tree = Tree.from_dict(tree_dict)
+            if not isinstance(out, int) or not 0 <= out <= booster.n_outputs - tree.n_outputs:
+                raise ValueError(f"Model tree_output entry {out!r} is out of range for a tree "
+                                 f"with {tree.n_outputs} output(s).")
             tree.validate(n_features=len(names))
             booster.append_tree(tree, out)
         best = d.get("best_iteration")

@@ -225,7 +225,9 @@ class Dataset:
         numpy (float32/float64, C or F order), pandas DataFrame (numeric and ``category``
         columns), pyarrow Table, polars DataFrame or scipy.sparse CSR/CSC (absent entries are
         missing). NaN marks a missing value.
-    label : array-like of shape (n_samples,), optional
+    label : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+        A 2-D label is multi-output regression (``reg:squarederror``) or multi-label
+        classification (``binary:logistic`` with 0/1 columns).
     weight : array-like of shape (n_samples,), optional
         Non-negative sample weights.
     base_margin : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
@@ -240,7 +242,8 @@ class Dataset:
         ref_cats = reference.features.categories if reference is not None else None
         self.features = to_feature_matrix(data, feature_names, ref_cats)
         n_rows = self.features.shape[0]
-        self.label = None if label is None else _as_float_vector("label", label, n_rows)
+        self.label = None if label is None else \
+            _as_float_vector("label", label, n_rows, allow_2d=True)
         self.weight = None
         if weight is not None:
             w = _as_float_vector("weight", weight, n_rows)

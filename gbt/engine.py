@@ -1,7 +1,8 @@
 """train(): the boosting loop — gradients, trees, margins, evaluation and callbacks.
 
 Each round asks the objective for gradients and hessians, grows ``n_outputs`` trees (one per
-output column) on the binned training matrix, updates the training margins from the trees'
+output column) or, with ``multi_strategy="condensed"``, one tree with vector leaves for all
+outputs, on the binned training matrix, updates the training margins from the trees'
 leaf segments (no tree walk) and the evaluation margins by predicting just the new trees.
 """
 from __future__ import annotations
@@ -136,14 +137,18 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     mapper = BinMapper(params["max_bin"], random_state=params["random_state"] or 0)
     mapper.fit(dtrain.features, sample_weight=weight, n_threads=n_threads)
     X_binned = mapper.transform(dtrain.features, n_threads)
-    grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads)
-    rng = np.random.default_rng(params["random_state"])
     n, n_features = X_binned.shape
     n_outputs = booster.n_outputs
+    # condensed: one tree with K-vector leaves per round; else one tree per output column.
+    tree_width = n_outputs if params["multi_strategy"] == "condensed" else 1
+    booster.trees_per_iteration = n_outputs // tree_width
+    grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads,
+                        n_outputs=tree_width)
+    rng = np.random.default_rng(params["random_state"])
     raw_T = _initial_margin(dtrain, booster.base_score)
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
-    gh = np.empty((n, 2), dtype=np.float32)  # one output's (g, h) pairs for the grower
+    gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
     eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
@@ -162,18 +167,19 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
             tree_mask[:] = False
             tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
         first_new = len(booster.trees)
-        for k in range(n_outputs):
-            gh[:, 0] = g[:, k]
-            gh[:, 1] = h[:, k]
+        for k in range(0, n_outputs, tree_width):
+            gh[:, :, 0] = g[:, k:k + tree_width]
+            gh[:, :, 1] = h[:, k:k + tree_width]
             tree, (starts, ends, leaf_nodes) = grower.grow(gh, sample_rows, tree_mask, rng,
                                                            mapper.cuts)
+            margins = raw_T[k:k + tree_width]  # (tree_width, n) view
             if sample_rows is None:
-                kernels.add_leaf_values(grower.rows, starts, ends, tree.value[leaf_nodes],
-                                        raw_T[k])
+                kernels.add_leaf_values(grower.rows, starts, ends,
+                                        np.ascontiguousarray(tree.value[leaf_nodes]), margins)
             else:
                 kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
                                             tree.default_left, tree.left, tree.right, tree.value,
-                                            mapper.missing_bin, all_rows, n_threads, raw_T[k])
+                                            mapper.missing_bin, all_rows, n_threads, margins)
             booster.append_tree(tree, k)
         _evaluate(booster, objective, eval_sets, first_new, raw_T, y, weight, metrics,
                   evals_log, n_threads)

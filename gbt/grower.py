@@ -29,9 +29,10 @@ class TreeGrower:
     missing_bin : int
     params : dict, resolved parameters (see :mod:`gbt.params`)
     n_threads : int, row chunks for the parallel kernels
+    n_outputs : int, gradient columns each tree fits (K > 1: vector leaves)
     """
 
-    def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1):
+    def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1, n_outputs=1):
         _, self.k = get_backend("cpu")
         self.X = X_binned
         self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
@@ -39,8 +40,11 @@ class TreeGrower:
         self.missing_bin = int(missing_bin)
         self.n_chunks = max(1, int(n_threads))
         n_rows, n_features = X_binned.shape
-        self.hist_pool = typed.List.empty_list(types.float64[:, :, ::1])
-        self.chunk_buffers = np.empty((self.n_chunks, n_features, missing_bin + 1, 2))
+        self.n_outputs = int(n_outputs)
+        self.hist_pool = typed.List.empty_list(types.float64[:, :, :, ::1])
+        # Zeroed once: the histogram kernels only ever write each feature's valid bins.
+        self.chunk_buffers = np.zeros((self.n_chunks, n_features, missing_bin + 1,
+                                       self.n_outputs, 2))
         self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
         self.rows = np.arange(n_rows, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
@@ -77,7 +81,7 @@ class TreeGrower:
 
         Parameters
         ----------
-        gh : (n_samples, 2) float32, C order: gradient and hessian of each row
+        gh : (n_samples, n_outputs, 2) float32, C order: gradient and hessian of each row
         sample_rows : (m,) int32 or None (all rows)
         tree_mask : (n_features,) bool, features this tree may use
         rng : numpy Generator for per-node column sampling
@@ -107,17 +111,21 @@ class TreeGrower:
         return tree, (starts[order], node_int[leaves, _grow.NODE_END], leaves.astype(np.int64))
 
     def _build_tree(self, node_int, node_float, cuts) -> Tree:
-        tree = Tree(node_int.shape[0])
+        K = self.n_outputs
+        tree = Tree(node_int.shape[0], K)
+        g_cols, h_cols = _grow.node_float_columns(K)
         tree.feature[:] = node_int[:, _grow.NODE_FEATURE]
         tree.threshold_bin[:] = node_int[:, _grow.NODE_BIN]
         tree.default_left[:] = node_int[:, _grow.NODE_DEFAULT_LEFT] != 0
         tree.left[:] = node_int[:, _grow.NODE_LEFT]
         tree.right[:] = node_int[:, _grow.NODE_RIGHT]
         tree.gain[:] = node_float[:, _grow.NODE_GAIN]
-        tree.cover[:] = node_float[:, _grow.NODE_H]
+        tree.cover[:] = node_float[:, h_cols].sum(axis=1)
         tree.count[:] = node_int[:, _grow.NODE_END] - node_int[:, _grow.NODE_START]
-        self.k.leaf_weights(np.ascontiguousarray(node_float[:, _grow.NODE_G]), tree.cover,
-                            self.split_params, self.learning_rate, tree.value)
+        values = tree.value.reshape(-1)  # a view: the kernel fills tree.value in place
+        self.k.leaf_weights(np.ascontiguousarray(node_float[:, g_cols]).reshape(-1),
+                            np.ascontiguousarray(node_float[:, h_cols]).reshape(-1),
+                            self.split_params, self.learning_rate, values)
         for n in np.flatnonzero(tree.left != -1):
             tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)
         return tree

@@ -1,7 +1,9 @@
 """Evaluation metrics: name -> metric(y, pred, weight) plus whether higher is better.
 
 ``pred`` is the transformed prediction: values for regression, P(y = 1) for binary,
-``(n_samples, K)`` probabilities for multi-class.
+``(n_samples, K)`` probabilities for multi-class. With 2-D labels (multi-output regression,
+multi-label) the elementwise metrics average over outputs within a row, then over rows with the
+row weights; ``auc`` is the macro average over output columns.
 """
 from __future__ import annotations
 
@@ -23,25 +25,40 @@ class Metric:
         return float(self.fn(np.asarray(y, dtype=np.float64), np.asarray(pred), weight))
 
 
+def _row_average(values, w):
+    """Weighted mean over rows of per-row values (averaged over outputs when 2-D)."""
+    if values.ndim == 2:
+        values = values.mean(axis=1)
+    return np.average(values, weights=w)
+
+
 def rmse(y, p, w):
-    return np.sqrt(np.average((y - p) ** 2, weights=w))
+    return np.sqrt(_row_average((y - p) ** 2, w))
 
 
 def mae(y, p, w):
-    return np.average(np.abs(y - p), weights=w)
+    return _row_average(np.abs(y - p), w)
 
 
 def logloss(y, p, w):
     p = np.clip(p, _EPS, 1 - _EPS)
-    return -np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=w)
+    return -_row_average(y * np.log(p) + (1 - y) * np.log(1 - p), w)
 
 
 def error(y, p, w):
-    return np.average((p > 0.5) != (y == 1), weights=w)
+    return _row_average(((p > 0.5) != (y == 1)).astype(np.float64), w)
 
 
 def auc(y, p, w):
-    """Weighted ROC AUC; ties count one half (the Mann-Whitney statistic)."""
+    """Weighted ROC AUC; ties count one half (the Mann-Whitney statistic). 2-D labels: the
+    mean over columns that hold both classes."""
+    if y.ndim == 2:
+        per_column = [_auc_1d(y[:, k], p[:, k], w) for k in range(y.shape[1])]
+        return np.nanmean(per_column) if not np.isnan(per_column).all() else np.nan
+    return _auc_1d(y, p, w)
+
+
+def _auc_1d(y, p, w):
     w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
     pos = y == 1
     w_pos, w_neg = w[pos].sum(), w[~pos].sum()

@@ -72,8 +72,9 @@ PARAMS: dict[str, ParamSpec] = {
     "random_state": ParamSpec(0, lambda v: v is None or _int(0)(v), "None or an integer >= 0", object),
     "base_score": ParamSpec(None, lambda v: v is None or _num()(v), "None or a number", object),
     "scale_pos_weight": ParamSpec(1.0, _num(0, lo_open=True), "a number > 0"),
-    "multi_strategy": ParamSpec("one_per_output", _choice("one_per_output"),
-                                "'one_per_output' (condensed trees are issue 3)", str),
+    "multi_strategy": ParamSpec("one_per_output", _choice("one_per_output", "condensed"),
+                                "'one_per_output' (K trees per round) or 'condensed' (one "
+                                "vector-leaf tree per round)", str),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 

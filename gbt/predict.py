@@ -33,7 +33,11 @@ class PackedForest:
         self.default_left = cat("default_left", np.bool_)
         self.left = cat("left", np.int32)
         self.right = cat("right", np.int32)
-        self.value = cat("value", np.float64)
+        self.tree_width = np.array([t.n_outputs for t in trees], dtype=np.int32)
+        self.value_offsets = np.zeros(len(trees) + 1, dtype=np.int64)
+        self.value_offsets[1:] = np.cumsum(np.asarray(sizes, dtype=np.int64) * self.tree_width)
+        self.value = np.ascontiguousarray(
+            np.concatenate([t.value.ravel() for t in trees]) if trees else np.zeros(0))
         self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
 
     @property
@@ -63,8 +67,8 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
         k.predict_raw(block, forest.feature, forest.threshold, forest.default_left, forest.left,
-                      forest.right, forest.value, forest.tree_offsets, forest.tree_output,
-                      max(1, n_threads), out[rows])
+                      forest.right, forest.value, forest.value_offsets, forest.tree_offsets,
+                      forest.tree_output, forest.tree_width, max(1, n_threads), out[rows])
 
 
 def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray:

@@ -3,8 +3,11 @@
 Node ``0`` is the root. For node ``k``: ``left[k] == -1`` marks a leaf; otherwise rows with
 ``x[feature[k]] <= threshold[k]`` go to ``left[k]``, the others to ``right[k]``, and missing
 values follow ``default_left[k]``. ``threshold_bin[k]`` is the same rule on binned data.
-``value[k]`` is the (shrunk) leaf value; internal nodes keep the value they had as leaves.
-``gain``, ``cover`` (hessian sum) and ``count`` (rows) serve importances and inspection.
+``value[k]`` is the node's row of (shrunk) leaf values, shape ``(n_nodes, n_outputs)``: one
+column for an ordinary tree, K for a condensed multi-output tree (a vector leaf). Internal
+nodes keep the values they had as leaves. ``gain``, ``cover`` (hessian sum over outputs) and
+``count`` (rows) serve importances and inspection. In JSON a one-output tree's ``value`` is a
+flat list and a vector tree's a list of rows.
 """
 from __future__ import annotations
 
@@ -24,14 +27,14 @@ class Tree:
     __slots__ = ("feature", "threshold", "threshold_bin", "default_left", "left", "right",
                  "value", "gain", "cover", "count")
 
-    def __init__(self, n_nodes: int):
+    def __init__(self, n_nodes: int, n_outputs: int = 1):
         self.feature = np.full(n_nodes, -1, dtype=np.int32)
         self.threshold = np.zeros(n_nodes, dtype=np.float64)
         self.threshold_bin = np.full(n_nodes, -1, dtype=np.int32)
         self.default_left = np.zeros(n_nodes, dtype=np.bool_)
         self.left = np.full(n_nodes, -1, dtype=np.int32)
         self.right = np.full(n_nodes, -1, dtype=np.int32)
-        self.value = np.zeros(n_nodes, dtype=np.float64)
+        self.value = np.zeros((n_nodes, n_outputs), dtype=np.float64)
         self.gain = np.zeros(n_nodes, dtype=np.float64)
         self.cover = np.zeros(n_nodes, dtype=np.float64)
         self.count = np.zeros(n_nodes, dtype=np.float64)
@@ -39,6 +42,10 @@ class Tree:
     @property
     def n_nodes(self) -> int:
         return self.feature.size
+
+    @property
+    def n_outputs(self) -> int:
+        return self.value.shape[1]
 
     @property
     def n_leaves(self) -> int:
@@ -58,6 +65,8 @@ class Tree:
     def to_dict(self) -> dict:
         out = {name: getattr(self, name).tolist() for name in _INT_FIELDS + _FLOAT_FIELDS}
         out["default_left"] = self.default_left.astype(int).tolist()
+        if self.n_outputs == 1:
+            out["value"] = self.value[:, 0].tolist()
         return out
 
     @classmethod
@@ -78,6 +87,11 @@ class Tree:
                 arr = np.asarray(values, dtype=getattr(tree, name).dtype)
             except (TypeError, ValueError):
                 raise ValueError(f"Tree field {name!r} holds non-numeric entries.") from None
+            if name == "value":
+                arr = arr.reshape(n, 1) if arr.ndim == 1 else arr
+                if arr.ndim != 2 or arr.shape[1] == 0:
+                    raise ValueError("Tree field 'value' must be a list of numbers or of "
+                                     "equal-length rows of numbers.")
             setattr(tree, name, arr)
         tree.validate()
         return tree

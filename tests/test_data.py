@@ -206,8 +206,9 @@ def test_mismatched_lengths():
         gbt.Dataset(X, [0, 1, 0, 1], weight=np.ones(5))
     with pytest.raises(ValueError, match="base_margin has 2 rows"):
         gbt.Dataset(X, [0, 1, 0, 1], base_margin=np.zeros(2))
-    with pytest.raises(ValueError, match="label must be 1-D"):
-        gbt.Dataset(X, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="label must be 1-D or 2-D"):
+        gbt.Dataset(X, np.zeros((4, 2, 2)))
+    assert gbt.Dataset(X, np.zeros((4, 2))).label.shape == (4, 2)  # multi-output labels
 
 
 def test_bad_weights():

@@ -85,7 +85,7 @@ def test_unknown_name_is_named():
     ("colsample_bynode", 1.01), ("max_bin", 1), ("max_bin", 65535), ("n_jobs", 0),
     ("n_jobs", 1.5), ("random_state", -1), ("scale_pos_weight", 0),
     ("grow_policy", "leafwise"), ("verbosity", 4), ("num_class", -1),
-    ("multi_strategy", "multi_output_tree"), ("objective", 3), ("eval_metric", 3),
+    ("multi_strategy", "per_class"), ("objective", 3), ("eval_metric", 3),
     ("base_score", "x"),
 ])
 def test_out_of_range_values(name, value):

@@ -49,24 +49,39 @@ class Objective:
         return {"name": self.name}
 
 
+def _as_columns(y):
+    """Labels as (n, K): a 1-D label is one column."""
+    return y[:, None] if y.ndim == 1 else y
+
+
+def _outputs_of(y):
+    return 1 if y.ndim == 1 else y.shape[1]
+
+
 class SquaredError(Objective):
-    """``0.5 * (raw - y)^2``: gradient ``raw - y``, hessian 1."""
+    """``0.5 * (raw - y)^2``: gradient ``raw - y``, hessian 1. A 2-D ``y`` of shape (n, K) is
+    multi-output regression: K outputs, the loss summed over them."""
 
     name = "reg:squarederror"
     default_metric = "rmse"
 
+    def n_outputs(self, y):
+        return _outputs_of(y)
+
     def init_score(self, y, weight):
-        return np.array([np.average(y, weights=weight)])
+        return np.atleast_1d(np.average(_as_columns(y), axis=0, weights=weight))
 
     def grad_hess(self, y, raw, weight, out_g, out_h):
-        _weighted(out_g, out_h, raw - y[:, None], np.ones_like(raw), weight)
+        _weighted(out_g, out_h, raw - _as_columns(y), np.ones_like(raw), weight)
 
     def loss(self, y, raw, weight):
-        return float(np.average(0.5 * (raw[:, 0] - y) ** 2, weights=weight))
+        per_row = (0.5 * (raw - _as_columns(y)) ** 2).sum(axis=1)
+        return float(np.average(per_row, weights=weight))
 
 
 class LogisticLoss(Objective):
-    """Binary cross-entropy on the logit; ``transform`` gives P(y = 1)."""
+    """Binary cross-entropy on the logit; ``transform`` gives P(y = 1). A 2-D 0/1 ``y`` of
+    shape (n, K) is multi-label classification: K independent sigmoids."""
 
     name = "binary:logistic"
     default_metric = "logloss"
@@ -84,28 +99,33 @@ class LogisticLoss(Objective):
                              f"{np.unique(y)[:5].tolist()}...")
         return y
 
-    def _effective_weight(self, y, weight):
-        if self.scale_pos_weight == 1.0:
-            return weight
-        w = np.ones_like(y) if weight is None else weight
-        return np.where(y == 1.0, w * self.scale_pos_weight, w)
+    def n_outputs(self, y):
+        return _outputs_of(y)
+
+    def _pos_factor(self, Y):
+        """(n, K) multiplier of each entry's weight: scale_pos_weight on positives."""
+        return np.where(Y == 1.0, self.scale_pos_weight, 1.0)
 
     def init_score(self, y, weight):
-        p = np.average(y, weights=self._effective_weight(y, weight))
-        p = np.clip(p, 1e-7, 1 - 1e-7)
-        return np.array([np.log(p / (1 - p))])
+        Y = _as_columns(y)
+        w = np.ones(Y.shape[0]) if weight is None else weight
+        ew = w[:, None] * self._pos_factor(Y)
+        p = np.clip((ew * Y).sum(axis=0) / ew.sum(axis=0), 1e-7, 1 - 1e-7)
+        return np.log(p / (1 - p))
 
     def grad_hess(self, y, raw, weight, out_g, out_h):
+        Y = _as_columns(y)
         p = expit(raw)
-        _weighted(out_g, out_h, p - y[:, None], np.maximum(p * (1 - p), 1e-16),
-                  self._effective_weight(y, weight))
+        factor = self._pos_factor(Y) if self.scale_pos_weight != 1.0 else 1.0
+        _weighted(out_g, out_h, (p - Y) * factor, np.maximum(p * (1 - p), 1e-16) * factor,
+                  weight)
 
     def transform(self, raw):
-        return expit(raw[:, 0])
+        return expit(raw[:, 0]) if raw.shape[1] == 1 else expit(raw)
 
     def loss(self, y, raw, weight):
-        r = raw[:, 0]
-        return float(np.average(np.logaddexp(0, r) - y * r, weights=weight))
+        per_row = (np.logaddexp(0, raw) - _as_columns(y) * raw).sum(axis=1)
+        return float(np.average(per_row, weights=weight))
 
     def to_dict(self):
         return {"name": self.name, "scale_pos_weight": self.scale_pos_weight}
@@ -125,6 +145,9 @@ class SoftmaxLoss(Objective):
         return cls(params.get("num_class", 0))
 
     def check_label(self, y):
+        if y.ndim != 1:
+            raise ValueError("multi:softprob needs a 1-D label of class indices; for several "
+                             "0/1 labels per row use binary:logistic (multi-label).")
         if (y != np.round(y)).any() or (y < 0).any():
             raise ValueError("multi:softprob needs integer class labels 0..K-1.")
         k = int(y.max()) + 1

@@ -93,11 +93,17 @@ def hist_inputs(rng, n_rows, n_features, max_bin, odtype=np.uint8, missing_frac=
     return np.ascontiguousarray(X), gh, rows
 
 
-def run_histogram(X, gh, rows, start, end, n_chunks, n_bins_total):
+def run_histogram(X, gh, rows, start, end, n_chunks, n_bins_total, n_bins=None):
+    """Build with NaN-filled outputs: every valid bin (all of them unless ``n_bins`` says
+    otherwise) must be overwritten. Chunk buffers start zeroed, as the grower allocates them."""
     nf = X.shape[1]
-    hist = np.full((nf, n_bins_total, 2), np.nan)  # the kernel must overwrite everything
-    buffers = np.full((n_chunks, nf, n_bins_total, 2), np.nan)
-    histogram.build_histogram(X, gh, rows, start, end, n_chunks, buffers, hist)
+    gh = gh.reshape(gh.shape[0], -1, 2)
+    n_out = gh.shape[1]
+    if n_bins is None:
+        n_bins = np.full(nf, n_bins_total - 1, dtype=np.int32)
+    hist = np.full((nf, n_bins_total, n_out, 2), np.nan)
+    buffers = np.zeros((n_chunks, nf, n_bins_total, n_out, 2))
+    histogram.build_histogram(X, gh, rows, start, end, n_bins, n_chunks, buffers, hist)
     return hist
 
 
@@ -115,8 +121,8 @@ def test_build_histogram_vs_naive(size, n_chunks):
     np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)
     # every row lands in exactly one bin of each feature
     node_h = gh[rows[start:end], 1].sum(dtype=np.float64)
-    np.testing.assert_allclose(hist[..., 1].sum(axis=1), node_h, rtol=1e-10)
-    assert hist[:, max_bin, 1].sum() > 0  # the missing bin is populated
+    np.testing.assert_allclose(hist[:, :, 0, 1].sum(axis=1), node_h, rtol=1e-10)
+    assert hist[:, max_bin, 0, 1].sum() > 0  # the missing bin is populated
 
 
 @pytest.mark.parametrize("n_chunks", [2, 8])
@@ -180,7 +186,7 @@ def test_subtract_histogram(in_place):
     sibling = histogram.build_histogram_naive(X, gh, rows[1200:], 17)
     expected = parent - child
     out = parent if in_place else np.full_like(parent, np.nan)
-    histogram.subtract_histogram(parent, child, out)
+    histogram.subtract_histogram(parent, child, np.full(4, 16, np.int32), out)
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_allclose(out, sibling, rtol=1e-9, atol=1e-9)
 
@@ -202,7 +208,7 @@ def random_node_hist(rng, n_rows, n_features, max_bin, missing_frac):
     gh[:, 0] = rng.normal(size=n_rows) + 0.3 * (X[:, 0] > max_bin // 2) - 0.2
     gh[:, 1] = rng.uniform(0.05, 1.0, size=n_rows)
     hist = histogram.build_histogram_naive(X, gh, np.arange(n_rows), max_bin + 1)
-    G, H = hist[0].sum(axis=0)
+    G, H = hist[0, :, 0].sum(axis=0)
     return hist, n_bins, G, H, float(n_rows)
 
 
@@ -225,6 +231,35 @@ SPLIT_PARAMS = {  # reg_lambda, reg_alpha, gamma, min_child_weight, min_child_sa
 }
 
 
+def best_split(hist, n_bins, mask, G, H, C, split_params):
+    """find_best_split on a one-output node, as a (gain, feature, bin, dl, G_left, H_left)
+    tuple like the naive twin's (scalars for the sums)."""
+    hist = as_4d(hist)
+    totals = np.r_[np.atleast_1d(G), np.atleast_1d(H), C].astype(np.float64)
+    K = hist.shape[2]
+    out = np.full(split.split_row_width(K), np.nan)
+    split.find_best_split(hist, n_bins, mask, totals, np.asarray(split_params, np.float64),
+                          scan_work(hist), out)
+    gl, hl = out[4:4 + K], out[4 + K:]
+    if K == 1:
+        gl, hl = gl[0], hl[0]
+    return out[0], int(out[1]), int(out[2]), bool(out[3]), gl, hl
+
+
+def as_4d(hist):
+    """Hand-built one-output histograms are (n_features, n_bins, 2); kernels take a K axis."""
+    return np.ascontiguousarray(hist[:, :, None, :] if hist.ndim == 3 else hist)
+
+
+def naive_split(hist, n_bins, mask, G, H, C, split_params):
+    hist = as_4d(hist)
+    totals = np.r_[np.atleast_1d(G), np.atleast_1d(H), C]
+    got = split.find_best_split_naive(hist, n_bins, mask, totals, split_params)
+    if hist.shape[2] == 1:
+        got = (*got[:4], got[4][0], got[5][0])
+    return got
+
+
 def compare_split(got, exp, G, H):
     gain, f, b, dl, gl, hl = got
     egain, ef, eb, edl, egl, ehl = exp
@@ -232,10 +267,10 @@ def compare_split(got, exp, G, H):
     if f < 0:
         return
     assert bool(dl) == bool(edl)
-    scale = abs(G * G / (H + 1.0)) + 1.0
+    scale = float(np.sum(np.square(G) / (np.asarray(H) + 1.0))) + 1.0
     assert gain == pytest.approx(egain, rel=1e-7, abs=1e-9 * scale)
-    assert gl == pytest.approx(egl, rel=1e-9, abs=1e-9)
-    assert hl == pytest.approx(ehl, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(gl, egl, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(hl, ehl, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
@@ -248,8 +283,8 @@ def test_find_best_split_vs_naive(params, missing_frac):
         n_rows = int(rng.integers(20, 400))
         hist, n_bins, G, H, C = random_node_hist(rng, n_rows, 6, 16, missing_frac)
         for mask in (np.ones(6, dtype=np.bool_), rng.random(6) < 0.5):
-            got = split.find_best_split(hist, n_bins, mask, G, H, C, sp_arr, scan_work(hist))
-            exp = split.find_best_split_naive(hist, n_bins, mask, G, H, C, sp_arr)
+            got = best_split(hist, n_bins, mask, G, H, C, sp_arr)
+            exp = naive_split(hist, n_bins, mask, G, H, C, sp_arr)
             compare_split(got, exp, G, H)
             if got[1] >= 0:
                 found += 1
@@ -273,7 +308,7 @@ def test_find_best_split_pair_equals_single(params):
         masks = [rng.random(6) < 0.7, np.ones(6, dtype=np.bool_)]
         evaluate = np.array([True, seed % 3 != 0])
         totals = np.array([[G, H, C] for _, _, G, H, C in nodes])
-        out = np.empty((2, 6))
+        out = np.full((2, 6), np.nan)
         n_bins = nodes[0][1]
         split.find_best_split_pair(nodes[0][0], nodes[1][0], n_bins, masks[0], masks[1],
                                    totals, evaluate, sp_arr, scan_work(nodes[0][0]), out)
@@ -282,7 +317,7 @@ def test_find_best_split_pair_equals_single(params):
             if not evaluate[c]:
                 assert out[c, 1] == -1
                 continue
-            exp = split.find_best_split(hist, n_bins, masks[c], G, H, C, sp_arr, scan_work(hist))
+            exp = best_split(hist, n_bins, masks[c], G, H, C, sp_arr)
             got = (out[c, 0], int(out[c, 1]), int(out[c, 2]), bool(out[c, 3]), *out[c, 4:])
             assert got[1:4] == tuple(exp[1:4])
             if got[1] >= 0:
@@ -312,8 +347,8 @@ def test_find_best_split_missing_bin_semantics():
     C = H
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
     mask = np.ones(1, dtype=np.bool_)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
-    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    got = best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, naive_split(hist, n_bins, mask, G, H, C, params), G, H)
     assert got[1:4] == (0, 0, True)
     assert (got[4], got[5]) == (-18.0, 9.0)
     expected_gain = 18.0 ** 2 / 10.0 + 10.0 ** 2 / 6.0 - G * G / (H + 1.0)
@@ -321,8 +356,8 @@ def test_find_best_split_missing_bin_semantics():
     # Missing rows like bin 1 instead: they follow bin 1 to the right.
     hist[0, 3] = (8.0, 4.0)
     G, H = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
-    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    got = best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, naive_split(hist, n_bins, mask, G, H, C, params), G, H)
     assert got[1:4] == (0, 0, False)
     # Only the missing rows differ: "all values left, missing right" (bin = n_bins - 1).
     hist[0] = 0.0
@@ -330,8 +365,8 @@ def test_find_best_split_missing_bin_semantics():
     hist[0, 1] = (1.0, 5.0)
     hist[0, 3] = (-20.0, 4.0)
     G, H = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, mask, G, H, C, params, scan_work(hist))
-    compare_split(got, split.find_best_split_naive(hist, n_bins, mask, G, H, C, params), G, H)
+    got = best_split(hist, n_bins, mask, G, H, C, params)
+    compare_split(got, naive_split(hist, n_bins, mask, G, H, C, params), G, H)
     assert got[1:4] == (0, 1, False) and got[5] == 10.0
 
 
@@ -344,12 +379,12 @@ def test_find_best_split_no_missing_default_follows_larger_hessian():
     G, H = hist[0].sum(axis=0)
     C = 14.0
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params, scan_work(hist))
+    got = best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
     assert got[1:3] == (0, 0)
     assert got[3] is False or got[3] == 0  # right child holds more hessian
     hist[0, 0, 1] = 20.0
     G, H = hist[0].sum(axis=0)
-    got = split.find_best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params, scan_work(hist))
+    got = best_split(hist, n_bins, np.ones(1, np.bool_), G, H, C, params)
     assert got[1] == 0 and bool(got[3]) == (got[5] >= H - got[5])
 
 
@@ -358,20 +393,16 @@ def test_find_best_split_nothing_to_split():
     hist[:, 0] = (3.0, 2.0)  # constant features, no missing rows
     n_bins = np.array([1, 1], dtype=np.int32)
     params = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(2, np.bool_), 3.0, 2.0, 10.0, params,
-                                scan_work(hist))
+    got = best_split(hist, n_bins, np.ones(2, np.bool_), 3.0, 2.0, 10.0, params)
     assert got[1] == -1 and got[2] == -1
     rng = np.random.default_rng(3)
     hist, n_bins, G, H, C = random_node_hist(rng, 200, 4, 16, 0.1)
     none = np.zeros(4, dtype=np.bool_)
-    assert split.find_best_split(hist, n_bins, none, G, H, C,
-                                 np.array([1.0, 0, 0, 0, 1, 0]), scan_work(hist))[1] == -1
+    assert best_split(hist, n_bins, none, G, H, C, np.array([1.0, 0, 0, 0, 1, 0]))[1] == -1
     huge_gamma = np.array([1.0, 0.0, 1e12, 0.0, 1.0, 0.0])
-    got = split.find_best_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma,
-                                scan_work(hist))
+    got = best_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma)
     assert got[1] == -1
-    assert split.find_best_split_naive(hist, n_bins, np.ones(4, np.bool_), G, H, C,
-                                       huge_gamma)[1] == -1
+    assert naive_split(hist, n_bins, np.ones(4, np.bool_), G, H, C, huge_gamma)[1] == -1
 
 
 @pytest.mark.parametrize("G,H,lam,alpha,mds", [
@@ -446,15 +477,15 @@ def grow_tree_naive(X, gh, rows, n_bins, max_bin, split_params, max_depth, max_l
 
     def add(node_rows, depth):
         hist = histogram.build_histogram_naive(X, gh, node_rows, max_bin + 1)
-        G, H = hist[0].sum(axis=0)
+        G, H = hist[0, :, :, 0].sum(axis=0), hist[0, :, :, 1].sum(axis=0)  # (K,) each
         node = dict(rows=node_rows, depth=depth, G=G, H=H, feature=-1, left=-1, right=-1)
         node_id = len(nodes)
         nodes.append(node)
         C = node_rows.size
-        if (max_depth > 0 and depth >= max_depth) or C < 2 * mcs or H < 2 * mcw:
+        if (max_depth > 0 and depth >= max_depth) or C < 2 * mcs or H.sum() < 2 * mcw:
             return
         mask = masks[node_id if masks.shape[0] > 1 else 0]
-        best = split.find_best_split_naive(hist, n_bins, mask, G, H, float(C), split_params)
+        best = split.find_best_split_naive(hist, n_bins, mask, np.r_[G, H, C], split_params)
         if best[1] >= 0:
             node["best"] = best
             key = -best[0] if lossguide else depth
@@ -477,34 +508,43 @@ def grow_tree_naive(X, gh, rows, n_bins, max_bin, split_params, max_depth, max_l
 
 
 @pytest.mark.parametrize("case", [
-    # n_rows, n_chunks, lossguide, max_depth, max_leaves, min_child_samples, per-node masks
-    (700, 1, True, 0, 12, 1, False),
-    (9000, 2, True, 0, 40, 20, True),  # > 64 nodes: the node tables grow
-    (LARGE, 2, False, 4, 0, 1, False),
-    (3000, 3, False, 3, 5, 50, True),
+    # n_rows, n_chunks, lossguide, max_depth, max_leaves, min_child_samples, per-node masks, K
+    (700, 1, True, 0, 12, 1, False, 1),
+    (9000, 2, True, 0, 40, 20, True, 1),  # > 64 nodes: the node tables grow
+    (LARGE, 2, False, 4, 0, 1, False, 1),
+    (3000, 3, False, 3, 5, 50, True, 1),
+    (2500, 2, True, 0, 20, 5, False, 3),  # vector leaves
+    (LARGE, 2, False, 3, 0, 1, True, 4),
 ])
 def test_grow_tree_vs_naive_grower(case):
     from gbt._native.cpu import grow
     from numba import typed, types
-    n_rows, n_chunks, lossguide, max_depth, max_leaves, mcs, node_masks = case
-    rng = np.random.default_rng(n_rows)
+    n_rows, n_chunks, lossguide, max_depth, max_leaves, mcs, node_masks, K = case
+    rng = np.random.default_rng(n_rows + K)
     max_bin, nf = 32, 4
-    X, gh, _ = hist_inputs(rng, n_rows, nf, max_bin)
-    # Gradients with structure so the tree is not noise-driven (ties would be fragile).
-    gh[:, 0] += 0.8 * (X[:, 1] > 10) - 0.5 * (X[:, 2] < 5)
+    X, gh1, _ = hist_inputs(rng, n_rows, nf, max_bin)
+    gh = np.empty((n_rows, K, 2), dtype=np.float32)
+    for k in range(K):  # outputs that share some structure and differ in the rest
+        gh[:, k, 0] = rng.normal(size=n_rows) + 0.8 * (X[:, 1] > 10) - 0.5 * (X[:, k % nf] < 5)
+        gh[:, k, 1] = rng.uniform(0.05, 1.0, size=n_rows)
+    if K == 1:
+        gh[:, 0, 1] = gh1[:, 1]
+    # Per-feature bin counts below max_bin: kernels touch only the valid bins.
     n_bins = np.full(nf, max_bin, dtype=np.int32)
+    n_bins[2] = 20
+    X[:, 2] = np.where(X[:, 2] == max_bin, max_bin, X[:, 2] % 20)
     split_params = np.array([1.0, 0.0, 0.0, 1e-3, mcs, 0.0])
     masks = rng.random((2 * n_rows, nf)) < 0.7 if node_masks else np.ones((1, nf), np.bool_)
     sample = np.sort(rng.choice(n_rows, n_rows - 37, replace=False)).astype(np.int32)
     rows = np.full(n_rows, -1, dtype=np.int32)
     rows[:sample.size] = sample
-    pool = typed.List.empty_list(types.float64[:, :, ::1])
+    pool = typed.List.empty_list(types.float64[:, :, :, ::1])
+    buffers = np.zeros((n_chunks, nf, max_bin + 1, K, 2))
     for _ in range(2):  # the second tree reuses the pooled histogram buffers
         node_int, node_float = grow.grow_tree(
             X, np.ascontiguousarray(X.T), gh, rows, sample.size, n_bins, max_bin,
             split_params, max_depth, max_leaves, lossguide, masks, n_chunks,
-            np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64),
-            np.empty((n_chunks, nf, max_bin + 1, 2)), pool)
+            np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64), buffers, pool)
         rows[:sample.size] = sample
     expected = grow_tree_naive(X, gh, sample, n_bins, max_bin, split_params, max_depth,
                                max_leaves, lossguide, masks)
@@ -513,14 +553,14 @@ def test_grow_tree_vs_naive_grower(case):
     node_int2, _ = grow.grow_tree(
         X, np.ascontiguousarray(X.T), gh, rows_after, sample.size, n_bins, max_bin,
         split_params, max_depth, max_leaves, lossguide, masks, n_chunks,
-        np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64),
-        np.empty((n_chunks, nf, max_bin + 1, 2)), pool)
+        np.empty(n_rows, np.int32), np.empty(n_chunks, np.int64), buffers, pool)
     np.testing.assert_array_equal(node_int2, node_int)  # reproducible with a reused pool
+    g_cols, h_cols = grow.node_float_columns(K)
     for k, exp in enumerate(expected):
         got = node_int[k]
         assert got[grow.NODE_LEFT] == exp["left"] and got[grow.NODE_RIGHT] == exp["right"]
-        assert node_float[k, grow.NODE_G] == pytest.approx(exp["G"], rel=1e-9, abs=1e-6)
-        assert node_float[k, grow.NODE_H] == pytest.approx(exp["H"], rel=1e-9, abs=1e-6)
+        np.testing.assert_allclose(node_float[k, g_cols], exp["G"], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(node_float[k, h_cols], exp["H"], rtol=1e-9, atol=1e-6)
         if exp["left"] == -1:
             segment = rows_after[got[grow.NODE_START]:got[grow.NODE_END]]
             np.testing.assert_array_equal(segment, exp["rows"])  # stable leaf row order
@@ -564,9 +604,14 @@ def pack(trees):
     def cat(name, dtype):
         return np.ascontiguousarray(np.concatenate([t[name] for t in trees]), dtype=dtype)
 
+    widths = np.array([np.asarray(t["value"]).reshape(len(t["feature"]), -1).shape[1]
+                       for t in trees], dtype=np.int32)
+    value_offsets = np.zeros(len(trees) + 1, dtype=np.int64)
+    value_offsets[1:] = np.cumsum(np.asarray(sizes) * widths)
+    value = np.concatenate([np.ravel(t["value"]) for t in trees]).astype(np.float64)
     return (cat("feature", np.int32), cat("threshold", np.float64),
             cat("default_left", np.bool_), cat("left", np.int32), cat("right", np.int32),
-            cat("value", np.float64), offsets)
+            (value, value_offsets, widths), offsets)
 
 
 def prediction_data(dtype, n=5 * ROW_BLOCK + 7):
@@ -596,8 +641,9 @@ def test_predict_raw_vs_naive(dtype, n_chunks):
     feature, threshold, dl, left, right, value, offsets = pack(trees)
     start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
     out = start.copy()
-    predict.predict_raw(X, feature, threshold, dl, left, right, value, offsets, tree_output,
-                        n_chunks, out)
+    value, value_offsets, widths = value
+    predict.predict_raw(X, feature, threshold, dl, left, right, value, value_offsets, offsets,
+                        tree_output, widths, n_chunks, out)
     expected = predict.predict_raw_naive(X, trees, tree_output, 2)
     np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
     # Hand-checked rows: x0 == threshold goes left; NaN follows default_left.
@@ -654,9 +700,17 @@ def test_predict_binned_tree_vs_numpy(n_chunks, odtype, max_bin):
     base = rng.normal(size=n)
     out = base.copy()
     predict.predict_binned_tree(Xb, t["feature"], t["threshold_bin"], t["default_left"],
-                                t["left"], t["right"], t["value"], max_bin, rows, n_chunks, out)
+                                t["left"], t["right"], t["value"][:, None], max_bin, rows,
+                                n_chunks, out[None, :])
     expected = base.copy()
     expected[rows] += binned_walk(t, Xb, max_bin)[rows]
+    # A vector-leaf tree adds each column of its leaf values to one margin row.
+    wide = np.c_[t["value"], -2.0 * t["value"]]
+    margins = np.zeros((2, n))
+    predict.predict_binned_tree(Xb, t["feature"], t["threshold_bin"], t["default_left"],
+                                t["left"], t["right"], wide, max_bin, rows, n_chunks, margins)
+    np.testing.assert_array_equal(margins[1], -2.0 * margins[0])
+    np.testing.assert_array_equal(margins[0], binned_walk(t, Xb, max_bin) * np.isin(np.arange(n), rows))
     np.testing.assert_array_equal(out, expected)
     untouched = np.setdiff1d(np.arange(n), rows)
     np.testing.assert_array_equal(out[untouched], base[untouched])
@@ -672,14 +726,14 @@ def test_add_leaf_values_vs_numpy():
     values = rng.normal(size=starts.size)
     base = rng.normal(size=n)
     out = base.copy()
-    predict.add_leaf_values(rows, starts, ends, values, out)
+    predict.add_leaf_values(rows, starts, ends, values[:, None], out[None, :])
     expected = base.copy()
     leaf_of_pos = np.repeat(np.arange(starts.size), ends - starts)
     expected[rows] += values[leaf_of_pos]
     np.testing.assert_array_equal(out, expected)
     # Only the listed segments are touched.
     out2 = base.copy()
-    predict.add_leaf_values(rows, starts[:2], ends[:2], values[:2], out2)
+    predict.add_leaf_values(rows, starts[:2], ends[:2], values[:2, None], out2[None, :])
     touched = rows[: ends[1]]
     mask = np.zeros(n, bool)
     mask[touched] = True

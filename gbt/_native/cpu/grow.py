@@ -25,11 +25,15 @@ from .split import _split_rules, find_best_split, find_best_split_pair
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
 N_NODE_INT = 7
-# Columns of the float node table.
-NODE_GAIN, NODE_G, NODE_H = range(3)
-N_NODE_FLOAT = 3
+# The float node table is (gain, G[K], H[K]): NODE_GAIN, then G at 1.., H at 1 + K...
+NODE_GAIN = 0
 # Columns of the grower's private per-node table.
 SLOT, DEPTH = range(2)
+
+
+def node_float_columns(n_outputs):
+    """(G columns, H columns) slices of the float node table for ``n_outputs`` outputs."""
+    return slice(1, 1 + n_outputs), slice(1 + n_outputs, 1 + 2 * n_outputs)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -37,7 +41,7 @@ def _take_slot(hist_pool, free, shape):
     """A free histogram buffer's index; the pool grows by one when none is free."""
     if len(free) > 0:
         return free.pop()
-    hist_pool.append(np.empty(shape))
+    hist_pool.append(np.zeros(shape))  # zeroed: kernels only ever write valid bins
     return np.int64(len(hist_pool) - 1)
 
 
@@ -57,7 +61,7 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
 
     X : (n, n_features) uint8/uint16 bins, C order              # IN
     X_T : (n_features, n) the same bins feature-major            # IN (partition reads a column)
-    gh : (n, 2) float32, gradient and hessian per row             # IN
+    gh : (n, K, 2) float32, gradient and hessian of each output  # IN
     rows : (n,) int32; first n_rows are the tree's sample        # IN/OUT (leaf-segment order)
     n_bins : (n_features,) int32 value bins per feature           # IN
     split_params : (6,) float64, see split.SPLIT_PARAM_NAMES      # IN
@@ -65,17 +69,19 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
                  row means the same for every node, else node k uses row k (rows must cover
                  every node the tree can have)                    # IN
     scratch, chunk_counts, chunk_buffers : kernel scratch (see partition / histogram)
-    hist_pool : typed List of (n_features, n_bins_total, 2) float64 buffers, reused across
-                trees and grown here when more leaves are open at once than ever before
+    hist_pool : typed List of zeroed (n_features, n_bins_total, K, 2) float64 buffers, reused
+                across trees and grown here when more leaves are open at once than ever before
 
-    Returns ``(node_int, node_float)``: (n_nodes, N_NODE_INT) int64 and (n_nodes,
-    N_NODE_FLOAT) float64, columns named by the NODE_* constants. Children come after their
+    Returns ``(node_int, node_float)``: (n_nodes, N_NODE_INT) int64 and (n_nodes, 1 + 2K)
+    float64 (gain, G[K], H[K]; see :func:`node_float_columns`). Children come after their
     parent; a leaf has left == right == -1 and its rows are ``rows[start:end]``.
     """
     _, _, _, mcw, mcs, _ = _split_rules(split_params)
     n_features = X.shape[1]
-    shape = (n_features, missing_bin + 1, 2)
+    K = gh.shape[1]
+    shape = (n_features, missing_bin + 1, K, 2)
     per_node_masks = node_masks.shape[0] > 1
+    row_width = 4 + 2 * K  # a split row: gain, feature, bin, default_left, G_left, H_left
 
     # Histogram buffers: a stack of free slots; every slot is free when a tree starts.
     free = [np.int64(0)]
@@ -85,48 +91,41 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     # Per-node tables, doubled when full.
     capacity = 64
     node_int = np.empty((capacity, N_NODE_INT), dtype=np.int64)
-    node_float = np.empty((capacity, N_NODE_FLOAT))
+    node_float = np.empty((capacity, 1 + 2 * K))
     # Per node: histogram slot (-1 none), depth, and the best split found while it was an open
-    # leaf (gain, feature, bin, default_left, G_left, H_left).
+    # leaf (a split row).
     node_aux = np.full((capacity, 2), -1, dtype=np.int64)
-    best = np.empty((capacity, 6))
-
-    scan_work = np.empty((2 * n_features, 4, missing_bin + 1))  # split-scan scratch
+    best = np.empty((capacity, row_width))
+    scan_work = np.empty((2 * n_features, 4, max(missing_bin + 1, K)))  # split-scan scratch
+    totals = np.empty((2, 2 * K + 1))  # per child: G[K], H[K], row count
+    evaluate = np.empty(2, dtype=np.bool_)
+    pair_out = np.empty((2, row_width))
 
     root_slot = _take_slot(hist_pool, free, shape)
     root_hist = hist_pool[root_slot]
-    build_histogram(X, gh, rows, 0, n_rows, n_chunks, chunk_buffers, root_hist)
-    G = 0.0
-    H = 0.0
+    build_histogram(X, gh, rows, 0, n_rows, n_bins, n_chunks, chunk_buffers, root_hist)
+    node_float[0, :] = 0.0
     for b in range(root_hist.shape[1]):  # every row is in exactly one bin of feature 0
-        G += root_hist[0, b, 0]
-        H += root_hist[0, b, 1]
-    node_int[0, :] = -1
-    node_int[0, NODE_DEFAULT_LEFT] = 0
-    node_int[0, NODE_START] = 0
-    node_int[0, NODE_END] = n_rows
-    node_float[0, NODE_GAIN] = 0.0
-    node_float[0, NODE_G] = G
-    node_float[0, NODE_H] = H
+        for k in range(K):
+            node_float[0, 1 + k] += root_hist[0, b, k, 0]
+            node_float[0, 1 + K + k] += root_hist[0, b, k, 1]
+    _open_node(node_int, node_aux, 0, 0, n_rows, 0)
     node_aux[0, SLOT] = root_slot
-    node_aux[0, DEPTH] = 0
     n_nodes = 1
 
     heap = [(0.0, np.int64(0))]  # (priority, node); seeded so Numba can type it
     heap.pop()
-    if _can_split(0, n_rows, H, max_depth, mcw, mcs):
-        gain, f, b, dl, gl, hl = find_best_split(root_hist, n_bins, node_masks[0], G, H,
-                                                 float(n_rows), split_params, scan_work)
-        if f >= 0:
-            _store_best(best, 0, gain, f, b, dl, gl, hl)
-            heapq.heappush(heap, (_priority(lossguide, gain, 0), np.int64(0)))
+    totals[0, :2 * K] = node_float[0, 1:]
+    totals[0, 2 * K] = n_rows
+    if _can_split(0, n_rows, _hessian_sum(node_float[0], K), max_depth, mcw, mcs):
+        find_best_split(root_hist, n_bins, node_masks[0], totals[0], split_params, scan_work,
+                        best[0])
+        if best[0, 1] >= 0:
+            heapq.heappush(heap, (_priority(lossguide, best[0, 0], 0), np.int64(0)))
     if len(heap) == 0:
         free.append(root_slot)
         node_aux[0, SLOT] = -1
 
-    totals = np.empty((2, 3))
-    evaluate = np.empty(2, dtype=np.bool_)
-    pair_out = np.empty((2, 6))
     n_leaves = 1
     while len(heap) > 0 and (max_leaves <= 0 or n_leaves < max_leaves):
         _, node = heapq.heappop(heap)
@@ -155,14 +154,16 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         small_hist = hist_pool[small_slot]
         parent_hist = hist_pool[parent_slot]
         if n_left <= end - mid:
-            build_histogram(X, gh, rows, start, mid, n_chunks, chunk_buffers, small_hist)
+            build_histogram(X, gh, rows, start, mid, n_bins, n_chunks, chunk_buffers,
+                            small_hist)
             node_aux[left, SLOT] = small_slot
             node_aux[right, SLOT] = parent_slot
         else:
-            build_histogram(X, gh, rows, mid, end, n_chunks, chunk_buffers, small_hist)
+            build_histogram(X, gh, rows, mid, end, n_bins, n_chunks, chunk_buffers,
+                            small_hist)
             node_aux[left, SLOT] = parent_slot
             node_aux[right, SLOT] = small_slot
-        subtract_histogram(parent_hist, small_hist, parent_hist)
+        subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
         node_aux[node, SLOT] = -1
 
         node_int[node, NODE_FEATURE] = feature
@@ -171,31 +172,23 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         node_int[node, NODE_LEFT] = left
         node_int[node, NODE_RIGHT] = right
         node_float[node, NODE_GAIN] = best[node, 0]
-        G_left = best[node, 4]
-        H_left = best[node, 5]
-        G_parent = node_float[node, NODE_G]
-        H_parent = node_float[node, NODE_H]
-        for child, c_start, c_end, c_G, c_H in ((left, start, mid, G_left, H_left),
-                                                (right, mid, end, G_parent - G_left,
-                                                 H_parent - H_left)):
-            node_int[child, :] = -1
-            node_int[child, NODE_DEFAULT_LEFT] = 0
-            node_int[child, NODE_START] = c_start
-            node_int[child, NODE_END] = c_end
-            node_float[child, NODE_GAIN] = 0.0
-            node_float[child, NODE_G] = c_G
-            node_float[child, NODE_H] = c_H
-            node_aux[child, DEPTH] = node_aux[node, DEPTH] + 1
+        depth = node_aux[node, DEPTH] + 1
+        _open_node(node_int, node_aux, left, start, mid, depth)
+        _open_node(node_int, node_aux, right, mid, end, depth)
+        node_float[left, NODE_GAIN] = 0.0
+        node_float[right, NODE_GAIN] = 0.0
+        for j in range(2 * K):  # left sums from the split row, right = parent - left
+            node_float[left, 1 + j] = best[node, 4 + j]
+            node_float[right, 1 + j] = node_float[node, 1 + j] - best[node, 4 + j]
 
         # Both children's best splits in one parallel scan.
         for c in range(2):
             child = left + c
             count = node_int[child, NODE_END] - node_int[child, NODE_START]
-            totals[c, 0] = node_float[child, NODE_G]
-            totals[c, 1] = node_float[child, NODE_H]
-            totals[c, 2] = count
-            evaluate[c] = _can_split(node_aux[child, DEPTH], count, totals[c, 1], max_depth,
-                                     mcw, mcs)
+            totals[c, :2 * K] = node_float[child, 1:]
+            totals[c, 2 * K] = count
+            evaluate[c] = _can_split(depth, count, _hessian_sum(node_float[child], K),
+                                     max_depth, mcw, mcs)
         if evaluate[0] or evaluate[1]:
             mask_left = node_masks[left if per_node_masks else 0]
             mask_right = node_masks[right if per_node_masks else 0]
@@ -207,12 +200,30 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
             child = left + c
             if evaluate[c] and pair_out[c, 1] >= 0:
                 best[child, :] = pair_out[c, :]
-                priority = _priority(lossguide, pair_out[c, 0], node_aux[child, DEPTH])
+                priority = _priority(lossguide, pair_out[c, 0], depth)
                 heapq.heappush(heap, (priority, np.int64(child)))
             else:  # a leaf that will not split needs no histogram
                 free.append(node_aux[child, SLOT])
                 node_aux[child, SLOT] = -1
     return node_int[:n_nodes], node_float[:n_nodes]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _open_node(node_int, node_aux, node, start, end, depth):
+    """Record a new leaf: rows [start, end), no children yet."""
+    node_int[node, :] = -1
+    node_int[node, NODE_DEFAULT_LEFT] = 0
+    node_int[node, NODE_START] = start
+    node_int[node, NODE_END] = end
+    node_aux[node, DEPTH] = depth
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hessian_sum(node_float_row, K):
+    total = 0.0
+    for k in range(K):
+        total += node_float_row[1 + K + k]
+    return total
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -227,13 +238,3 @@ def _priority(lossguide, gain, depth):
     """Heap key (smallest first): the largest gain, or the shallowest depth; ties go to the
     lowest node id through the tuple's second element."""
     return -gain if lossguide else float(depth)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _store_best(best, node, gain, feature, bin_, default_left, G_left, H_left):
-    best[node, 0] = gain
-    best[node, 1] = feature
-    best[node, 2] = bin_
-    best[node, 3] = 1.0 if default_left else 0.0
-    best[node, 4] = G_left
-    best[node, 5] = H_left

@@ -1,9 +1,19 @@
-"""Histogram kernels: per-feature, per-bin sums of gradient and hessian.
+"""Histogram kernels: per-feature, per-bin, per-output sums of gradient and hessian.
 
-A histogram is ``(n_features, n_bins, 2)`` float64 with channels (g, h); bin ``n_bins - 1`` is
-the missing bin. float64 sums keep ``parent - sibling`` exact enough. There is no row-count
-channel: a third read-add-write per row and feature cost ~25% of the build, and the split scan
-estimates child row counts from hessians instead (see :mod:`.split`), as LightGBM does.
+A histogram is ``(n_features, n_bins_total, n_outputs, 2)`` float64 with channels (g, h) for
+each output; bin ``n_bins_total - 1`` is the missing bin. Gradients come as
+``(n_rows, n_outputs, 2)`` float32, so one row's values for every output are contiguous and the
+vector case adds ``2 * n_outputs`` contiguous values per row and feature. ``n_outputs == 1`` is
+the ordinary scalar tree and takes its own tuned loop.
+
+float64 sums keep ``parent - sibling`` exact enough. There is no row-count channel: a third
+read-add-write per row and feature cost ~25% of the build, and the split scan estimates child
+row counts from hessians instead (see :mod:`.split`), as LightGBM does.
+
+Only the valid bins of each feature (``0 .. n_bins[f] - 1`` and the missing bin) are ever
+written: buffers start zeroed and the bins in between stay zero, so features with few bins
+(and wide vector histograms) cost what they hold, not ``n_bins_total``.
+
 Parallel builds give each row chunk its own buffer and add the buffers in chunk order, so a
 fixed chunk count gives bit-identical sums whatever the scheduling.
 """
@@ -21,6 +31,14 @@ ROW_CHUNK_MIN_ROWS = 65536
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
+    if gh.shape[1] == 1:
+        _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist)
+    else:
+        _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist):
     # Rows are taken two at a time: when both fall in the same bin (common deep in a tree,
     # where rows share values) one update carries both, halving the chain of dependent
     # read-add-write operations on that bin.
@@ -28,47 +46,81 @@ def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
     while i + 1 < end:
         r0 = rows[i]
         r1 = rows[i + 1]
-        g0 = np.float64(gh[r0, 0])
-        h0 = np.float64(gh[r0, 1])
-        g1 = np.float64(gh[r1, 0])
-        h1 = np.float64(gh[r1, 1])
+        g0 = np.float64(gh[r0, 0, 0])
+        h0 = np.float64(gh[r0, 0, 1])
+        g1 = np.float64(gh[r1, 0, 0])
+        h1 = np.float64(gh[r1, 0, 1])
         for f in range(f_lo, f_hi):
             b0 = X[r0, f]
             b1 = X[r1, f]
             if b0 == b1:
-                hist[f, b0, 0] += g0 + g1
-                hist[f, b0, 1] += h0 + h1
+                hist[f, b0, 0, 0] += g0 + g1
+                hist[f, b0, 0, 1] += h0 + h1
             else:
-                hist[f, b0, 0] += g0
-                hist[f, b0, 1] += h0
-                hist[f, b1, 0] += g1
-                hist[f, b1, 1] += h1
+                hist[f, b0, 0, 0] += g0
+                hist[f, b0, 0, 1] += h0
+                hist[f, b1, 0, 0] += g1
+                hist[f, b1, 0, 1] += h1
         i += 2
     if i < end:
         r = rows[i]
-        g0 = np.float64(gh[r, 0])
-        h0 = np.float64(gh[r, 1])
+        g0 = np.float64(gh[r, 0, 0])
+        h0 = np.float64(gh[r, 0, 1])
         for f in range(f_lo, f_hi):
             b = X[r, f]
-            hist[f, b, 0] += g0
-            hist[f, b, 1] += h0
+            hist[f, b, 0, 0] += g0
+            hist[f, b, 0, 1] += h0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist):
+    # Flat offsets: a (feature, bin) cell and a row's gradients are both 2K contiguous values.
+    width = 2 * gh.shape[1]
+    n_bins_total = hist.shape[1]
+    flat_hist = hist.reshape(-1)
+    flat_gh = gh.reshape(-1)
+    for i in range(start, end):
+        src = rows[i] * width
+        for f in range(f_lo, f_hi):
+            dst = (f * n_bins_total + X[rows[i], f]) * width
+            for j in range(width):
+                flat_hist[dst + j] += flat_gh[src + j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _valid_span(hist, f, nb):
+    """Flat [lo, hi) of feature f's value bins and the flat start of its missing bin."""
+    cell = hist.shape[2] * 2
+    lo = f * hist.shape[1] * cell
+    return lo, lo + nb * cell, lo + (hist.shape[1] - 1) * cell, cell
+
+
+@njit(cache=True, nogil=True)
+def _zero_valid(hist, n_bins, f_lo, f_hi):
+    flat = hist.reshape(-1)
+    for f in range(f_lo, f_hi):
+        lo, hi, miss, cell = _valid_span(hist, f, n_bins[f])
+        flat[lo:hi] = 0.0
+        flat[miss:miss + cell] = 0.0
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
-    """Histogram of rows ``rows[start:end]``.
+def build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hist):
+    """Histogram of rows ``rows[start:end]`` (valid bins only; see the module note).
 
-    X : (n_rows, n_features) uint8/uint16, C order         # IN
-    gh : (n_rows, 2) float32, gradient and hessian side by side (one cache line)  # IN
-    rows : (n_rows,) int32, node segments are contiguous    # IN
-    n_chunks : int, number of threads / row chunks (>= 1)   # IN
-    chunk_buffers : (n_chunks, n_features, n_bins, 2) f64   # scratch
-    hist : (n_features, n_bins, 2) float64                  # OUT
+    X : (n_rows, n_features) uint8/uint16, C order                     # IN
+    gh : (n_rows, n_outputs, 2) float32, C order                        # IN
+    rows : (n_rows,) int32, node segments are contiguous                # IN
+    n_bins : (n_features,) int32, value bins per feature                # IN
+    n_chunks : int, number of threads / row chunks (>= 1)               # IN
+    chunk_buffers : (n_chunks, n_features, n_bins_total, n_outputs, 2) f64, zeroed once
+                    when allocated                                      # scratch
+    hist : (n_features, n_bins_total, n_outputs, 2) float64             # OUT
     """
     n = end - start
     n_features = X.shape[1]
     if n_chunks == 1 or n < FEATURE_PARALLEL_MIN_ROWS:
-        hist[:] = 0.0
+        _zero_valid(hist, n_bins, 0, n_features)
         _accumulate(X, gh, rows, start, end, 0, n_features, hist)
         return
     if n < ROW_CHUNK_MIN_ROWS:
@@ -76,40 +128,52 @@ def build_histogram(X, gh, rows, start, end, n_chunks, chunk_buffers, hist):
         for c in prange(n_chunks):
             f_lo = min(n_features, c * per)
             f_hi = min(n_features, f_lo + per)
-            hist[f_lo:f_hi] = 0.0
+            _zero_valid(hist, n_bins, f_lo, f_hi)
             _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist)
         return
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         buf = chunk_buffers[c]
-        buf[:] = 0.0
+        _zero_valid(buf, n_bins, 0, n_features)
         _accumulate(X, gh, rows, start + c * chunk, min(end, start + (c + 1) * chunk),
                     0, n_features, buf)
+    flat = hist.reshape(-1)
     for f in prange(n_features):
-        hist[f] = chunk_buffers[0, f]
-        for c in range(1, n_chunks):
-            hist[f] += chunk_buffers[c, f]
+        lo, hi, miss, cell = _valid_span(hist, f, n_bins[f])
+        for span_lo, span_hi in ((lo, hi), (miss, miss + cell)):
+            first = chunk_buffers[0].reshape(-1)
+            for i in range(span_lo, span_hi):
+                flat[i] = first[i]
+            for c in range(1, n_chunks):
+                other = chunk_buffers[c].reshape(-1)
+                for i in range(span_lo, span_hi):
+                    flat[i] += other[i]
 
 
 @njit(cache=True, nogil=True)
-def subtract_histogram(parent, child, out):
-    """out = parent - child (the sibling's histogram).  parent, child: IN; out: OUT (may be
-    ``parent`` itself). All C-contiguous, walked flat so the loop vectorises. Serial: a few
-    microseconds, less than a parallel region costs."""
+def subtract_histogram(parent, child, n_bins, out):
+    """out = parent - child (the sibling's histogram) on the valid bins.  parent, child: IN;
+    out: OUT (may be ``parent`` itself). All C-contiguous, walked flat so the loop vectorises.
+    Serial: a few microseconds, less than a parallel region costs."""
     p = parent.reshape(-1)
     c = child.reshape(-1)
     o = out.reshape(-1)
-    for i in range(p.size):
-        o[i] = p[i] - c[i]
+    for f in range(parent.shape[0]):
+        lo, hi, miss, cell = _valid_span(parent, f, n_bins[f])
+        for i in range(lo, hi):
+            o[i] = p[i] - c[i]
+        for i in range(miss, miss + cell):
+            o[i] = p[i] - c[i]
 
 
-def build_histogram_naive(X, gh, rows, n_bins):
-    """Reference histogram with ``np.add.at``."""
-    g, h = gh[:, 0], gh[:, 1]
-    n_features = X.shape[1]
-    hist = np.zeros((n_features, n_bins, 2))
+def build_histogram_naive(X, gh, rows, n_bins_total):
+    """Reference histogram with ``np.add.at``; ``gh`` is (n, 2) or (n, n_outputs, 2)."""
+    gh = gh.reshape(gh.shape[0], -1, 2)
+    n_features, n_outputs = X.shape[1], gh.shape[1]
+    hist = np.zeros((n_features, n_bins_total, n_outputs, 2))
     sel = X[rows]
     for f in range(n_features):
-        np.add.at(hist[f, :, 0], sel[:, f], g[rows].astype(np.float64))
-        np.add.at(hist[f, :, 1], sel[:, f], h[rows].astype(np.float64))
+        for k in range(n_outputs):
+            for ch in range(2):
+                np.add.at(hist[f, :, k, ch], sel[:, f], gh[rows, k, ch].astype(np.float64))
     return hist

@@ -1,7 +1,9 @@
 """Prediction kernels over a forest stored as flat node arrays.
 
 Trees are concatenated: tree ``t`` owns nodes ``tree_offsets[t]:tree_offsets[t+1]`` with child
-indices local to the tree; a node is a leaf when ``left == -1``. A row goes left when its value
+indices local to the tree; a node is a leaf when ``left == -1``. Tree ``t`` adds ``tree_width[t]``
+values per node (1, or K for a vector-leaf tree) to output columns ``tree_output[t]`` onwards;
+node ``k``'s values are ``value[value_offsets[t] + k * width :][:width]``. A row goes left when its value
 is ``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
 """
 import numpy as np
@@ -25,15 +27,16 @@ def _leaf_raw(X, r, feature, threshold, default_left, left, right, base):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def predict_raw(X, feature, threshold, default_left, left, right, value, tree_offsets,
-                tree_output, n_chunks, out):
-    """Add every tree's leaf value to its output column.
+def predict_raw(X, feature, threshold, default_left, left, right, value, value_offsets,
+                tree_offsets, tree_output, tree_width, n_chunks, out):
+    """Add every tree's leaf values to its output columns.
 
     X : (n_rows, n_features) float32/float64, NaN = missing          # IN
     feature, threshold, default_left, left, right : node arrays      # IN
-    value : (n_nodes,) float64                                       # IN
-    tree_offsets : (n_trees + 1,) int64                              # IN
-    tree_output : (n_trees,) int32, the output column of each tree   # IN
+    value : (sum of n_nodes * width,) float64                        # IN
+    value_offsets, tree_offsets : (n_trees + 1,) int64               # IN
+    tree_output : (n_trees,) int32, each tree's first output column  # IN
+    tree_width : (n_trees,) int32, values per node of each tree      # IN
     out : (n_rows, n_outputs) float64                                # IN/OUT
     """
     n_rows = X.shape[0]
@@ -47,9 +50,12 @@ def predict_raw(X, feature, threshold, default_left, left, right, value, tree_of
             for t in range(n_trees):
                 base = tree_offsets[t]
                 k = tree_output[t]
+                width = tree_width[t]
                 for r in range(lo, hi):
                     node = _leaf_raw(X, r, feature, threshold, default_left, left, right, base)
-                    out[r, k] += value[base + node]
+                    first = value_offsets[t] + node * width
+                    for j in range(width):
+                        out[r, k + j] += value[first + j]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -68,11 +74,12 @@ def predict_leaf(X, feature, threshold, default_left, left, right, tree_offsets,
 @njit(cache=True, nogil=True, parallel=True)
 def predict_binned_tree(Xb, feature, threshold_bin, default_left, left, right, value,
                         missing_bin, rows, n_chunks, out):
-    """Add one tree's leaf values to ``out[rows]`` walking binned data (training margins).
+    """Add one tree's leaf values to ``out[:, rows]`` walking binned data (training margins).
 
     Xb : (n_rows, n_features) uint8/uint16    # IN
+    value : (n_nodes, width) float64          # IN
     rows : (m,) int32, rows to update         # IN
-    out : (n_rows,) float64                   # IN/OUT
+    out : (width, n_rows) float64             # IN/OUT
     """
     m = rows.shape[0]
     chunk = (m + n_chunks - 1) // n_chunks
@@ -87,26 +94,30 @@ def predict_binned_tree(Xb, feature, threshold_bin, default_left, left, right, v
                 else:
                     go_left = b <= threshold_bin[node]
                 node = left[node] if go_left else right[node]
-            out[r] += value[node]
+            for j in range(value.shape[1]):
+                out[j, r] += value[node, j]
 
 
 @njit(cache=True, nogil=True)
 def add_leaf_values(rows, leaf_starts, leaf_ends, leaf_values, out):
-    """out[rows[s:e]] += v for each leaf segment: the training-margin update without a walk.
+    """out[:, rows[s:e]] += v for each leaf segment: the training-margin update without a walk.
 
-    rows : (n,) int32; leaf_starts, leaf_ends : (n_leaves,) int64; leaf_values : float64  # IN
-    out : (n_rows,) float64                                                              # IN/OUT
+    rows : (n,) int32; leaf_starts, leaf_ends : (n_leaves,) int64        # IN
+    leaf_values : (n_leaves, width) float64                             # IN
+    out : (width, n_rows) float64                                       # IN/OUT
     """
     for k in range(leaf_starts.shape[0]):
-        v = leaf_values[k]
-        for i in range(leaf_starts[k], leaf_ends[k]):
-            out[rows[i]] += v
+        for j in range(leaf_values.shape[1]):
+            v = leaf_values[k, j]
+            for i in range(leaf_starts[k], leaf_ends[k]):
+                out[j, rows[i]] += v
 
 
 def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):
     """Reference: walk each row through each tree in Python.
 
-    trees_nodes : list of dicts with keys feature, threshold, default_left, left, right, value.
+    trees_nodes : list of dicts with keys feature, threshold, default_left, left, right, value
+    (value: (n_nodes,) or (n_nodes, width); the tree adds to columns tree_output[t] onwards).
     """
     out = np.zeros((X.shape[0], n_outputs))
     for t, nd in enumerate(trees_nodes):
@@ -116,5 +127,6 @@ def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):
                 x = float(X[r, nd["feature"][node]])
                 go_left = nd["default_left"][node] if np.isnan(x) else x <= nd["threshold"][node]
                 node = nd["left"][node] if go_left else nd["right"][node]
-            out[r, tree_output[t]] += nd["value"][node]
+            v = np.atleast_1d(np.asarray(nd["value"][node], dtype=np.float64))
+            out[r, tree_output[t]:tree_output[t] + v.size] += v
     return out

@@ -13,6 +13,14 @@ child with more hessian, so unseen missing values follow the bulk of the data.
 Histograms carry no row counts: ``min_child_samples`` is checked on child counts estimated from
 hessians (:func:`count_factor`), exact when hessians are constant.
 
+Vector (multi-output) nodes: the gain is summed over outputs, ``sum_k G_k^2 / (H_k + lambda)``
+(with L1 and ``max_delta_step`` applied to each output's value); ``min_child_weight``, the
+count estimate and the default direction use the hessian summed over outputs. A node with one
+output takes a tuned scalar loop; the vector loop with one output gives the same splits.
+
+A split is written as one row ``(gain, feature, bin, default_left, G_left[K], H_left[K])``
+(see :func:`split_row_width`); node totals as ``(G[K], H[K], row count)``.
+
 ``split_params`` packs the scalar rules: (reg_lambda, reg_alpha, gamma, min_child_weight,
 min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
 """
@@ -81,6 +89,11 @@ def count_factor(C, H):
     return C / H if H > 0.0 else 0.0
 
 
+def split_row_width(n_outputs):
+    """Length of a split row: gain, feature, bin, default_left, then G_left and H_left."""
+    return 4 + 2 * n_outputs
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _candidate_gain(gl, hl, G, H, C, per_h, parent, lam, alpha, mds, mcw, mcs, plain):
     """Gain of sending (gl, hl) left, or -inf when a child breaks the size rules.
@@ -105,16 +118,16 @@ def _candidate_gain(gl, hl, G, H, C, per_h, parent, lam, alpha, mds, mcw, mcs, p
 
 
 @njit(cache=True, nogil=True)
-def _scan_feature(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
-    """Best split of one feature: (gain, bin, default_left, G_left, H_left).
+def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
+    """Best split of one feature of a one-output node: (gain, bin, default_left).
 
-    work : (4, n_bins_total) float64 scratch. Prefix sums first, then every candidate's gain in
-    a loop without data-dependent branches, then the first best candidate in scan order
-    (bin by bin; at each bin "missing right" before "missing left").
+    hist_f : (n_bins_total, 1, 2).  work : (4, >= n_bins_total) scratch. Prefix sums first,
+    then every candidate's gain in a loop without data-dependent branches, then the first best
+    candidate in scan order (bin by bin; at each bin "missing right" before "missing left").
     """
     miss = hist_f.shape[0] - 1
-    gm = hist_f[miss, 0]
-    hm = hist_f[miss, 1]
+    gm = hist_f[miss, 0, 0]
+    hm = hist_f[miss, 0, 1]
     has_missing = hm != 0.0 or gm != 0.0
     per_h = count_factor(C, H)
     last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
@@ -125,8 +138,8 @@ def _scan_feature(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_ga
     gl = 0.0
     hl = 0.0
     for b in range(last):
-        gl += hist_f[b, 0]
-        hl += hist_f[b, 1]
+        gl += hist_f[b, 0, 0]
+        hl += hist_f[b, 0, 1]
         prefix_g[b] = gl
         prefix_h[b] = hl
     plain = alpha == 0.0 and mds == 0.0
@@ -153,50 +166,220 @@ def _scan_feature(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_ga
             best_gain, best_b, best_dl = gain_right[b], b, False
         if b < n_left_candidates and gain_left[b] > best_gain:
             best_gain, best_b, best_dl = gain_left[b], b, True
-    if best_b < 0:
-        return best_gain, best_b, best_dl, 0.0, 0.0
-    gl = prefix_g[best_b]
-    hl = prefix_h[best_b]
-    if best_dl:
-        gl += gm
-        hl += hm
-    elif not has_missing:
-        best_dl = hl >= H - hl  # unseen missing values follow the heavier child
-    return best_gain, best_b, best_dl, gl, hl
+    if best_b >= 0 and not has_missing:
+        best_dl = prefix_h[best_b] >= H - prefix_h[best_b]  # unseen missing: heavier child
+    return best_gain, best_b, best_dl
 
 
 @njit(cache=True, nogil=True)
-def find_best_split(hist, n_bins, feature_mask, G, H, C, split_params, work):
+def _vector_gain(hist_f, gl, hl, hl_sum, add_missing, G, H, H_sum, C, per_h, parent, lam,
+                 alpha, mds, mcw, mcs):
+    """Summed gain of one candidate of a vector node, or -inf when a child breaks the rules."""
+    miss = hist_f.shape[0] - 1
+    K = G.shape[0]
+    left_h = hl_sum
+    if add_missing:
+        for k in range(K):
+            left_h += hist_f[miss, k, 1]
+    right_h = H_sum - left_h
+    x = left_h * per_h + 0.5
+    least = mcs if mcs > 1.0 else 1.0
+    if not ((left_h >= mcw) & (right_h >= mcw) & (x >= least) & (x < C - least + 1.0)):
+        return -np.inf
+    gain = -parent
+    for k in range(K):
+        g = gl[k]
+        h = hl[k]
+        if add_missing:
+            g += hist_f[miss, k, 0]
+            h += hist_f[miss, k, 1]
+        gain += node_score(g, h, lam, alpha, mds) + node_score(G[k] - g, H[k] - h, lam, alpha,
+                                                             mds)
+    return gain
+
+
+@njit(cache=True, nogil=True)
+def _scan_vector(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
+    """Best split of one feature of a K-output node: (gain, bin, default_left).
+
+    hist_f : (n_bins_total, K, 2); G, H : (K,) node totals; work : (4, >= K) scratch.
+    Same scan order and tie rules as the scalar loop."""
+    K = G.shape[0]
+    miss = hist_f.shape[0] - 1
+    has_missing = False
+    for k in range(K):
+        if hist_f[miss, k, 0] != 0.0 or hist_f[miss, k, 1] != 0.0:
+            has_missing = True
+    H_sum = 0.0
+    for k in range(K):
+        H_sum += H[k]
+    per_h = count_factor(C, H_sum)
+    last = nb if has_missing else nb - 1
+    gl = work[0]
+    hl = work[1]
+    gl[:K] = 0.0
+    hl[:K] = 0.0
+    hl_sum = 0.0
+    best_gain, best_b, best_dl = min_gain, -1, False
+    best_hl_sum = 0.0
+    for b in range(last):
+        for k in range(K):
+            gl[k] += hist_f[b, k, 0]
+            hl[k] += hist_f[b, k, 1]
+            hl_sum += hist_f[b, k, 1]
+        gain = _vector_gain(hist_f, gl, hl, hl_sum, False, G, H, H_sum, C, per_h, parent, lam,
+                            alpha, mds, mcw, mcs)
+        if gain > best_gain:
+            best_gain, best_b, best_dl, best_hl_sum = gain, b, False, hl_sum
+        if has_missing and b < nb - 1:
+            gain = _vector_gain(hist_f, gl, hl, hl_sum, True, G, H, H_sum, C, per_h, parent,
+                                lam, alpha, mds, mcw, mcs)
+            if gain > best_gain:
+                best_gain, best_b, best_dl = gain, b, True
+    if best_b >= 0 and not has_missing:
+        best_dl = best_hl_sum >= H_sum - best_hl_sum
+    return best_gain, best_b, best_dl
+
+
+@njit(cache=True, nogil=True)
+def _scan_feature(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
+    """(gain, bin, default_left) of one feature; totals = (G[K], H[K], C)."""
+    K = hist_f.shape[1]
+    C = totals[2 * K]
+    if K == 1:
+        return _scan_scalar(hist_f, nb, totals[0], totals[1], C, parent, lam, alpha, mds, mcw,
+                            mcs, min_gain, work)
+    return _scan_vector(hist_f, nb, totals[:K], totals[K:2 * K], C, parent, lam, alpha, mds,
+                        mcw, mcs, min_gain, work)
+
+
+@njit(cache=True, nogil=True)
+def _parent_score(totals, K, lam, alpha, mds):
+    score = 0.0
+    for k in range(K):
+        score += node_score(totals[k], totals[K + k], lam, alpha, mds)
+    return score
+
+
+@njit(cache=True, nogil=True)
+def _write_split(hist_f, gain, feature, b, default_left, out):
+    """Fill a split row; the left sums are re-added in scan order, so they are bitwise the
+    sums the scan saw (missing rows are zero when the node has none)."""
+    K = hist_f.shape[1]
+    miss = hist_f.shape[0] - 1
+    out[0] = gain
+    out[1] = feature
+    out[2] = b
+    out[3] = 1.0 if default_left else 0.0
+    for k in range(K):
+        g = 0.0
+        h = 0.0
+        for bb in range(b + 1):
+            g += hist_f[bb, k, 0]
+            h += hist_f[bb, k, 1]
+        if default_left:
+            g += hist_f[miss, k, 0]
+            h += hist_f[miss, k, 1]
+        out[4 + k] = g
+        out[4 + K + k] = h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _no_split(min_gain, out):
+    out[:] = 0.0
+    out[0] = min_gain
+    out[1] = -1.0
+    out[2] = -1.0
+
+
+@njit(cache=True, nogil=True)
+def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out):
     """Best split of one node.
 
-    hist : (n_features, n_bins_total, 2) float64; last bin is missing   # IN
-    n_bins : (n_features,) int32, value bins per feature                # IN
-    feature_mask : (n_features,) bool, features allowed here            # IN
-    G, H : node totals of gradient and hessian; C : node row count      # IN
-    split_params : (6,) float64, see SPLIT_PARAM_NAMES                  # IN
-    work : (>= 1, 4, n_bins_total) float64                              # scratch
+    hist : (n_features, n_bins_total, K, 2) float64; last bin is missing   # IN
+    n_bins : (n_features,) int32, value bins per feature                   # IN
+    feature_mask : (n_features,) bool, features allowed here               # IN
+    totals : (2K + 1,) float64, node (G[K], H[K], row count)               # IN
+    split_params : (6,) float64, see SPLIT_PARAM_NAMES                     # IN
+    work : (>= 1, 4, >= max(n_bins_total, K)) float64                      # scratch
+    out : (4 + 2K,) float64 split row; out[1] (feature) is -1 when no split passes the
+          rules. Rows with bin <= out[2] (and missing ones if default_left) go left.  # OUT
 
-    Returns (gain, feature, bin, default_left, G_left, H_left); feature is -1 when no split
-    passes the rules. Rows with bin <= ``bin`` (and missing ones if default_left) go left.
     Ties go to the lowest feature index, then the lowest bin.
     """
     lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
-    parent = node_score(G, H, lam, alpha, mds)
+    K = hist.shape[2]
+    parent = _parent_score(totals, K, lam, alpha, mds)
     min_gain = gamma if gamma > 0.0 else 0.0
-    best = (min_gain, -1, -1, False, 0.0, 0.0)
+    _no_split(min_gain, out)
+    best_gain, best_f, best_b, best_dl = min_gain, -1, -1, False
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
-        gain, b, dl, gl, hl = _scan_feature(hist[f], n_bins[f], G, H, C, parent, lam,
-                                            alpha, mds, mcw, mcs, min_gain, work[0])
-        if b >= 0 and gain > best[0]:
-            best = (gain, f, b, dl, gl, hl)
-    return best
+        gain, b, dl = _scan_feature(hist[f], n_bins[f], totals, parent, lam, alpha, mds, mcw,
+                                    mcs, min_gain, work[0])
+        if b >= 0 and gain > best_gain:
+            best_gain, best_f, best_b, best_dl = gain, f, b, dl
+    if best_f >= 0:
+        _write_split(hist[best_f], best_gain, best_f, best_b, best_dl, out)
 
 
-def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):
-    """Reference: materialise every candidate's children explicitly and take the best."""
+@njit(cache=True, nogil=True, parallel=True)
+def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
+                         evaluate, split_params, work, out):
+    """Best splits of two sibling nodes in one parallel region over (child, feature) pairs.
+
+    Gives exactly what :func:`find_best_split` gives for each child (same tie rules).
+
+    hist_left, hist_right : (n_features, n_bins_total, K, 2) float64  # IN
+    n_bins : (n_features,) int32                                       # IN
+    mask_left, mask_right : (n_features,) bool                         # IN
+    totals : (2, 2K + 1) float64, (G[K], H[K], row count) per child    # IN
+    evaluate : (2,) bool, which children may split at all              # IN
+    split_params : (6,) float64                                        # IN
+    work : (2 * n_features, 4, >= max(n_bins_total, K)) float64        # scratch
+    out : (2, 4 + 2K) float64 split rows; feature -1 = no split        # OUT
+    """
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    n_features = hist_left.shape[0]
+    K = hist_left.shape[2]
+    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin, default_left
+    for task in prange(2 * n_features):
+        c = task // n_features
+        f = task - c * n_features
+        if not evaluate[c]:
+            continue
+        hist = hist_left if c == 0 else hist_right
+        mask = mask_left if c == 0 else mask_right
+        if not mask[f]:
+            continue
+        parent = _parent_score(totals[c], K, lam, alpha, mds)
+        gain, b, dl = _scan_feature(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds,
+                                    mcw, mcs, min_gain, work[task])
+        per_feature[c, f, 0] = gain
+        per_feature[c, f, 1] = b
+        per_feature[c, f, 2] = 1.0 if dl else 0.0
+    for c in range(2):
+        _no_split(min_gain, out[c])
+        best, best_f = min_gain, -1
+        for f in range(n_features):  # fixed order: ties go to the lowest feature index
+            if per_feature[c, f, 1] >= 0 and per_feature[c, f, 0] > best:
+                best, best_f = per_feature[c, f, 0], f
+        if best_f >= 0:
+            hist = hist_left if c == 0 else hist_right
+            _write_split(hist[best_f], best, best_f, np.int64(per_feature[c, best_f, 1]),
+                         per_feature[c, best_f, 2] > 0.0, out[c])
+
+
+def find_best_split_naive(hist, n_bins, feature_mask, totals, split_params):
+    """Reference: materialise every candidate's children explicitly and take the best.
+
+    Returns (gain, feature, bin, default_left, G_left (K,), H_left (K,))."""
     lam, alpha, gamma, mcw, mcs, mds = (float(v) for v in split_params)
+    K = hist.shape[2]
+    totals = np.asarray(totals, dtype=np.float64)
+    G, H, C = totals[:K], totals[K:2 * K], totals[2 * K]
 
     def score(g, h):
         t = np.sign(g) * max(abs(g) - alpha, 0.0)
@@ -207,15 +390,18 @@ def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):
             w = float(np.clip(w, -mds, mds))
         return -(2 * g * w + (h + lam) * w * w + 2 * alpha * abs(w))
 
-    per_h = C / H if H > 0 else 0.0
-    best = (max(gamma, 0.0), -1, -1, False, 0.0, 0.0)
+    def total_score(g, h):
+        return sum(score(g[k], h[k]) for k in range(K))
+
+    per_h = C / H.sum() if H.sum() > 0 else 0.0
+    best = (max(gamma, 0.0), -1, -1, False, np.zeros(K), np.zeros(K))
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
         nb = int(n_bins[f])
-        miss = hist[f, -1]
+        miss = hist[f, -1]  # (K, 2)
         for b in range(nb):
-            left_vals = hist[f, :b + 1].sum(axis=0)
+            left_vals = hist[f, :b + 1].sum(axis=0)  # (K, 2)
             directions = []
             if np.any(miss != 0):
                 directions.append((False, left_vals))          # missing right
@@ -224,71 +410,14 @@ def find_best_split_naive(hist, n_bins, feature_mask, G, H, C, split_params):
             elif b < nb - 1:
                 directions.append((None, left_vals))
             for dl, left in directions:
-                right = np.array([G, H]) - left
-                count_left = np.floor(left[1] * per_h + 0.5)  # estimated, as the kernel does
-                if min(left[1], right[1]) < mcw or \
+                gl, hl = left[:, 0], left[:, 1]
+                gr, hr = G - gl, H - hl
+                count_left = np.floor(hl.sum() * per_h + 0.5)  # estimated, as the kernel does
+                if min(hl.sum(), hr.sum()) < mcw or \
                         min(count_left, C - count_left) < max(mcs, 1e-12):
                     continue
-                gain = score(left[0], left[1]) + score(right[0], right[1]) - score(G, H)
+                gain = total_score(gl, hl) + total_score(gr, hr) - total_score(G, H)
                 if gain > best[0]:
-                    default_left = bool(left[1] >= right[1]) if dl is None else dl
-                    best = (gain, f, b, default_left, left[0], left[1])
+                    default_left = bool(hl.sum() >= hr.sum()) if dl is None else dl
+                    best = (gain, f, b, default_left, gl, hl)
     return best
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
-                         evaluate, split_params, work, out):
-    """Best splits of two sibling nodes in one parallel region over (child, feature) pairs.
-
-    Gives exactly what :func:`find_best_split` gives for each child (same tie rules).
-
-    hist_left, hist_right : (n_features, n_bins_total, 2) float64     # IN
-    n_bins : (n_features,) int32                                       # IN
-    mask_left, mask_right : (n_features,) bool                         # IN
-    totals : (2, 3) float64, (G, H, row count) of each child           # IN
-    evaluate : (2,) bool, which children may split at all              # IN
-    split_params : (6,) float64                                        # IN
-    work : (2 * n_features, 4, n_bins_total) float64                   # scratch
-    out : (2, 6) float64, per child (gain, feature, bin, default_left,
-          G_left, H_left); feature -1 = no split                       # OUT
-    """
-    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
-    min_gain = gamma if gamma > 0.0 else 0.0
-    n_features = hist_left.shape[0]
-    per_feature = np.full((2, n_features, 5), -1.0)
-    for task in prange(2 * n_features):
-        c = task // n_features
-        f = task - c * n_features
-        if not evaluate[c]:
-            continue
-        hist = hist_left if c == 0 else hist_right
-        mask = mask_left if c == 0 else mask_right
-        if not mask[f]:
-            continue
-        G = totals[c, 0]
-        H = totals[c, 1]
-        C = totals[c, 2]
-        parent = node_score(G, H, lam, alpha, mds)
-        gain, b, dl, gl, hl = _scan_feature(hist[f], n_bins[f], G, H, C, parent, lam,
-                                            alpha, mds, mcw, mcs, min_gain, work[task])
-        per_feature[c, f, 0] = gain
-        per_feature[c, f, 1] = b
-        per_feature[c, f, 2] = 1.0 if dl else 0.0
-        per_feature[c, f, 3] = gl
-        per_feature[c, f, 4] = hl
-    for c in range(2):
-        out[c, :] = 0.0
-        out[c, 0] = min_gain
-        out[c, 1] = -1.0
-        out[c, 2] = -1.0
-        best = min_gain
-        for f in range(n_features):  # fixed order: ties go to the lowest feature index
-            if per_feature[c, f, 1] >= 0 and per_feature[c, f, 0] > best:
-                best = per_feature[c, f, 0]
-                out[c, 0] = best
-                out[c, 1] = f
-                out[c, 2] = per_feature[c, f, 1]
-                out[c, 3] = per_feature[c, f, 2]
-                out[c, 4] = per_feature[c, f, 3]
-                out[c, 5] = per_feature[c, f, 4]
