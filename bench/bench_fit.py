@@ -51,6 +51,9 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
+sys.path.insert(0, str(BENCH_DIR))
+from results_file import write_section  # noqa: E402
+
 ALL_LIBS = ("gbt", "lightgbm", "xgboost", "sklearn")
 NAN_COLUMNS = range(6)
 NAN_FRACTION = 0.05
@@ -463,18 +466,18 @@ def case_line(args) -> str:
 def write_results(path, args, libs, summary, skipped, jit):
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
-        "# gbt fit benchmark results", "",
+        "## bench_fit.py: binary classification fit / predict and JIT", "",
         f"Date: {now}", "",
         "Command (from the repository root):", "", "```", command_line(), "```", "",
-        "## Machine", "", *machine_info(libs), "",
-        "## Fit / predict", "", case_line(args), "",
+        "### Machine", "", *machine_info(libs), "",
+        "### Fit / predict", "", case_line(args), "",
         "Fit includes dataset construction (binning). Peak fit RSS is the largest (over the "
         "repeats) increase of process RSS during a fit, sampled every ~5 ms, from a baseline "
         "taken after `gc.collect()` and glibc `malloc_trim(0)`.", "",
         main_table(summary, skipped), "",
-        "## JIT / first fit in a fresh process (gbt)", "", jit_table(jit), "",
-        "## Bar", "", *[f"- {line}" for line in bar_checks(summary, jit)], ""])
-    Path(path).write_text(text)
+        "### JIT / first fit in a fresh process (gbt)", "", jit_table(jit), "",
+        "### Bar", "", *[f"- {line}" for line in bar_checks(summary, jit)], ""])
+    write_section(Path(path), "bench_fit", text)
 
 
 # --------------------------------------------------------------------------------------------

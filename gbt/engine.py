@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._native.backend import get_backend, use_threads
 from .binning import BinMapper
@@ -21,20 +22,22 @@ from .metrics import get_metric
 from .objectives import get_objective
 from .params import resolve_n_threads, resolve_params
 from .predict import PackedForest, predict_raw
+from .split_grad import reduce_gradients
 
 
 def _initial_margin(dataset: Dataset, base_score: np.ndarray) -> np.ndarray:
-    """(n_outputs, n_samples) float64 raw scores to start from; C order so columns are rows."""
+    """(n_samples, n_outputs) float64 raw scores to start from, C order (a row's outputs are
+    contiguous: vector leaves add to them together, objectives reduce along them)."""
     n = dataset.num_row
-    raw = np.empty((base_score.size, n))
+    raw = np.empty((n, base_score.size))
     if dataset.base_margin is None:
-        raw[:] = base_score[:, None]
+        raw[:] = base_score[None, :]
     else:
         bm = dataset.base_margin.reshape(n, -1)
         if bm.shape[1] != base_score.size:
             raise ValueError(f"base_margin has {bm.shape[1]} columns; the objective has "
                              f"{base_score.size} outputs.")
-        raw[:] = bm.T
+        raw[:] = bm
     return raw
 
 
@@ -43,7 +46,7 @@ class _EvalSet:
 
     def __init__(self, dataset: Dataset, name: str, base_score, is_train: bool):
         self.dataset, self.name, self.is_train = dataset, name, is_train
-        self.raw_T = None if is_train else _initial_margin(dataset, base_score)
+        self.raw = None if is_train else _initial_margin(dataset, base_score)
 
 
 def _metric_names(params, objective) -> list:
@@ -124,7 +127,9 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
     n_threads = resolve_n_threads(params["n_jobs"])
     booster = Booster(objective, base_score, dtrain.feature_names, dtrain.features.categories,
                       params)
-    with use_threads(n_threads):
+    # BLAS threads (a user's objective, numpy matmul) spin after each call and would compete
+    # with the tree kernels' threads for the same cores, so BLAS runs on one thread here.
+    with use_threads(n_threads), threadpool_limits(limits=1, user_api="blas"):
         _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
                n_threads, evals_result)
     return booster
@@ -142,13 +147,19 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     # condensed: one tree with K-vector leaves per round; else one tree per output column.
     tree_width = n_outputs if params["multi_strategy"] == "condensed" else 1
     booster.trees_per_iteration = n_outputs // tree_width
+    # split_grad: search a condensed tree's splits on a narrower sketch of its gradients.
+    search_width = tree_width
+    if tree_width > 1 and params["split_grad"] != "full":
+        search_width = min(tree_width, params["split_grad_dim"])
     grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads,
-                        n_outputs=tree_width)
+                        n_outputs=search_width)
     rng = np.random.default_rng(params["random_state"])
-    raw_T = _initial_margin(dtrain, booster.base_score)
+    raw = _initial_margin(dtrain, booster.base_score)
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
     gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
+    gh_search = gh if search_width == tree_width else \
+        np.empty((n, search_width, 2), dtype=np.float32)
     eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
@@ -156,7 +167,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         booster = cb.before_training(booster)
     all_rows = np.arange(n, dtype=np.int32)
     for it in range(num_boost_round):
-        objective.grad_hess(y, raw_T.T, weight, g, h)
+        objective.grad_hess(y, raw, weight, g, h)
         sample_rows = None
         if params["subsample"] < 1.0:
             m = max(1, int(round(params["subsample"] * n)))
@@ -170,18 +181,18 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         for k in range(0, n_outputs, tree_width):
             gh[:, :, 0] = g[:, k:k + tree_width]
             gh[:, :, 1] = h[:, k:k + tree_width]
-            tree, (starts, ends, leaf_nodes) = grower.grow(gh, sample_rows, tree_mask, rng,
-                                                           mapper.cuts)
-            margins = raw_T[k:k + tree_width]  # (tree_width, n) view
-            if sample_rows is None:
-                kernels.add_leaf_values(grower.rows, starts, ends,
-                                        np.ascontiguousarray(tree.value[leaf_nodes]), margins)
+            if gh_search is not gh:
+                reduce_gradients(gh, params["split_grad"], search_width, rng, gh_search)
+            tree = grower.grow(gh_search, sample_rows, tree_mask, rng, mapper.cuts,
+                               gh_leaves=None if gh_search is gh else gh)
+            if sample_rows is None:  # the tree adds to raw[:, k:k + tree_width]
+                kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, raw)
             else:
                 kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
                                             tree.default_left, tree.left, tree.right, tree.value,
-                                            mapper.missing_bin, all_rows, n_threads, margins)
+                                            mapper.missing_bin, all_rows, n_threads, k, raw)
             booster.append_tree(tree, k)
-        _evaluate(booster, objective, eval_sets, first_new, raw_T, y, weight, metrics,
+        _evaluate(booster, objective, eval_sets, first_new, raw, y, weight, metrics,
                   evals_log, n_threads)
         if any([cb.after_iteration(booster, it, evals_log) for cb in callbacks]):
             break
@@ -191,20 +202,18 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     return booster
 
 
-def _evaluate(booster, objective, eval_sets, first_new, raw_train_T, y_train, w_train, metrics,
+def _evaluate(booster, objective, eval_sets, first_new, raw_train, y_train, w_train, metrics,
               evals_log, n_threads):
     if not eval_sets:
         return
     new = PackedForest(booster.trees[first_new:], booster.tree_output[first_new:])
     for es in eval_sets:
         if es.is_train:
-            raw_T, y, w = raw_train_T, y_train, w_train
+            raw, y, w = raw_train, y_train, w_train
         else:
-            raw = es.raw_T.T.copy()  # (n, n_outputs) C order for the kernel
-            predict_raw(new, es.dataset.features.values, raw, n_threads)
-            es.raw_T[:] = raw.T
-            raw_T, y, w = es.raw_T, es.dataset.label, es.dataset.weight
-        pred = objective.transform(np.ascontiguousarray(raw_T.T))
+            predict_raw(new, es.dataset.features.values, es.raw, n_threads)  # adds in place
+            raw, y, w = es.raw, es.dataset.label, es.dataset.weight
+        pred = objective.transform(raw)
         log = evals_log.setdefault(es.name, {})
         for metric in metrics:
             log.setdefault(metric.name, []).append(metric(y, pred, w))

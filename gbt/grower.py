@@ -47,6 +47,8 @@ class TreeGrower:
                                        self.n_outputs, 2))
         self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
         self.rows = np.arange(n_rows, dtype=np.int32)
+        # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
+        self.leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
         self.split_params = np.array([float(params[n]) for n in SPLIT_PARAM_NAMES])
         self.learning_rate = float(params["learning_rate"])
@@ -76,21 +78,23 @@ class TreeGrower:
         masks[np.arange(n_nodes)[:, None], allowed[picks]] = True
         return masks
 
-    def grow(self, gh, sample_rows, tree_mask, rng, cuts):
+    def grow(self, gh, sample_rows, tree_mask, rng, cuts, gh_leaves=None):
         """Grow one tree.
 
         Parameters
         ----------
-        gh : (n_samples, n_outputs, 2) float32, C order: gradient and hessian of each row
+        gh : (n_samples, n_outputs, 2) float32, C order: gradient and hessian of each row,
+            what the split search sees
+        gh_leaves : (n_samples, K, 2) float32, optional: the full gradients when ``gh`` is a
+            reduced sketch of them (``split_grad``); the tree's K-vector leaf values, covers
+            and internal-node values then come from these sums over each node's rows
         sample_rows : (m,) int32 or None (all rows)
         tree_mask : (n_features,) bool, features this tree may use
         rng : numpy Generator for per-node column sampling
         cuts : list of per-feature bin upper edges, to store raw thresholds
 
-        Returns
-        -------
-        tree : Tree
-        leaf_segments : (starts, ends, node ids) of the leaves in ``self.rows``
+        Returns the Tree; ``self.leaf_of_row`` then holds each sampled row's leaf (-1 for rows
+        outside the sample).
         """
         if sample_rows is None:
             m = self.rows.size
@@ -98,34 +102,37 @@ class TreeGrower:
         else:
             m = sample_rows.size
             self.rows[:m] = sample_rows
+            self.leaf_of_row[:] = -1
         node_int, node_float = _grow.grow_tree(
             self.X, self.X_T, gh, self.rows, m, self.n_bins, self.missing_bin,
             self.split_params, self.max_depth, self.max_leaves, self.lossguide,
             self._node_masks(tree_mask, rng, m), self.n_chunks, self.scratch,
             self.chunk_counts, self.chunk_buffers, self.hist_pool)
-        tree = self._build_tree(node_int, node_float, cuts)
-        leaves = np.flatnonzero(tree.left == -1)
-        starts = node_int[leaves, _grow.NODE_START]
-        order = np.argsort(starts, kind="stable")
-        leaves = leaves[order]
-        return tree, (starts[order], node_int[leaves, _grow.NODE_END], leaves.astype(np.int64))
+        _grow.leaf_of_rows(self.rows, node_int, self.leaf_of_row)
+        if gh_leaves is None:
+            g_cols, h_cols = _grow.node_float_columns(self.n_outputs)
+            G = np.ascontiguousarray(node_float[:, g_cols])
+            H = np.ascontiguousarray(node_float[:, h_cols])
+        else:
+            sums = np.empty((node_int.shape[0], gh_leaves.shape[1], 2))
+            _grow.node_gradient_sums(self.leaf_of_row, node_int, gh_leaves, sums)
+            G, H = np.ascontiguousarray(sums[:, :, 0]), np.ascontiguousarray(sums[:, :, 1])
+        return self._build_tree(node_int, node_float[:, _grow.NODE_GAIN], G, H, cuts)
 
-    def _build_tree(self, node_int, node_float, cuts) -> Tree:
-        K = self.n_outputs
-        tree = Tree(node_int.shape[0], K)
-        g_cols, h_cols = _grow.node_float_columns(K)
+    def _build_tree(self, node_int, gain, G, H, cuts) -> Tree:
+        """A Tree from the node tables; G, H: (n_nodes, K) gradient and hessian sums."""
+        tree = Tree(node_int.shape[0], G.shape[1])
         tree.feature[:] = node_int[:, _grow.NODE_FEATURE]
         tree.threshold_bin[:] = node_int[:, _grow.NODE_BIN]
         tree.default_left[:] = node_int[:, _grow.NODE_DEFAULT_LEFT] != 0
         tree.left[:] = node_int[:, _grow.NODE_LEFT]
         tree.right[:] = node_int[:, _grow.NODE_RIGHT]
-        tree.gain[:] = node_float[:, _grow.NODE_GAIN]
-        tree.cover[:] = node_float[:, h_cols].sum(axis=1)
+        tree.gain[:] = gain
+        tree.cover[:] = H.sum(axis=1)
         tree.count[:] = node_int[:, _grow.NODE_END] - node_int[:, _grow.NODE_START]
         values = tree.value.reshape(-1)  # a view: the kernel fills tree.value in place
-        self.k.leaf_weights(np.ascontiguousarray(node_float[:, g_cols]).reshape(-1),
-                            np.ascontiguousarray(node_float[:, h_cols]).reshape(-1),
-                            self.split_params, self.learning_rate, values)
+        self.k.leaf_weights(G.reshape(-1), H.reshape(-1), self.split_params,
+                            self.learning_rate, values)
         for n in np.flatnonzero(tree.left != -1):
             tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)
         return tree

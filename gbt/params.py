@@ -75,6 +75,10 @@ PARAMS: dict[str, ParamSpec] = {
     "multi_strategy": ParamSpec("one_per_output", _choice("one_per_output", "condensed"),
                                 "'one_per_output' (K trees per round) or 'condensed' (one "
                                 "vector-leaf tree per round)", str),
+    "split_grad": ParamSpec("full", _choice("full", "top_k", "random_projection"),
+                            "'full', 'top_k' or 'random_projection' (condensed trees: search "
+                            "splits on a sketch of the gradient matrix)", str),
+    "split_grad_dim": ParamSpec(5, _int(1), "an integer >= 1"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 

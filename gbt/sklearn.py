@@ -20,7 +20,8 @@ class _GBTModel(BaseEstimator):
                  grow_policy="depthwise", min_child_weight=1.0, min_child_samples=1,
                  reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
-                 random_state=0, early_stopping_rounds=None, eval_metric=None):
+                 random_state=0, early_stopping_rounds=None, eval_metric=None,
+                 multi_strategy="one_per_output"):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -40,6 +41,7 @@ class _GBTModel(BaseEstimator):
         self.random_state = random_state
         self.early_stopping_rounds = early_stopping_rounds
         self.eval_metric = eval_metric
+        self.multi_strategy = multi_strategy
 
     def _booster_params(self, extra=None) -> dict:
         params = self.get_params()
@@ -92,13 +94,16 @@ class _GBTModel(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
 class GBTRegressor(RegressorMixin, _GBTModel):
     """Gradient-boosted trees for regression (squared error).
 
-    ``y`` of shape (n_samples,). See :class:`GBTClassifier` for the parameters.
+    ``y`` of shape (n_samples,), or (n_samples, K) for multi-output regression (predictions
+    are then (n_samples, K); ``multi_strategy="condensed"`` fits one vector-leaf tree per
+    round for all targets). See :class:`GBTClassifier` for the parameters.
     """
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
@@ -110,12 +115,17 @@ class GBTRegressor(RegressorMixin, _GBTModel):
 
 
 class GBTClassifier(ClassifierMixin, _GBTModel):
-    """Gradient-boosted trees for binary and multi-class classification.
+    """Gradient-boosted trees for binary, multi-class and multi-label classification.
+
+    A 2-D 0/1 ``y`` of shape (n_samples, K) is multi-label: K independent sigmoids;
+    ``predict`` returns (n_samples, K) 0/1 labels and ``predict_proba`` (n_samples, K)
+    probabilities of each label being 1 (as scikit-learn's MLPClassifier does).
 
     Parameters
     ----------
     n_estimators : int, default 100
-        Boosting rounds (multi-class grows one tree per class per round).
+        Boosting rounds (multi-class and multi-label grow one tree per output per round
+        unless ``multi_strategy="condensed"``).
     learning_rate, max_depth, max_leaves, grow_policy, min_child_weight, min_child_samples,
     reg_lambda, reg_alpha, gamma, max_delta_step, subsample, colsample_bytree,
     colsample_bynode, max_bin, n_jobs, random_state
@@ -123,12 +133,20 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
     early_stopping_rounds : int, optional
         Stop when the last ``eval_set`` has not improved for this many rounds.
     eval_metric : str or list, optional
+    multi_strategy : {"one_per_output", "condensed"}, default "one_per_output"
+        With more than one output (multi-class, multi-label): one tree per output per round,
+        or one tree with vector leaves per round.
     """
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            return self._fit_multilabel(X, y, sample_weight, eval_set, verbose)
+        if y.ndim == 2:
+            y = y[:, 0]
         if y.ndim != 1:
-            raise ValueError(f"y must be 1-D for GBTClassifier; got shape {y.shape}.")
+            raise ValueError(f"y must be 1-D, or 2-D 0/1 for multi-label; got shape {y.shape}.")
+        self._multilabel = False
         self._le = LabelEncoder().fit(y)
         self.classes_ = self._le.classes_
         self.n_classes_ = len(self.classes_)
@@ -140,7 +158,20 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
             extra = {"objective": "multi:softprob", "num_class": self.n_classes_}
         return self._fit(X, self._encode_y(y), sample_weight, eval_set, extra, verbose)
 
+    def _fit_multilabel(self, X, y, sample_weight, eval_set, verbose):
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError("A 2-D y for GBTClassifier is multi-label and must hold only 0 "
+                             "and 1.")
+        self._multilabel = True
+        self.classes_ = np.array([0, 1])
+        self.n_classes_ = 2
+        self.n_outputs_ = y.shape[1]
+        return self._fit(X, self._encode_y(y), sample_weight, eval_set,
+                         {"objective": "binary:logistic"}, verbose)
+
     def _encode_y(self, y):
+        if self._multilabel:
+            return np.asarray(y, dtype=np.float64)
         return self._le.transform(np.asarray(y)).astype(np.float64)
 
     def predict_proba(self, X):
@@ -152,4 +183,6 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
 
     def predict(self, X):
         proba = self.predict_proba(X)
+        if self._multilabel:
+            return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]

@@ -88,3 +88,72 @@ def test_letter_multiclass_accuracy():
     # XGBoost shares our softmax hessian 2p(1-p); LightGBM's K/(K-1) p(1-p) takes ~2x larger
     # steps, so after a fixed number of rounds it is a little ahead of both.
     assert ours > xgb_acc - 0.005 and ours > lgb_acc - 0.015, (ours, xgb_acc, lgb_acc)
+
+
+# -- condensed multi-output trees (issue 3) ----------------------------------------------------
+def _split(X, Y, stratify=None):
+    from sklearn.model_selection import train_test_split
+    return train_test_split(X, Y, test_size=0.25, random_state=0, stratify=stratify)
+
+
+MULTI = dict(grow_policy="lossguide", max_depth=0, learning_rate=0.1, min_child_samples=20,
+             n_jobs=2)
+
+
+def test_letter_condensed_matches_one_per_output_and_lightgbm():
+    """At 200 rounds (condensed trees need more rounds than K trees per round to catch up)."""
+    from .real_data import load_letter
+    rounds = 200
+    X, y = load_letter(data_path("misc/letter-recognition.data.gz"))
+    X, Xt, y, yt = _split(X, y, stratify=y)
+    params = dict(MULTI, objective="multi:softprob", max_leaves=63)
+    acc = {}
+    for name, extra in (("condensed", dict(multi_strategy="condensed")),
+                        ("sketch", dict(multi_strategy="condensed",
+                                        split_grad="random_projection", split_grad_dim=5)),
+                        ("one_per_output", dict(multi_strategy="one_per_output"))):
+        b = gbt.train(dict(params, **extra), gbt.Dataset(X, y), rounds)
+        acc[name] = accuracy_score(yt, b.predict(Xt).argmax(1))
+    lgb_acc = accuracy_score(yt, lgb.train(
+        {"objective": "multiclass", "num_class": 26, "num_leaves": 63, "verbose": -1,
+         "num_threads": 2}, lgb.Dataset(X, y), rounds).predict(Xt).argmax(1))
+    assert acc["condensed"] >= acc["one_per_output"] - 0.005, acc
+    assert acc["sketch"] >= acc["condensed"] - 0.01, acc
+    assert acc["condensed"] >= lgb_acc - 0.01, (acc, lgb_acc)
+
+
+@pytest.mark.parametrize("name", ["scm20d", "rf1"])
+def test_multitarget_condensed_vs_per_target(name):
+    from .real_data import load_rf1, load_scm20d
+    loader = {"scm20d": load_scm20d, "rf1": load_rf1}[name]
+    X, Y = loader(data_path(f"multi_target/{name}.csv.gz"))
+    if name == "rf1":
+        assert np.isnan(X).any()  # the missing-value path is exercised
+    X, Xt, Y, Yt = _split(X, Y)
+
+    def rmse(P):
+        return np.sqrt(((P - Yt) ** 2).mean(axis=0)).mean()
+    per_target = np.column_stack([
+        gbt.train(dict(MULTI, max_leaves=31), gbt.Dataset(X, Y[:, k]), ROUNDS).predict(Xt)
+        for k in range(Y.shape[1])])
+    condensed = gbt.train(dict(MULTI, max_leaves=127, multi_strategy="condensed",
+                               split_grad="random_projection", split_grad_dim=2, max_bin=63),
+                          gbt.Dataset(X, Y), ROUNDS).predict(Xt)
+    assert condensed.shape == Yt.shape
+    assert rmse(condensed) <= 1.02 * rmse(per_target), (rmse(condensed), rmse(per_target))
+
+
+def test_yeast_multilabel_condensed():
+    from .real_data import load_yeast
+    X, Y = load_yeast(data_path("multi_label/yeast.csv.gz"))
+    X, Xt, Y, Yt = _split(X, Y)
+    losses = {}
+    for strategy in ("condensed", "one_per_output"):
+        b = gbt.train(dict(MULTI, objective="binary:logistic", max_leaves=15,
+                           multi_strategy=strategy), gbt.Dataset(X, Y), ROUNDS)
+        P = b.predict(Xt)
+        assert P.shape == Yt.shape
+        losses[strategy] = gbt.metrics.get_metric("logloss")(Yt, P)
+        hamming = ((P > 0.5) != Yt).mean()
+        assert hamming < 0.25, (strategy, hamming)  # always-0 scores about 0.30 here
+    assert losses["condensed"] <= 1.03 * losses["one_per_output"], losses

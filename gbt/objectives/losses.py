@@ -8,6 +8,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_softmax, logsumexp, softmax
 
+from .._native.cpu.objectives import softmax_grad_hess
+
+_NO_WEIGHT = np.zeros(0)
+
 
 def _weighted(out_g, out_h, g, h, weight):
     if weight is not None:
@@ -169,9 +173,8 @@ class SoftmaxLoss(Objective):
         return logp - logp.mean()
 
     def grad_hess(self, y, raw, weight, out_g, out_h):
-        p = softmax(raw, axis=1)
-        _weighted(out_g, out_h, p - self._onehot(y), np.maximum(2.0 * p * (1 - p), 1e-16),
-                  weight)
+        softmax_grad_hess(np.ascontiguousarray(raw), y, _NO_WEIGHT if weight is None else weight,
+                          out_g, out_h)
 
     def transform(self, raw):
         return softmax(raw, axis=1)

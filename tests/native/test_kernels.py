@@ -697,55 +697,52 @@ def test_predict_binned_tree_vs_numpy(n_chunks, odtype, max_bin):
     Xb[rng.random(Xb.shape) < 0.15] = max_bin
     t = binned_tree()
     rows = np.sort(rng.choice(n, 600, replace=False)).astype(np.int32)
-    base = rng.normal(size=n)
+    base = rng.normal(size=(n, 3))  # three output columns; the tree adds to column 1
     out = base.copy()
     predict.predict_binned_tree(Xb, t["feature"], t["threshold_bin"], t["default_left"],
                                 t["left"], t["right"], t["value"][:, None], max_bin, rows,
-                                n_chunks, out[None, :])
+                                n_chunks, 1, out)
     expected = base.copy()
-    expected[rows] += binned_walk(t, Xb, max_bin)[rows]
-    # A vector-leaf tree adds each column of its leaf values to one margin row.
+    expected[rows, 1] += binned_walk(t, Xb, max_bin)[rows]
+    np.testing.assert_array_equal(out, expected)  # other columns and rows untouched
+    # A vector-leaf tree adds its leaf-value columns to consecutive output columns.
     wide = np.c_[t["value"], -2.0 * t["value"]]
-    margins = np.zeros((2, n))
+    margins = np.zeros((n, 3))
     predict.predict_binned_tree(Xb, t["feature"], t["threshold_bin"], t["default_left"],
-                                t["left"], t["right"], wide, max_bin, rows, n_chunks, margins)
-    np.testing.assert_array_equal(margins[1], -2.0 * margins[0])
-    np.testing.assert_array_equal(margins[0], binned_walk(t, Xb, max_bin) * np.isin(np.arange(n), rows))
-    np.testing.assert_array_equal(out, expected)
-    untouched = np.setdiff1d(np.arange(n), rows)
-    np.testing.assert_array_equal(out[untouched], base[untouched])
+                                t["left"], t["right"], wide, max_bin, rows, n_chunks, 1,
+                                margins)
+    walked = binned_walk(t, Xb, max_bin) * np.isin(np.arange(n), rows)
+    np.testing.assert_array_equal(margins[:, 1], walked)
+    np.testing.assert_array_equal(margins[:, 2], -2.0 * walked)
+    np.testing.assert_array_equal(margins[:, 0], 0.0)
 
 
 def test_add_leaf_values_vs_numpy():
     rng = np.random.default_rng(15)
-    n = 2000
-    rows = rng.permutation(n).astype(np.int32)
-    bounds = np.r_[0, np.sort(rng.choice(np.arange(1, n), 9, replace=False)), n]
-    starts = bounds[:-1].astype(np.int64)
-    ends = bounds[1:].astype(np.int64)
-    values = rng.normal(size=starts.size)
-    base = rng.normal(size=n)
+    n, n_nodes = 2000, 9
+    leaf_of_row = rng.integers(0, n_nodes, size=n).astype(np.int32)
+    leaf_of_row[rng.random(n) < 0.2] = -1  # rows outside the sample keep their margins
+    values = rng.normal(size=(n_nodes, 2))
+    base = rng.normal(size=(n, 3))
     out = base.copy()
-    predict.add_leaf_values(rows, starts, ends, values[:, None], out[None, :])
+    predict.add_leaf_values(leaf_of_row, values, 1, out)
     expected = base.copy()
-    leaf_of_pos = np.repeat(np.arange(starts.size), ends - starts)
-    expected[rows] += values[leaf_of_pos]
+    has_leaf = leaf_of_row >= 0
+    expected[has_leaf, 1:] += values[leaf_of_row[has_leaf]]
     np.testing.assert_array_equal(out, expected)
-    # Only the listed segments are touched.
-    out2 = base.copy()
-    predict.add_leaf_values(rows, starts[:2], ends[:2], values[:2, None], out2[None, :])
-    touched = rows[: ends[1]]
-    mask = np.zeros(n, bool)
-    mask[touched] = True
-    np.testing.assert_array_equal(out2[~mask], base[~mask])
-    np.testing.assert_array_equal(out2[mask], expected[mask])
+    out = base.copy()
+    predict.add_leaf_values(leaf_of_row, values[:, :1], 2, out)  # a one-output tree
+    expected = base.copy()
+    expected[has_leaf, 2] += values[leaf_of_row[has_leaf], 0]
+    np.testing.assert_array_equal(out, expected)
 
 
 def test_backend_exposes_kernels():
     xp, k = get_backend("cpu")
     assert xp is np
     for name in ("bin_dense", "bin_csc", "build_histogram", "subtract_histogram",
-                 "find_best_split", "find_best_split_pair", "leaf_weights", "partition_rows", "predict_raw",
+                 "find_best_split", "find_best_split_pair", "leaf_weights", "partition_rows",
+                 "predict_raw",
                  "predict_leaf", "predict_binned_tree", "add_leaf_values"):
         assert callable(getattr(k, name)), name
     with pytest.raises(NotImplementedError, match="cuda"):

@@ -149,3 +149,61 @@ def test_vector_pair_equals_single():
             split.find_best_split(nodes[c][0], n_bins, masks[c], nodes[c][1], sp_arr,
                                   scan_work(nodes[c][0]), single)
             np.testing.assert_array_equal(out[c], single)
+
+
+def test_leaf_of_rows_and_node_gradient_sums():
+    from gbt._native.cpu import grow
+    # root 0 -> (1, 2); node 2 -> (3, 4). Leaves 1, 3, 4 own segments of `rows`.
+    node_int = np.full((5, grow.N_NODE_INT), -1, dtype=np.int64)
+    node_int[0, [grow.NODE_LEFT, grow.NODE_RIGHT, grow.NODE_START, grow.NODE_END]] = 1, 2, 0, 9
+    node_int[2, [grow.NODE_LEFT, grow.NODE_RIGHT, grow.NODE_START, grow.NODE_END]] = 3, 4, 4, 9
+    for node, (lo, hi) in ((1, (0, 4)), (3, (4, 6)), (4, (6, 9))):
+        node_int[node, grow.NODE_START], node_int[node, grow.NODE_END] = lo, hi
+    rng = np.random.default_rng(5)
+    rows = np.r_[rng.permutation(9), 9, 10].astype(np.int32)  # rows 9, 10: not sampled
+    leaf_of_row = np.full(11, -1, dtype=np.int32)
+    grow.leaf_of_rows(rows, node_int, leaf_of_row)
+    expected_leaf = np.full(11, -1)
+    for node, (lo, hi) in ((1, (0, 4)), (3, (4, 6)), (4, (6, 9))):
+        expected_leaf[rows[lo:hi]] = node
+    np.testing.assert_array_equal(leaf_of_row, expected_leaf)
+    gh = rng.normal(size=(11, 3, 2)).astype(np.float32)
+    sums = np.full((5, 3, 2), np.nan)
+    grow.node_gradient_sums(leaf_of_row, node_int, gh, sums)
+    for node in (1, 3, 4):
+        np.testing.assert_allclose(sums[node], gh[leaf_of_row == node].sum(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(sums[2], sums[3] + sums[4])
+    np.testing.assert_allclose(sums[0], gh[:9].sum(axis=0, dtype=np.float64), rtol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_grad_hess_vs_naive(weighted):
+    from gbt._native.cpu import objectives
+    rng = np.random.default_rng(6)
+    raw = rng.normal(0, 3, size=(500, 7))
+    raw[0] = [800.0, -800.0, 0, 0, 0, 0, 0]  # saturated: no overflow, hessian floor
+    label = rng.integers(0, 7, size=500).astype(np.float64)
+    w = rng.uniform(0.5, 2, size=500) if weighted else None
+    g = np.empty((500, 7), np.float32)
+    h = np.empty((500, 7), np.float32)
+    objectives.softmax_grad_hess(raw, label, np.zeros(0) if w is None else w, g, h)
+    eg, eh = objectives.softmax_grad_hess_naive(raw, label, w)
+    np.testing.assert_allclose(g, eg, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(h, eh, rtol=1e-6, atol=1e-20)
+    assert h.min() > 0
+
+
+@pytest.mark.parametrize("method", ["top_k", "random_projection"])
+def test_reduce_gradients_vs_naive(method):
+    from gbt.split_grad import reduce_gradients, reduce_gradients_naive
+    rng = np.random.default_rng(7)
+    gh = rng.normal(size=(300, 9, 2)).astype(np.float32)
+    gh[:, 4, 0] *= 10  # a dominant output that top_k must keep
+    gh[:, :, 1] = np.abs(gh[:, :, 1])
+    out = np.full((300, 4, 2), np.nan, dtype=np.float32)
+    reduce_gradients(gh, method, 4, np.random.default_rng(1), out)
+    R = np.random.default_rng(1).standard_normal((9, 4)) / 2.0
+    expected = reduce_gradients_naive(gh, method, 4, R)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    if method == "top_k":
+        assert any(np.array_equal(out[:, j, 0], gh[:, 4, 0]) for j in range(4))

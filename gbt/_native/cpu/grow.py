@@ -238,3 +238,47 @@ def _priority(lossguide, gain, depth):
     """Heap key (smallest first): the largest gain, or the shallowest depth; ties go to the
     lowest node id through the tuple's second element."""
     return -gain if lossguide else float(depth)
+
+
+@njit(cache=True, nogil=True)
+def leaf_of_rows(rows, node_int, out):
+    """out[r] = the leaf that holds row r, for every row of the tree's sample (other entries
+    are left as they are).
+
+    rows : (n,) int32, the grower's row order after the tree was grown   # IN
+    node_int : (n_nodes, N_NODE_INT) int64 from grow_tree                # IN
+    out : (n,) int32                                                     # IN/OUT
+    """
+    for node in range(node_int.shape[0]):
+        if node_int[node, NODE_LEFT] < 0:
+            for i in range(node_int[node, NODE_START], node_int[node, NODE_END]):
+                out[rows[i]] = node
+
+
+@njit(cache=True, nogil=True)
+def node_gradient_sums(leaf_of_row, node_int, gh, out):
+    """Per-node sums of ``gh``: leaves over their rows, internal nodes as the sum of their
+    children (children come after their parent). Rows are read in storage order (a gather in
+    partition order is memory-latency bound once ``gh`` outgrows the cache).
+
+    leaf_of_row : (n,) int32, each row's leaf, -1 for rows outside the sample   # IN
+    node_int : (n_nodes, N_NODE_INT) int64 from grow_tree                       # IN
+    gh : (n, K, 2) float32                                                      # IN
+    out : (n_nodes, K, 2) float64                                               # OUT
+    """
+    width = 2 * gh.shape[1]
+    flat_gh = gh.reshape(-1)
+    flat_out = out.reshape(out.shape[0], width)
+    flat_out[:, :] = 0.0
+    for r in range(leaf_of_row.shape[0]):
+        node = leaf_of_row[r]
+        if node >= 0:
+            src = r * width
+            for j in range(width):
+                flat_out[node, j] += flat_gh[src + j]
+    for node in range(node_int.shape[0] - 1, -1, -1):
+        left = node_int[node, NODE_LEFT]
+        if left >= 0:
+            right = node_int[node, NODE_RIGHT]
+            for j in range(width):
+                flat_out[node, j] = flat_out[left, j] + flat_out[right, j]

@@ -73,13 +73,14 @@ def predict_leaf(X, feature, threshold, default_left, left, right, tree_offsets,
 
 @njit(cache=True, nogil=True, parallel=True)
 def predict_binned_tree(Xb, feature, threshold_bin, default_left, left, right, value,
-                        missing_bin, rows, n_chunks, out):
-    """Add one tree's leaf values to ``out[:, rows]`` walking binned data (training margins).
+                        missing_bin, rows, n_chunks, first_output, out):
+    """Add one tree's leaf values to ``out[rows, first_output:first_output + width]`` walking
+    binned data (training margins).
 
     Xb : (n_rows, n_features) uint8/uint16    # IN
     value : (n_nodes, width) float64          # IN
     rows : (m,) int32, rows to update         # IN
-    out : (width, n_rows) float64             # IN/OUT
+    out : (n_rows, n_outputs) float64         # IN/OUT
     """
     m = rows.shape[0]
     chunk = (m + n_chunks - 1) // n_chunks
@@ -95,22 +96,24 @@ def predict_binned_tree(Xb, feature, threshold_bin, default_left, left, right, v
                     go_left = b <= threshold_bin[node]
                 node = left[node] if go_left else right[node]
             for j in range(value.shape[1]):
-                out[j, r] += value[node, j]
+                out[r, first_output + j] += value[node, j]
 
 
 @njit(cache=True, nogil=True)
-def add_leaf_values(rows, leaf_starts, leaf_ends, leaf_values, out):
-    """out[:, rows[s:e]] += v for each leaf segment: the training-margin update without a walk.
+def add_leaf_values(leaf_of_row, node_values, first_output, out):
+    """``out[r, first_output:first_output + width] += node_values[leaf_of_row[r]]`` for every
+    row with a leaf (>= 0): the training-margin update without a tree walk, in row order.
 
-    rows : (n,) int32; leaf_starts, leaf_ends : (n_leaves,) int64        # IN
-    leaf_values : (n_leaves, width) float64                             # IN
-    out : (width, n_rows) float64                                       # IN/OUT
+    leaf_of_row : (n_rows,) int32, -1 = leave the row alone              # IN
+    node_values : (n_nodes, width) float64                               # IN
+    out : (n_rows, n_outputs) float64                                    # IN/OUT
     """
-    for k in range(leaf_starts.shape[0]):
-        for j in range(leaf_values.shape[1]):
-            v = leaf_values[k, j]
-            for i in range(leaf_starts[k], leaf_ends[k]):
-                out[j, rows[i]] += v
+    width = node_values.shape[1]
+    for r in range(leaf_of_row.shape[0]):
+        node = leaf_of_row[r]
+        if node >= 0:
+            for j in range(width):
+                out[r, first_output + j] += node_values[node, j]
 
 
 def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):

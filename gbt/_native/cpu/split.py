@@ -223,6 +223,13 @@ def _scan_vector(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
     best_gain, best_b, best_dl = min_gain, -1, False
     best_hl_sum = 0.0
     for b in range(last):
+        empty = True
+        for k in range(K):
+            if hist_f[b, k, 0] != 0.0 or hist_f[b, k, 1] != 0.0:
+                empty = False
+                break
+        if empty and b < nb - 1:
+            continue  # no rows here: the same candidates as the last non-empty bin
         for k in range(K):
             gl[k] += hist_f[b, k, 0]
             hl[k] += hist_f[b, k, 1]

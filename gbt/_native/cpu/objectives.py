@@ -1,0 +1,46 @@
+"""Objective kernels: gradients and hessians in one pass over the margins.
+
+numpy versions of these take a dozen passes (and temporaries) over an (n, K) array every
+round; fused, they cost about what the ``exp`` does. Each has a ``_naive`` twin in numpy.
+"""
+import numpy as np
+from numba import njit
+
+MIN_HESSIAN = 1e-16  # keeps Newton steps finite where a probability saturates
+
+
+@njit(cache=True, nogil=True)
+def softmax_grad_hess(raw, label, weight, out_g, out_h):
+    """Multi-class cross-entropy: g = w (p - onehot(y)), h = w max(2 p (1 - p), MIN_HESSIAN).
+
+    raw : (n, K) float64 margins, C order             # IN
+    label : (n,) float64 class indices 0..K-1         # IN
+    weight : (n,) float64, or (0,) for unweighted     # IN
+    out_g, out_h : (n, K) float32                     # OUT
+    """
+    n, K = raw.shape
+    p = np.empty(K)
+    for i in range(n):
+        top = raw[i, 0]
+        for k in range(1, K):
+            top = max(top, raw[i, k])
+        total = 0.0
+        for k in range(K):
+            p[k] = np.exp(raw[i, k] - top)
+            total += p[k]
+        w = weight[i] if weight.shape[0] > 0 else 1.0
+        y = int(label[i])
+        for k in range(K):
+            pk = p[k] / total
+            out_h[i, k] = w * max(2.0 * pk * (1.0 - pk), MIN_HESSIAN)
+            out_g[i, k] = w * (pk - 1.0 if k == y else pk)
+
+
+def softmax_grad_hess_naive(raw, label, weight):
+    from scipy.special import softmax
+    p = softmax(raw, axis=1)
+    onehot = np.eye(raw.shape[1])[label.astype(np.int64)]
+    w = np.ones(raw.shape[0]) if weight is None else weight
+    g = (p - onehot) * w[:, None]
+    h = np.maximum(2.0 * p * (1.0 - p), MIN_HESSIAN) * w[:, None]
+    return g, h

@@ -1,0 +1,36 @@
+"""Loaders for the real multi-output datasets in ../shared/data, shared by the tests and
+bench/bench_multioutput.py. Each returns ``(X, Y)`` as float64 arrays (NaN = missing)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def load_letter(path: Path):
+    """UCI letter recognition: 16 integer features, 26 classes coded 0..25 (A..Z)."""
+    df = pd.read_csv(path)
+    y = df.pop("Letter").astype("category").cat.codes.to_numpy().astype(np.float64)
+    return df.to_numpy(dtype=np.float64), y
+
+
+def load_scm20d(path: Path):
+    """Mulan scm20d: 61 features, 16 targets (the last 16 columns)."""
+    df = pd.read_csv(path)
+    return df.iloc[:, :-16].to_numpy(np.float64), df.iloc[:, -16:].to_numpy(np.float64)
+
+
+def load_rf1(path: Path):
+    """Mulan rf1: 64 features with missing values, 8 targets (``*_48H__0``). Rows with a
+    missing target are dropped."""
+    df = pd.read_csv(path)
+    targets = [c for c in df.columns if c.endswith("_48H__0")]
+    df = df.dropna(subset=targets)
+    return df.drop(columns=targets).to_numpy(np.float64), df[targets].to_numpy(np.float64)
+
+
+def load_yeast(path: Path):
+    """Mulan yeast: 103 features, 14 0/1 labels (the last 14 columns)."""
+    df = pd.read_csv(path)
+    return df.iloc[:, :-14].to_numpy(np.float64), df.iloc[:, -14:].to_numpy(np.float64)
