@@ -16,11 +16,11 @@ written over the parent's buffer.
 import heapq
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from .histogram import build_histogram, subtract_histogram
 from .partition import partition_rows
-from .split import _split_rules, find_best_split, find_best_split_pair
+from .split import _split_rules, find_best_split, find_best_split_pair, scan_work_rows
 
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
@@ -96,7 +96,7 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     # leaf (a split row).
     node_aux = np.full((capacity, 2), -1, dtype=np.int64)
     best = np.empty((capacity, row_width))
-    scan_work = np.empty((2 * n_features, 4, max(missing_bin + 1, K)))  # split-scan scratch
+    scan_work = np.empty((2 * n_features, scan_work_rows(K), missing_bin + 1))  # scan scratch
     totals = np.empty((2, 2 * K + 1))  # per child: G[K], H[K], row count
     evaluate = np.empty(2, dtype=np.bool_)
     pair_out = np.empty((2, row_width))
@@ -266,16 +266,18 @@ def node_gradient_sums(leaf_of_row, node_int, gh, out):
     gh : (n, K, 2) float32                                                      # IN
     out : (n_nodes, K, 2) float64                                               # OUT
     """
-    width = 2 * gh.shape[1]
+    width = uint64(2 * gh.shape[1])  # unsigned offsets let the inner loop vectorise
     flat_gh = gh.reshape(-1)
-    flat_out = out.reshape(out.shape[0], width)
-    flat_out[:, :] = 0.0
+    flat_out = out.reshape(-1)
+    flat_out[:] = 0.0
     for r in range(leaf_of_row.shape[0]):
         node = leaf_of_row[r]
         if node >= 0:
-            src = r * width
+            src = uint64(r) * width
+            dst = uint64(node) * width
             for j in range(width):
-                flat_out[node, j] += flat_gh[src + j]
+                flat_out[dst + j] += flat_gh[src + j]
+    flat_out = out.reshape(out.shape[0], -1)
     for node in range(node_int.shape[0] - 1, -1, -1):
         left = node_int[node, NODE_LEFT]
         if left >= 0:

@@ -18,7 +18,7 @@ Parallel builds give each row chunk its own buffer and add the buffers in chunk 
 fixed chunk count gives bit-identical sums whatever the scheduling.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 # Below FEATURE_PARALLEL_MIN_ROWS a node's histogram is built on one thread (a parallel region
 # must carry enough work to pay for waking threads, and on a busy machine for waiting for a
@@ -75,24 +75,28 @@ def _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist):
 @njit(cache=True, nogil=True, fastmath=True)
 def _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist):
     # Flat offsets: a (feature, bin) cell and a row's gradients are both 2K contiguous values.
-    width = 2 * gh.shape[1]
-    n_bins_total = hist.shape[1]
+    # Offsets are unsigned so Numba emits no negative-index wraparound, which would keep
+    # LLVM from vectorising the inner loop (6x slower at K = 26).
+    width = uint64(2 * gh.shape[1])
+    n_bins_total = uint64(hist.shape[1])
     flat_hist = hist.reshape(-1)
     flat_gh = gh.reshape(-1)
     for i in range(start, end):
-        src = rows[i] * width
+        r = uint64(rows[i])
+        src = r * width
         for f in range(f_lo, f_hi):
-            dst = (f * n_bins_total + X[rows[i], f]) * width
+            dst = (uint64(f) * n_bins_total + uint64(X[r, f])) * width
             for j in range(width):
                 flat_hist[dst + j] += flat_gh[src + j]
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _valid_span(hist, f, nb):
-    """Flat [lo, hi) of feature f's value bins and the flat start of its missing bin."""
-    cell = hist.shape[2] * 2
-    lo = f * hist.shape[1] * cell
-    return lo, lo + nb * cell, lo + (hist.shape[1] - 1) * cell, cell
+    """Flat [lo, hi) of feature f's value bins and the flat start of its missing bin, as
+    unsigned offsets (see _accumulate_vector)."""
+    cell = uint64(hist.shape[2] * 2)
+    lo = uint64(f) * uint64(hist.shape[1]) * cell
+    return lo, lo + uint64(nb) * cell, lo + uint64(hist.shape[1] - 1) * cell, cell
 
 
 @njit(cache=True, nogil=True)

@@ -94,6 +94,13 @@ def split_row_width(n_outputs):
     return 4 + 2 * n_outputs
 
 
+@njit(cache=True, nogil=True)
+def scan_work_rows(n_outputs):
+    """Rows of per-bin scratch one feature's scan needs (4 for the scalar scan; per-output
+    prefix sums plus 4 for the vector scan)."""
+    return 4 if n_outputs == 1 else 2 * n_outputs + 4
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _candidate_gain(gl, hl, G, H, C, per_h, parent, lam, alpha, mds, mcw, mcs, plain):
     """Gain of sending (gl, hl) left, or -inf when a child breaks the size rules.
@@ -171,80 +178,105 @@ def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
     return best_gain, best_b, best_dl
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _children_score(gl, hl, G, H, lam, alpha, mds, plain):
+    """score(left) + score(right) of one output; ``plain`` = no L1, no max_delta_step."""
+    if plain:
+        dl = hl + lam
+        dr = H - hl + lam
+        gr = G - gl
+        return (gl * gl / dl if dl > 0.0 else 0.0) + (gr * gr / dr if dr > 0.0 else 0.0)
+    return node_score(gl, hl, lam, alpha, mds) + node_score(G - gl, H - hl, lam, alpha, mds)
+
+
 @njit(cache=True, nogil=True)
-def _vector_gain(hist_f, gl, hl, hl_sum, add_missing, G, H, H_sum, C, per_h, parent, lam,
-                 alpha, mds, mcw, mcs):
-    """Summed gain of one candidate of a vector node, or -inf when a child breaks the rules."""
-    miss = hist_f.shape[0] - 1
-    K = G.shape[0]
-    left_h = hl_sum
-    if add_missing:
-        for k in range(K):
-            left_h += hist_f[miss, k, 1]
-    right_h = H_sum - left_h
-    x = left_h * per_h + 0.5
+def _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam, alpha, mds,
+                  mcw, mcs, hl_sum, gains):
+    """gains[b] for b < last: summed over outputs, with the missing row added to the left
+    when ``miss_row`` is given (else zeros); -inf where a child breaks the size rules.
+
+    prefix : (2K, >= last) per-output prefix sums of g (rows 0..K-1) and h (rows K..2K-1)."""
+    plain = alpha == 0.0 and mds == 0.0
     least = mcs if mcs > 1.0 else 1.0
-    if not ((left_h >= mcw) & (right_h >= mcw) & (x >= least) & (x < C - least + 1.0)):
-        return -np.inf
-    gain = -parent
+    hm_sum = 0.0
     for k in range(K):
-        g = gl[k]
-        h = hl[k]
-        if add_missing:
-            g += hist_f[miss, k, 0]
-            h += hist_f[miss, k, 1]
-        gain += node_score(g, h, lam, alpha, mds) + node_score(G[k] - g, H[k] - h, lam, alpha,
-                                                             mds)
-    return gain
+        hm_sum += miss_row[K + k]
+    for b in range(last):
+        gains[b] = 0.0
+    for k in range(K):  # per output, a loop over bins without branches: it vectorises
+        pg = prefix[k]
+        ph = prefix[K + k]
+        gm = miss_row[k]
+        hm = miss_row[K + k]
+        Gk = G[k]
+        Hk = H[k]
+        if plain:
+            for b in range(last):
+                gains[b] += _children_score(pg[b] + gm, ph[b] + hm, Gk, Hk, lam, alpha, mds,
+                                            True)
+        else:
+            for b in range(last):
+                gains[b] += _children_score(pg[b] + gm, ph[b] + hm, Gk, Hk, lam, alpha, mds,
+                                            False)
+    for b in range(last):
+        left_h = hl_sum[b] + hm_sum
+        right_h = H_sum - left_h
+        x = left_h * per_h + 0.5
+        ok = (left_h >= mcw) & (right_h >= mcw) & (x >= least) & (x < C - least + 1.0)
+        gains[b] = gains[b] - parent if ok else -np.inf
 
 
 @njit(cache=True, nogil=True)
 def _scan_vector(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
     """Best split of one feature of a K-output node: (gain, bin, default_left).
 
-    hist_f : (n_bins_total, K, 2); G, H : (K,) node totals; work : (4, >= K) scratch.
-    Same scan order and tie rules as the scalar loop."""
+    hist_f : (n_bins_total, K, 2); G, H : (K,) node totals; work : (2K + 4, >= n_bins_total)
+    scratch. Per-output prefix sums, then each candidate's summed gain in loops over bins that
+    vectorise, then the first best candidate in the scalar scan's order."""
     K = G.shape[0]
     miss = hist_f.shape[0] - 1
+    prefix = work[:2 * K]
+    hl_sum = work[2 * K]
+    gain_right = work[2 * K + 1]
+    gain_left = work[2 * K + 2]
+    miss_row = work[2 * K + 3]  # (g[K], h[K]) of the missing bin, or zeros
     has_missing = False
-    for k in range(K):
-        if hist_f[miss, k, 0] != 0.0 or hist_f[miss, k, 1] != 0.0:
-            has_missing = True
     H_sum = 0.0
     for k in range(K):
+        miss_row[k] = hist_f[miss, k, 0]
+        miss_row[K + k] = hist_f[miss, k, 1]
+        has_missing = has_missing or miss_row[k] != 0.0 or miss_row[K + k] != 0.0
         H_sum += H[k]
     per_h = count_factor(C, H_sum)
     last = nb if has_missing else nb - 1
-    gl = work[0]
-    hl = work[1]
-    gl[:K] = 0.0
-    hl[:K] = 0.0
-    hl_sum = 0.0
-    best_gain, best_b, best_dl = min_gain, -1, False
-    best_hl_sum = 0.0
+    for k in range(K):
+        g = 0.0
+        h = 0.0
+        for b in range(last):
+            g += hist_f[b, k, 0]
+            h += hist_f[b, k, 1]
+            prefix[k, b] = g
+            prefix[K + k, b] = h
     for b in range(last):
-        empty = True
-        for k in range(K):
-            if hist_f[b, k, 0] != 0.0 or hist_f[b, k, 1] != 0.0:
-                empty = False
-                break
-        if empty and b < nb - 1:
-            continue  # no rows here: the same candidates as the last non-empty bin
-        for k in range(K):
-            gl[k] += hist_f[b, k, 0]
-            hl[k] += hist_f[b, k, 1]
-            hl_sum += hist_f[b, k, 1]
-        gain = _vector_gain(hist_f, gl, hl, hl_sum, False, G, H, H_sum, C, per_h, parent, lam,
-                            alpha, mds, mcw, mcs)
-        if gain > best_gain:
-            best_gain, best_b, best_dl, best_hl_sum = gain, b, False, hl_sum
-        if has_missing and b < nb - 1:
-            gain = _vector_gain(hist_f, gl, hl, hl_sum, True, G, H, H_sum, C, per_h, parent,
-                                lam, alpha, mds, mcw, mcs)
-            if gain > best_gain:
-                best_gain, best_b, best_dl = gain, b, True
+        hl_sum[b] = 0.0
+    for k in range(K):
+        for b in range(last):
+            hl_sum[b] += prefix[K + k, b]
+    n_left_candidates = min(last, nb - 1) if has_missing else 0
+    if n_left_candidates > 0:
+        _vector_gains(prefix, K, n_left_candidates, miss_row, G, H, H_sum, C, per_h, parent,
+                      lam, alpha, mds, mcw, mcs, hl_sum, gain_left)
+    miss_row[:2 * K] = 0.0
+    _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam, alpha, mds,
+                  mcw, mcs, hl_sum, gain_right)
+    best_gain, best_b, best_dl = min_gain, -1, False
+    for b in range(last):
+        if gain_right[b] > best_gain:
+            best_gain, best_b, best_dl = gain_right[b], b, False
+        if b < n_left_candidates and gain_left[b] > best_gain:
+            best_gain, best_b, best_dl = gain_left[b], b, True
     if best_b >= 0 and not has_missing:
-        best_dl = best_hl_sum >= H_sum - best_hl_sum
+        best_dl = hl_sum[best_b] >= H_sum - hl_sum[best_b]
     return best_gain, best_b, best_dl
 
 
@@ -308,7 +340,7 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
     feature_mask : (n_features,) bool, features allowed here               # IN
     totals : (2K + 1,) float64, node (G[K], H[K], row count)               # IN
     split_params : (6,) float64, see SPLIT_PARAM_NAMES                     # IN
-    work : (>= 1, 4, >= max(n_bins_total, K)) float64                      # scratch
+    work : (>= 1, >= scan_work_rows(K), n_bins_total) float64             # scratch
     out : (4 + 2K,) float64 split row; out[1] (feature) is -1 when no split passes the
           rules. Rows with bin <= out[2] (and missing ones if default_left) go left.  # OUT
 
@@ -344,7 +376,7 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
     totals : (2, 2K + 1) float64, (G[K], H[K], row count) per child    # IN
     evaluate : (2,) bool, which children may split at all              # IN
     split_params : (6,) float64                                        # IN
-    work : (2 * n_features, 4, >= max(n_bins_total, K)) float64        # scratch
+    work : (2 * n_features, >= scan_work_rows(K), n_bins_total) float64 # scratch
     out : (2, 4 + 2K) float64 split rows; feature -1 = no split        # OUT
     """
     lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
