@@ -161,3 +161,29 @@ def test_estimators_with_2d_targets(multiclass_data, multitarget_data):
     assert reg.score(Xr, Yr) > 0.9
     multi = gbt.GBTClassifier(n_estimators=10, multi_strategy="condensed").fit(X, y)
     assert len(multi.get_booster().trees) == 10
+
+
+@pytest.mark.parametrize("method", ["top_k", "random_projection"])
+def test_split_grad_sketch(multiclass_data, method):
+    X, y = multiclass_data
+    params = {"objective": "multi:softprob", "multi_strategy": "condensed", "max_depth": 5}
+    full = gbt.train(params, gbt.Dataset(X[:2000], y[:2000]), 30)
+    wide = gbt.train({**params, "split_grad": method, "split_grad_dim": 4},
+                     gbt.Dataset(X[:2000], y[:2000]), 30)
+    # A sketch as wide as K is no sketch: the same trees as the full gradient.
+    np.testing.assert_array_equal(wide.predict(X), full.predict(X))
+    sketch = gbt.train({**params, "split_grad": method, "split_grad_dim": 2},
+                       gbt.Dataset(X[:2000], y[:2000]), 30)
+    assert all(t.value.shape[1] == 4 for t in sketch.trees)  # leaves keep all K outputs
+    acc = (sketch.predict(X[2000:]).argmax(axis=1) == y[2000:]).mean()
+    acc_full = (full.predict(X[2000:]).argmax(axis=1) == y[2000:]).mean()
+    assert acc > acc_full - 0.05, (acc, acc_full)
+    assert not np.array_equal(sketch.predict(X), full.predict(X))
+
+
+def test_split_grad_parameter_errors():
+    from gbt.params import resolve_params
+    with pytest.raises(ValueError, match="split_grad"):
+        resolve_params({"split_grad": "pca"})
+    with pytest.raises(ValueError, match="split_grad_dim"):
+        resolve_params({"split_grad_dim": 0})

@@ -136,7 +136,7 @@ def test_multitarget_condensed_vs_per_target(name):
     per_target = np.column_stack([
         gbt.train(dict(MULTI, max_leaves=31), gbt.Dataset(X, Y[:, k]), ROUNDS).predict(Xt)
         for k in range(Y.shape[1])])
-    condensed = gbt.train(dict(MULTI, max_leaves=127, multi_strategy="condensed",
+    condensed = gbt.train(dict(MULTI, max_leaves=63, multi_strategy="condensed",
                                split_grad="random_projection", split_grad_dim=2, max_bin=63),
                           gbt.Dataset(X, Y), ROUNDS).predict(Xt)
     assert condensed.shape == Yt.shape
