@@ -124,6 +124,24 @@ def _candidate_gain(gl, hl, G, H, C, per_h, parent, lam, alpha, mds, mcw, mcs, p
     return gain if ok else -np.inf
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _first_best(gain_right, gain_left, last, n_left_candidates, min_gain, has_missing, left_h,
+                H):
+    """(gain, bin, default_left) of the first best candidate in scan order: bin by bin, at
+    each bin "missing right" before "missing left". Without missing rows in the node, unseen
+    missing values go to the child with more hessian (``left_h[b]`` against ``H - left_h[b]``).
+    """
+    best_gain, best_b, best_dl = min_gain, -1, False
+    for b in range(last):
+        if gain_right[b] > best_gain:
+            best_gain, best_b, best_dl = gain_right[b], b, False
+        if b < n_left_candidates and gain_left[b] > best_gain:
+            best_gain, best_b, best_dl = gain_left[b], b, True
+    if best_b >= 0 and not has_missing:
+        best_dl = left_h[best_b] >= H - left_h[best_b]
+    return best_gain, best_b, best_dl
+
+
 @njit(cache=True, nogil=True)
 def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
     """Best split of one feature of a one-output node: (gain, bin, default_left).
@@ -167,15 +185,8 @@ def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
         for b in range(n_left_candidates):
             gain_left[b] = _candidate_gain(prefix_g[b] + gm, prefix_h[b] + hm, G, H, C, per_h,
                                            parent, lam, alpha, mds, mcw, mcs, False)
-    best_gain, best_b, best_dl = min_gain, -1, False
-    for b in range(last):
-        if gain_right[b] > best_gain:
-            best_gain, best_b, best_dl = gain_right[b], b, False
-        if b < n_left_candidates and gain_left[b] > best_gain:
-            best_gain, best_b, best_dl = gain_left[b], b, True
-    if best_b >= 0 and not has_missing:
-        best_dl = prefix_h[best_b] >= H - prefix_h[best_b]  # unseen missing: heavier child
-    return best_gain, best_b, best_dl
+    return _first_best(gain_right, gain_left, last, n_left_candidates, min_gain, has_missing,
+                       prefix_h, H)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -269,15 +280,8 @@ def _scan_vector(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
     miss_row[:2 * K] = 0.0
     _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam, alpha, mds,
                   mcw, mcs, hl_sum, gain_right)
-    best_gain, best_b, best_dl = min_gain, -1, False
-    for b in range(last):
-        if gain_right[b] > best_gain:
-            best_gain, best_b, best_dl = gain_right[b], b, False
-        if b < n_left_candidates and gain_left[b] > best_gain:
-            best_gain, best_b, best_dl = gain_left[b], b, True
-    if best_b >= 0 and not has_missing:
-        best_dl = hl_sum[best_b] >= H_sum - hl_sum[best_b]
-    return best_gain, best_b, best_dl
+    return _first_best(gain_right, gain_left, last, n_left_candidates, min_gain, has_missing,
+                       hl_sum, H_sum)
 
 
 @njit(cache=True, nogil=True)
