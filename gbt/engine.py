@@ -22,7 +22,7 @@ from .metrics import get_metric
 from .objectives import get_objective
 from .params import resolve_n_threads, resolve_params
 from .predict import PackedForest, predict_raw
-from .split_grad import reduce_gradients
+from .split_grad import GradientSketch
 
 
 def _initial_margin(dataset: Dataset, base_score: np.ndarray) -> np.ndarray:
@@ -147,19 +147,14 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     # condensed: one tree with K-vector leaves per round; else one tree per output column.
     tree_width = n_outputs if params["multi_strategy"] == "condensed" else 1
     booster.trees_per_iteration = n_outputs // tree_width
-    # split_grad: search a condensed tree's splits on a narrower sketch of its gradients.
-    search_width = tree_width
-    if tree_width > 1 and params["split_grad"] != "full":
-        search_width = min(tree_width, params["split_grad_dim"])
-    grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params, n_threads,
-                        n_outputs=search_width)
+    # split_grad: search a condensed tree's splits on a sketch of its gradients.
+    sketch = GradientSketch(objective, params, tree_width, n)
+    grower = None  # built on the first tree, once the search width is known
     rng = np.random.default_rng(params["random_state"])
     raw = _initial_margin(dtrain, booster.base_score)
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
     gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
-    gh_search = gh if search_width == tree_width else \
-        np.empty((n, search_width, 2), dtype=np.float32)
     eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
@@ -181,8 +176,13 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         for k in range(0, n_outputs, tree_width):
             gh[:, :, 0] = g[:, k:k + tree_width]
             gh[:, :, 1] = h[:, k:k + tree_width]
-            if gh_search is not gh:
-                reduce_gradients(gh, params["split_grad"], search_width, rng, gh_search)
+            gh_search = sketch(gh, rng)
+            if grower is None:
+                grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params,
+                                    n_threads, n_outputs=gh_search.shape[1])
+            elif gh_search.shape[1] != grower.n_outputs:
+                raise ValueError("objective.split_grad must return the same number of columns "
+                                 f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
             tree = grower.grow(gh_search, sample_rows, tree_mask, rng, mapper.cuts,
                                gh_leaves=None if gh_search is gh else gh)
             if sample_rows is None:  # the tree adds to raw[:, k:k + tree_width]

@@ -49,3 +49,40 @@ def reduce_gradients_naive(gh, method, dim, R=None):
     out[:, :, 0] = g @ R
     out[:, :, 1] = h.mean(axis=1)[:, None]
     return out
+
+
+class GradientSketch:
+    """What a condensed tree's split search sees each round: the full (n, K, 2) gradients, the
+    ``split_grad`` parameter's sketch, or the objective's own ``split_grad(g, h) -> (g', h')``
+    (DESIGN.md section 4), which wins when the objective defines it."""
+
+    def __init__(self, objective, params: dict, tree_width: int, n_rows: int):
+        condensed = tree_width > 1
+        self.hook = getattr(objective, "split_grad", None) if condensed else None
+        self.method = params["split_grad"] if condensed else "full"
+        self.dim = min(tree_width, params["split_grad_dim"])
+        self.by_param = self.hook is None and self.method != "full" and self.dim < tree_width
+        self._out = np.empty((n_rows, self.dim, 2), dtype=np.float32) if self.by_param \
+            else None
+
+    @property
+    def active(self) -> bool:
+        return self.hook is not None or self.by_param
+
+    def __call__(self, gh: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The search gradients for this round: ``gh`` itself when there is no sketch."""
+        if self.by_param:
+            reduce_gradients(gh, self.method, self.dim, rng, self._out)
+            return self._out
+        if self.hook is None:
+            return gh
+        g, h = (np.asarray(a, dtype=np.float64) for a in self.hook(gh[:, :, 0], gh[:, :, 1]))
+        if g.ndim != 2 or g.shape != h.shape or g.shape[0] != gh.shape[0]:
+            raise ValueError(f"objective.split_grad must return two (n_samples, k) arrays; got "
+                             f"shapes {g.shape} and {h.shape}.")
+        if not (np.isfinite(g).all() and np.isfinite(h).all()):
+            raise ValueError("objective.split_grad returned NaN or inf.")
+        out = np.empty((g.shape[0], g.shape[1], 2), dtype=np.float32)
+        out[:, :, 0] = g
+        out[:, :, 1] = h
+        return out

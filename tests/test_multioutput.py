@@ -187,3 +187,29 @@ def test_split_grad_parameter_errors():
         resolve_params({"split_grad": "pca"})
     with pytest.raises(ValueError, match="split_grad_dim"):
         resolve_params({"split_grad_dim": 0})
+
+
+def test_objective_split_grad_hook(multiclass_data):
+    """An objective's own split_grad(g, h) -> (g', h') drives the split search of condensed
+    trees; the leaves still get every output (DESIGN.md section 4)."""
+    X, y = multiclass_data
+    calls = []
+
+    class FirstTwoOutputs(gbt.objectives.SoftmaxLoss):
+        def split_grad(self, g, h):
+            calls.append(g.shape)
+            return g[:, :2], h[:, :2]
+
+    obj = FirstTwoOutputs(num_class=4)
+    params = {"multi_strategy": "condensed", "max_depth": 4}
+    hooked = gbt.train(params, gbt.Dataset(X, y), 5, obj=obj)
+    full = gbt.train({**params, "objective": "multi:softprob"}, gbt.Dataset(X, y), 5)
+    assert calls == [(len(X), 4)] * 5
+    assert all(t.value.shape[1] == 4 for t in hooked.trees)
+    assert not np.array_equal(hooked.predict(X), full.predict(X))  # searched on 2 outputs
+
+    class BadShape(gbt.objectives.SoftmaxLoss):
+        def split_grad(self, g, h):
+            return g[:10], h[:10]
+    with pytest.raises(ValueError, match="split_grad must return two"):
+        gbt.train(params, gbt.Dataset(X, y), 2, obj=BadShape(num_class=4))
