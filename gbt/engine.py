@@ -2,8 +2,8 @@
 
 Each round asks the objective for gradients and hessians, grows ``n_outputs`` trees (one per
 output column) or, with ``multi_strategy="condensed"``, one tree with vector leaves for all
-outputs, on the binned training matrix, updates the training margins from the trees'
-leaf segments (no tree walk) and the evaluation margins by predicting just the new trees.
+outputs, on the binned training matrix, updates the training margins from the leaf each row
+landed in (no tree walk) and the evaluation margins by predicting just the new trees.
 """
 from __future__ import annotations
 
