@@ -247,9 +247,8 @@ def bar_lines(letter, regressions):
         c, p = res[BAR_REGRESSION_CONFIG], res["gbt per target"]
         ratio = c["score"][0] / p["score"][0]
         lines.append(f"{'PASS' if ratio <= BAR_RMSE_RATIO else 'FAIL'}: {name}, "
-                     f"{BAR_REGRESSION_CONFIG}: mean "
-                     f"RMSE ≤ {BAR_RMSE_RATIO}× our per-target models — {c['score'][0]:.4g} vs "
-                     f"{p['score'][0]:.4g} ({ratio:.3f}×)")
+                     f"{BAR_REGRESSION_CONFIG}: mean RMSE ≤ {BAR_RMSE_RATIO}× our per-target "
+                     f"models — {c['score'][0]:.4g} vs {p['score'][0]:.4g} ({ratio:.3f}×)")
         speed = p["fit"] / c["fit"]
         lines.append(f"{'PASS' if speed >= BAR_SPEEDUP else 'FAIL'}: {name}, "
                      f"{BAR_REGRESSION_CONFIG}: fit ≥ "

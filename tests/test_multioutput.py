@@ -213,3 +213,16 @@ def test_objective_split_grad_hook(multiclass_data):
             return g[:10], h[:10]
     with pytest.raises(ValueError, match="split_grad must return two"):
         gbt.train(params, gbt.Dataset(X, y), 2, obj=BadShape(num_class=4))
+
+
+def test_many_outputs_with_few_bins():
+    """More outputs than bins: the split scan's per-output scratch must not be sized by bins
+    (a regression test: it once wrote past the end of its scratch)."""
+    rng = np.random.default_rng(9)
+    X = rng.integers(0, 3, size=(600, 4)).astype(float)
+    Y = np.column_stack([X[:, k % 4] * (k + 1) + rng.normal(size=600) for k in range(12)])
+    b = gbt.train({"multi_strategy": "condensed", "max_bin": 3, "max_depth": 3},
+                  gbt.Dataset(X, Y), 10)
+    pred = b.predict(X)
+    assert pred.shape == (600, 12) and np.isfinite(pred).all()
+    assert ((pred - Y) ** 2).mean() < ((Y - Y.mean(0)) ** 2).mean() * 0.5

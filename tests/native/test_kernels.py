@@ -214,8 +214,9 @@ def random_node_hist(rng, n_rows, n_features, max_bin, missing_frac):
 
 def scan_work(hist):
     """Scratch for the split scans, NaN so unwritten entries cannot pass as values."""
-    rows = split.scan_work_rows(hist.shape[2]) if hist.ndim == 4 else 4
-    return np.full((2 * hist.shape[0], rows, hist.shape[1]), np.nan)
+    K = hist.shape[2] if hist.ndim == 4 else 1
+    return np.full((2 * hist.shape[0], split.scan_work_rows(K), max(hist.shape[1], 2 * K)),
+                   np.nan)
 
 
 SPLIT_PARAMS = {  # reg_lambda, reg_alpha, gamma, min_child_weight, min_child_samples, max_delta_step

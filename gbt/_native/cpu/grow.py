@@ -96,7 +96,8 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     # leaf (a split row).
     node_aux = np.full((capacity, 2), -1, dtype=np.int64)
     best = np.empty((capacity, row_width))
-    scan_work = np.empty((2 * n_features, scan_work_rows(K), missing_bin + 1))  # scan scratch
+    # Split-scan scratch: per-bin rows, and the vector scan's missing-bin row needs 2K entries.
+    scan_work = np.empty((2 * n_features, scan_work_rows(K), max(missing_bin + 1, 2 * K)))
     totals = np.empty((2, 2 * K + 1))  # per child: G[K], H[K], row count
     evaluate = np.empty(2, dtype=np.bool_)
     pair_out = np.empty((2, row_width))

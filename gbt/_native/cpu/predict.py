@@ -1,10 +1,11 @@
 """Prediction kernels over a forest stored as flat node arrays.
 
 Trees are concatenated: tree ``t`` owns nodes ``tree_offsets[t]:tree_offsets[t+1]`` with child
-indices local to the tree; a node is a leaf when ``left == -1``. Tree ``t`` adds ``tree_width[t]``
-values per node (1, or K for a vector-leaf tree) to output columns ``tree_output[t]`` onwards;
-node ``k``'s values are ``value[value_offsets[t] + k * width :][:width]``. A row goes left when its value
-is ``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
+indices local to the tree; a node is a leaf when ``left == -1``. Tree ``t`` adds
+``tree_width[t]`` values per node (1, or K for a vector-leaf tree) to output columns
+``tree_output[t]`` onwards; node ``k``'s values are
+``value[value_offsets[t] + k * width :][:width]``. A row goes left when its value is
+``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
 """
 import numpy as np
 from numba import njit, prange

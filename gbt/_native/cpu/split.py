@@ -241,8 +241,9 @@ def _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam,
 def _scan_vector(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
     """Best split of one feature of a K-output node: (gain, bin, default_left).
 
-    hist_f : (n_bins_total, K, 2); G, H : (K,) node totals; work : (2K + 4, >= n_bins_total)
-    scratch. Per-output prefix sums, then each candidate's summed gain in loops over bins that
+    hist_f : (n_bins_total, K, 2); G, H : (K,) node totals;
+    work : (2K + 4, >= max(n_bins_total, 2K)) scratch.
+    Per-output prefix sums, then each candidate's summed gain in loops over bins that
     vectorise, then the first best candidate in the scalar scan's order."""
     K = G.shape[0]
     miss = hist_f.shape[0] - 1
@@ -344,7 +345,7 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
     feature_mask : (n_features,) bool, features allowed here               # IN
     totals : (2K + 1,) float64, node (G[K], H[K], row count)               # IN
     split_params : (6,) float64, see SPLIT_PARAM_NAMES                     # IN
-    work : (>= 1, >= scan_work_rows(K), n_bins_total) float64             # scratch
+    work : (>= 1, >= scan_work_rows(K), >= max(n_bins_total, 2K)) float64 # scratch
     out : (4 + 2K,) float64 split row; out[1] (feature) is -1 when no split passes the
           rules. Rows with bin <= out[2] (and missing ones if default_left) go left.  # OUT
 
@@ -380,7 +381,7 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
     totals : (2, 2K + 1) float64, (G[K], H[K], row count) per child    # IN
     evaluate : (2,) bool, which children may split at all              # IN
     split_params : (6,) float64                                        # IN
-    work : (2 * n_features, >= scan_work_rows(K), n_bins_total) float64 # scratch
+    work : (2 * n_features, >= scan_work_rows(K), >= max(n_bins_total, 2K)) float64  # scratch
     out : (2, 4 + 2K) float64 split rows; feature -1 = no split        # OUT
     """
     lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
