@@ -209,16 +209,14 @@ def test_reduce_gradients_vs_naive(method):
         assert any(np.array_equal(out[:, j, 0], gh[:, 4, 0]) for j in range(4))
 
 
-@pytest.mark.parametrize("K", [2, 3, 4])
-def test_narrow_and_wide_vector_loops_agree(K):
-    """K <= NARROW_MAX_OUTPUTS takes the unrolled loop, wider K the vectorised one; both are
-    the naive sums."""
+@pytest.mark.parametrize("K", [2, 3, 4, 7])
+def test_narrow_and_wide_vector_loops(K):
+    """K <= NARROW_MAX_OUTPUTS takes the unrolled blocks of four (with a remainder of two for
+    odd K), wider K the vectorised loop; both give the naive sums."""
+    assert histogram.NARROW_MAX_OUTPUTS in (2, 3, 4, 5, 6)  # K = 2..7 covers both sides
     rng = np.random.default_rng(30 + K)
     X, gh, rows, n_bins = vector_inputs(rng, 2500, 4, 16, K)
-    narrow = np.zeros((4, 17, K, 2))
-    wide = np.zeros((4, 17, K, 2))
-    histogram._accumulate_narrow(X, gh, rows, 0, 2500, 0, 4, narrow)
-    histogram._accumulate_vector(X, gh, rows, 0, 2500, 0, 4, wide)
+    hist = np.zeros((4, 17, K, 2))
+    histogram._accumulate_vector(X, gh, rows, 0, 2500, 0, 4, hist)
     expected = histogram.build_histogram_naive(X, gh, rows, 17)
-    np.testing.assert_allclose(narrow, expected, rtol=1e-10, atol=1e-9)
-    np.testing.assert_allclose(wide, expected, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(hist, expected, rtol=1e-10, atol=1e-9)

@@ -38,8 +38,6 @@ NARROW_MAX_OUTPUTS = 3
 def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
     if gh.shape[1] == 1:
         _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist)
-    elif gh.shape[1] <= NARROW_MAX_OUTPUTS:
-        _accumulate_narrow(X, gh, rows, start, end, f_lo, f_hi, hist)
     else:
         _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist)
 
@@ -83,25 +81,11 @@ def _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist):
 def _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist):
     # Flat offsets: a (feature, bin) cell and a row's gradients are both 2K contiguous values.
     # Offsets are unsigned so Numba emits no negative-index wraparound, which would keep
-    # LLVM from vectorising the inner loop (6x slower at K = 26).
+    # LLVM from vectorising the inner loop (6x slower at K = 26). Narrow cells (K <= 3) are
+    # added four values at a time in straight-line code instead: there a vectorised loop of
+    # a few iterations costs more than it saves.
     width = uint64(2 * gh.shape[1])
-    n_bins_total = uint64(hist.shape[1])
-    flat_hist = hist.reshape(-1)
-    flat_gh = gh.reshape(-1)
-    for i in range(start, end):
-        r = uint64(rows[i])
-        src = r * width
-        for f in range(f_lo, f_hi):
-            dst = (uint64(f) * n_bins_total + uint64(X[r, f])) * width
-            for j in range(width):
-                flat_hist[dst + j] += flat_gh[src + j]
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _accumulate_narrow(X, gh, rows, start, end, f_lo, f_hi, hist):
-    # As _accumulate_vector, but a cell's 2K values are added four at a time in straight-line
-    # code: for K = 2 a vectorised loop of four iterations costs more than it saves.
-    width = uint64(2 * gh.shape[1])
+    narrow = gh.shape[1] <= NARROW_MAX_OUTPUTS
     blocks = width // uint64(4) * uint64(4)
     n_bins_total = uint64(hist.shape[1])
     flat_hist = hist.reshape(-1)
@@ -111,6 +95,10 @@ def _accumulate_narrow(X, gh, rows, start, end, f_lo, f_hi, hist):
         src = r * width
         for f in range(f_lo, f_hi):
             dst = (uint64(f) * n_bins_total + uint64(X[r, f])) * width
+            if not narrow:
+                for j in range(width):
+                    flat_hist[dst + j] += flat_gh[src + j]
+                continue
             j = uint64(0)
             while j < blocks:
                 flat_hist[dst + j] += flat_gh[src + j]
