@@ -6,7 +6,7 @@ preallocated ``(n_samples, n_outputs)`` float32 buffers, already multiplied by s
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, log_softmax, logsumexp, softmax
+from scipy.special import expit, log_softmax, softmax
 
 from .._native.cpu.objectives import softmax_grad_hess
 
