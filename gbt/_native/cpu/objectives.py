@@ -4,12 +4,15 @@ numpy versions of these take a dozen passes (and temporaries) over an (n, K) arr
 round; fused, they cost about what the ``exp`` does. Each has a ``_naive`` twin in numpy.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 MIN_HESSIAN = 1e-16  # keeps Newton steps finite where a probability saturates
+# Rows are split into this many blocks for the parallel loops. Each row's result is independent
+# of the others, so the block count (and the thread count) cannot change any value.
+ROW_BLOCKS = 16
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def softmax_grad_hess(raw, label, weight, out_g, out_h):
     """Multi-class cross-entropy: g = w (p - onehot(y)), h = w max(2 p (1 - p), MIN_HESSIAN).
 
@@ -18,9 +21,18 @@ def softmax_grad_hess(raw, label, weight, out_g, out_h):
     weight : (n,) float64, or (0,) for unweighted     # IN
     out_g, out_h : (n, K) float32                     # OUT
     """
-    n, K = raw.shape
+    n = raw.shape[0]
+    per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
+    for block in prange(ROW_BLOCKS):  # exp-bound, so it gains from a second thread
+        _softmax_rows(raw, label, weight, block * per_block, min(n, (block + 1) * per_block),
+                      out_g, out_h)
+
+
+@njit(cache=True, nogil=True)
+def _softmax_rows(raw, label, weight, start, end, out_g, out_h):
+    K = raw.shape[1]
     p = np.empty(K)
-    for i in range(n):
+    for i in range(start, end):
         top = raw[i, 0]
         for k in range(1, K):
             top = max(top, raw[i, k])
