@@ -102,25 +102,34 @@ def scan_work_rows(n_outputs):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _children_score(gl, hl, G, H, lam, alpha, mds, plain):
+    """score(left) + score(right) of one output; ``plain`` = no L1, no max_delta_step."""
+    if plain:
+        dl = hl + lam
+        dr = H - hl + lam
+        gr = G - gl
+        return (gl * gl / dl if dl > 0.0 else 0.0) + (gr * gr / dr if dr > 0.0 else 0.0)
+    return node_score(gl, hl, lam, alpha, mds) + node_score(G - gl, H - hl, lam, alpha, mds)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sizes_ok(left_h, right_h, C, per_h, mcw, mcs):
+    """Both children pass min_child_weight and the estimated min_child_samples. Child counts
+    are ``round(h * per_h)``; with integer ``mcs`` the tests ``cl >= max(mcs, 1)`` and
+    ``C - cl >= max(mcs, 1)`` need no rounding."""
+    x = left_h * per_h + 0.5  # cl = floor(x)
+    least = mcs if mcs > 1.0 else 1.0
+    return (left_h >= mcw) & (right_h >= mcw) & (x >= least) & (x < C - least + 1.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _candidate_gain(gl, hl, G, H, C, per_h, parent, lam, alpha, mds, mcw, mcs, plain):
     """Gain of sending (gl, hl) left, or -inf when a child breaks the size rules.
 
     ``plain`` (no L1, no max_delta_step) takes a branch-free path so the per-bin loop
-    vectorises. Child counts are ``round(h * per_h)``; with integer ``mcs`` the tests
-    ``cl >= max(mcs, 1)`` and ``C - cl >= max(mcs, 1)`` need no rounding."""
-    gr = G - gl
-    hr = H - hl
-    x = hl * per_h + 0.5  # cl = floor(x)
-    least = mcs if mcs > 1.0 else 1.0
-    ok = (hl >= mcw) & (hr >= mcw) & (x >= least) & (x < C - least + 1.0)
-    if plain:
-        dl = hl + lam
-        dr = hr + lam
-        score_l = gl * gl / dl if dl > 0.0 else 0.0
-        score_r = gr * gr / dr if dr > 0.0 else 0.0
-        gain = score_l + score_r - parent
-    else:
-        gain = node_score(gl, hl, lam, alpha, mds) + node_score(gr, hr, lam, alpha, mds) - parent
+    vectorises."""
+    ok = _sizes_ok(hl, H - hl, C, per_h, mcw, mcs)
+    gain = _children_score(gl, hl, G, H, lam, alpha, mds, plain) - parent
     return gain if ok else -np.inf
 
 
@@ -189,17 +198,6 @@ def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
                        prefix_h, H)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _children_score(gl, hl, G, H, lam, alpha, mds, plain):
-    """score(left) + score(right) of one output; ``plain`` = no L1, no max_delta_step."""
-    if plain:
-        dl = hl + lam
-        dr = H - hl + lam
-        gr = G - gl
-        return (gl * gl / dl if dl > 0.0 else 0.0) + (gr * gr / dr if dr > 0.0 else 0.0)
-    return node_score(gl, hl, lam, alpha, mds) + node_score(G - gl, H - hl, lam, alpha, mds)
-
-
 @njit(cache=True, nogil=True)
 def _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam, alpha, mds,
                   mcw, mcs, hl_sum, gains):
@@ -208,7 +206,6 @@ def _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam,
 
     prefix : (2K, >= last) per-output prefix sums of g (rows 0..K-1) and h (rows K..2K-1)."""
     plain = alpha == 0.0 and mds == 0.0
-    least = mcs if mcs > 1.0 else 1.0
     hm_sum = 0.0
     for k in range(K):
         hm_sum += miss_row[K + k]
@@ -231,9 +228,7 @@ def _vector_gains(prefix, K, last, miss_row, G, H, H_sum, C, per_h, parent, lam,
                                             False)
     for b in range(last):
         left_h = hl_sum[b] + hm_sum
-        right_h = H_sum - left_h
-        x = left_h * per_h + 0.5
-        ok = (left_h >= mcw) & (right_h >= mcw) & (x >= least) & (x < C - least + 1.0)
+        ok = _sizes_ok(left_h, H_sum - left_h, C, per_h, mcw, mcs)
         gains[b] = gains[b] - parent if ok else -np.inf
 
 
