@@ -10,7 +10,8 @@ from .errors import GBTError
 
 __version__ = "0.1.0"
 
-_LAZY = {"GBTRegressor": "sklearn", "GBTClassifier": "sklearn"}
+_LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "NGBRegressor",
+                                       "NGBClassifier", "NGBSurvival")}
 
 
 def __getattr__(name):
@@ -21,4 +22,5 @@ def __getattr__(name):
 
 
 __all__ = ["Booster", "Dataset", "train", "TrainingCallback", "EarlyStopping",
-           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "__version__"]
+           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "NGBRegressor",
+           "NGBClassifier", "NGBSurvival", "__version__"]

@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 
 from .data import FeatureMatrix, to_feature_matrix
-from .objectives import OBJECTIVES, Objective
+from .objectives import Objective, objective_from_name
 from .params import resolve_n_threads
 from .predict import PackedForest, predict_leaf, predict_raw
 from .tree import Tree
@@ -131,6 +131,18 @@ class Booster:
             return raw[:, 0] if self.n_outputs == 1 else raw
         return self.objective.transform(raw)
 
+    def pred_dist(self, X, iteration_range=None, n_jobs: int | None = None):
+        """The predicted distribution of every row (``distribution:*`` and ``survival:*``
+        objectives): a :class:`~gbt.objectives.distributions.DistributionPrediction` with
+        ``params``, ``mean()``, ``std()``, ``logpdf(y)``, ``cdf(y)``, ``ppf(q)``,
+        ``interval(alpha)`` and ``sample(n)``."""
+        if not hasattr(self.objective, "pred_dist"):
+            raise TypeError(f"pred_dist needs a distribution objective; this model's objective "
+                            f"is {self.objective.name!r}.")
+        raw = self.predict(X, output_margin=True, iteration_range=iteration_range,
+                           n_jobs=n_jobs)
+        return self.objective.pred_dist(raw.reshape(len(raw), -1))
+
     # -- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
@@ -246,10 +258,11 @@ def _objective_from_dict(d) -> Objective:
     name = d["name"]
     if name == "custom":
         return _IdentityObjective()
-    if name not in OBJECTIVES:
-        raise ValueError(f"Model objective {name!r} is unknown to this gbt.")
     params = {k: v for k, v in d.items() if k != "name"}
-    return OBJECTIVES[name].from_params(params)
+    try:
+        return objective_from_name(name, params)
+    except ValueError as e:
+        raise ValueError(f"Model objective {name!r} is unknown to this gbt ({e}).") from None
 
 
 def _is_json_scalar(v) -> bool:

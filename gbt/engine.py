@@ -3,7 +3,8 @@
 Each round asks the objective for gradients and hessians, grows ``n_outputs`` trees (one per
 output column) or, with ``multi_strategy="condensed"``, one tree with vector leaves for all
 outputs, on the binned training matrix, updates the training margins from the leaf each row
-landed in (no tree walk) and the evaluation margins by predicting just the new trees.
+landed in (no tree walk) and the evaluation margins by predicting just the new trees. An
+objective with ``line_search`` (NGBoost) first picks a scale for the round's whole step.
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
         base_score = np.full(n_outputs, float(params["base_score"]))
     else:
         base_score = np.asarray(objective.init_score(y, weight), dtype=np.float64)
-    metrics = [get_metric(m) for m in _metric_names(params, objective)]
+    metrics = [get_metric(m, objective) for m in _metric_names(params, objective)]
     n_threads = resolve_n_threads(params["n_jobs"])
     booster = Booster(objective, base_score, dtrain.feature_names, dtrain.features.categories,
                       params)
@@ -145,7 +146,11 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     n, n_features = X_binned.shape
     n_outputs = booster.n_outputs
     # condensed: one tree with K-vector leaves per round; else one tree per output column.
-    tree_width = n_outputs if params["multi_strategy"] == "condensed" else 1
+    strategy = params["multi_strategy"]
+    if strategy == "auto":
+        strategy = getattr(objective, "default_multi_strategy", "one_per_output")
+    tree_width = n_outputs if strategy == "condensed" else 1
+    line_search = hasattr(objective, "line_search")
     booster.trees_per_iteration = n_outputs // tree_width
     # split_grad: search a condensed tree's splits on a sketch of its gradients.
     sketch = GradientSketch(objective, params, tree_width, n)
@@ -173,6 +178,8 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
             tree_mask[:] = False
             tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
         first_new = len(booster.trees)
+        # A line-searching objective (NGBoost) sees the round's whole move before it lands.
+        move = np.zeros_like(raw) if line_search else raw
         for k in range(0, n_outputs, tree_width):
             gh[:, :, 0] = g[:, k:k + tree_width]
             gh[:, :, 1] = h[:, k:k + tree_width]
@@ -185,13 +192,16 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                                  f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
             tree = grower.grow(gh_search, sample_rows, tree_mask, rng, mapper.cuts,
                                gh_leaves=None if gh_search is gh else gh)
-            if sample_rows is None:  # the tree adds to raw[:, k:k + tree_width]
-                kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, raw)
+            if sample_rows is None:  # the tree adds to move[:, k:k + tree_width]
+                kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
             else:
                 kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
                                             tree.default_left, tree.left, tree.right, tree.value,
-                                            mapper.missing_bin, all_rows, n_threads, k, raw)
+                                            mapper.missing_bin, all_rows, n_threads, k, move)
             booster.append_tree(tree, k)
+        if line_search:
+            _apply_line_search(objective, booster, first_new, y, raw, move, weight,
+                               sample_rows, params["learning_rate"])
         _evaluate(booster, objective, eval_sets, first_new, raw, y, weight, metrics,
                   evals_log, n_threads)
         if any([cb.after_iteration(booster, it, evals_log) for cb in callbacks]):
@@ -200,6 +210,17 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         booster = cb.after_training(booster)
     booster.evals_result = evals_log
     return booster
+
+
+def _apply_line_search(objective, booster, first_new, y, raw, move, weight, rows,
+                       learning_rate):
+    """Scale the round's trees by the objective's step scale, then move the margins."""
+    scale = float(objective.line_search(y, raw, move / learning_rate, weight, rows))
+    if scale != 1.0:
+        for tree in booster.trees[first_new:]:
+            tree.value *= scale
+        move *= scale
+    raw += move
 
 
 def _evaluate(booster, objective, eval_sets, first_new, raw_train, y_train, w_train, metrics,
@@ -216,4 +237,4 @@ def _evaluate(booster, objective, eval_sets, first_new, raw_train, y_train, w_tr
         pred = objective.transform(raw)
         log = evals_log.setdefault(es.name, {})
         for metric in metrics:
-            log.setdefault(metric.name, []).append(metric(y, pred, w))
+            log.setdefault(metric.name, []).append(metric(y, raw if metric.on_raw else pred, w))

@@ -17,9 +17,13 @@ _EPS = 1e-15
 
 @dataclass(frozen=True)
 class Metric:
+    """A named metric; ``on_raw`` metrics get raw margins instead of transformed predictions
+    (a distribution's log score needs all its parameters, not just the predicted mean)."""
+
     name: str
     fn: Callable
     higher_is_better: bool
+    on_raw: bool = False
 
     def __call__(self, y, pred, weight=None) -> float:
         return float(self.fn(np.asarray(y, dtype=np.float64), np.asarray(pred), weight))
@@ -92,14 +96,19 @@ METRICS = {m.name: m for m in (
 )}
 
 
-def get_metric(name) -> Metric:
-    """Look up a metric by name, or wrap a callable ``(y, pred, weight) -> float``."""
+def get_metric(name, objective=None) -> Metric:
+    """Look up a metric by name (an objective's own ``metrics`` first, e.g. a distribution's
+    ``nll``), or wrap a callable ``(y, pred, weight) -> float``."""
     if isinstance(name, Metric):
         return name
     if callable(name):
         return Metric(getattr(name, "__name__", "custom"), lambda y, p, w: name(y, p, w), False)
+    own = getattr(objective, "metrics", {})
+    if name in own:
+        return own[name]
     if name not in METRICS:
-        raise ValueError(f"Unknown metric {name!r}; expected one of {sorted(METRICS)}.")
+        raise ValueError(f"Unknown metric {name!r}; expected one of "
+                         f"{sorted(set(METRICS) | set(own))}.")
     return METRICS[name]
 
 

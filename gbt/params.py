@@ -42,6 +42,10 @@ def _int(lo=-math.inf, hi=math.inf):
     return check
 
 
+def _bool(v):
+    return isinstance(v, (bool, np.bool_))
+
+
 def _choice(*options):
     return lambda v: v in options
 
@@ -72,13 +76,20 @@ PARAMS: dict[str, ParamSpec] = {
     "random_state": ParamSpec(0, lambda v: v is None or _int(0)(v), "None or an integer >= 0", object),
     "base_score": ParamSpec(None, lambda v: v is None or _num()(v), "None or a number", object),
     "scale_pos_weight": ParamSpec(1.0, _num(0, lo_open=True), "a number > 0"),
-    "multi_strategy": ParamSpec("one_per_output", _choice("one_per_output", "condensed"),
-                                "'one_per_output' (K trees per round) or 'condensed' (one "
-                                "vector-leaf tree per round)", str),
+    "multi_strategy": ParamSpec("auto", _choice("auto", "one_per_output", "condensed"),
+                                "'auto' (the objective's choice: condensed for distributions, "
+                                "else one_per_output), 'one_per_output' (K trees per round) or "
+                                "'condensed' (one vector-leaf tree per round)", str),
     "split_grad": ParamSpec("full", _choice("full", "top_k", "random_projection"),
                             "'full', 'top_k' or 'random_projection' (condensed trees: search "
                             "splits on a sketch of the gradient matrix)", str),
     "split_grad_dim": ParamSpec(5, _int(1), "an integer >= 1"),
+    # distribution:* / survival:* objectives (NGBoost)
+    "score": ParamSpec("log", _choice("log", "crps"), "'log' (negative log-likelihood) or "
+                       "'crps'", str),
+    "natural_gradient": ParamSpec(True, _bool, "True or False", bool),
+    "line_search": ParamSpec(True, _bool, "True or False", bool),
+    "df": ParamSpec(3.0, _num(0, lo_open=True), "a number > 0 (StudentT degrees of freedom)"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 

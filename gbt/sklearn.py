@@ -1,4 +1,5 @@
-"""scikit-learn estimators: GBTRegressor and GBTClassifier (the only module importing sklearn).
+"""scikit-learn estimators (the only module importing sklearn): GBTRegressor and GBTClassifier,
+and the NGBoost family NGBRegressor, NGBClassifier and NGBSurvival.
 
 Parameter names follow XGBoost's scikit-learn API; every one maps to :mod:`gbt.params`.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from .data import Dataset, to_feature_matrix
@@ -186,3 +188,238 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         if self._multilabel:
             return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class _NGBModel(BaseEstimator):
+    """Shared fitting for the NGBoost estimators: one condensed tree per round fits all of a
+    distribution's parameters along the natural gradient (see :mod:`gbt.objectives.ngboost`).
+
+    Defaults follow NGBoost's (500 rounds at learning rate 0.01, depth-3 trees, no leaf
+    regularisation); ``minibatch_frac`` and ``col_sample`` are NGBoost's names for row and
+    column subsampling.
+    """
+
+    _prefix = "distribution:"
+
+    def __init__(self, distribution="normal", scoring_rule="log", n_estimators=500,
+                 learning_rate=0.01, max_depth=3, max_leaves=0, minibatch_frac=1.0,
+                 col_sample=1.0, natural_gradient=True, line_search=True, df=3.0,
+                 min_child_weight=0.0,
+                 min_child_samples=1, reg_lambda=0.0, max_bin=255, n_jobs=None,
+                 random_state=0, early_stopping_rounds=None, validation_fraction=0.1,
+                 verbose=False):
+        self.distribution = distribution
+        self.scoring_rule = scoring_rule
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.minibatch_frac = minibatch_frac
+        self.col_sample = col_sample
+        self.natural_gradient = natural_gradient
+        self.line_search = line_search
+        self.df = df
+        self.min_child_weight = min_child_weight
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.max_bin = max_bin
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.verbose = verbose
+
+    def _booster_params(self, extra=None) -> dict:
+        if not isinstance(self.distribution, str):
+            raise TypeError(f"distribution must be a name such as 'normal'; got "
+                            f"{type(self.distribution).__name__}.")
+        params = {name: getattr(self, name) for name in (
+            "learning_rate", "max_depth", "max_leaves", "natural_gradient", "line_search",
+            "df", "min_child_weight", "min_child_samples", "reg_lambda", "max_bin", "n_jobs",
+            "random_state")}
+        params.update(objective=self._prefix + self.distribution.lower(),
+                      score=self.scoring_rule, subsample=self.minibatch_frac,
+                      colsample_bytree=self.col_sample, multi_strategy="condensed")
+        params.update(extra or {})
+        return params
+
+    def _fit_labels(self, X, y, sample_weight, X_val, y_val, val_sample_weight, extra=None):
+        y = np.asarray(y, dtype=np.float64)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Give both X_val and Y_val, or neither.")
+        if X_val is None and self.early_stopping_rounds is not None:
+            X, y, sample_weight, X_val, y_val, val_sample_weight = self._split_validation(
+                X, y, sample_weight)
+        features = to_feature_matrix(X)
+        if y.shape[0] != features.shape[0]:
+            raise ValueError(f"X has {features.shape[0]} rows but y has {y.shape[0]}.")
+        dtrain = Dataset(features, y, weight=sample_weight)
+        evals = []
+        if X_val is not None:
+            evals.append((Dataset(X_val, np.asarray(y_val, dtype=np.float64),
+                                  weight=val_sample_weight, reference=dtrain), "validation"))
+        self._Booster = train(self._booster_params(extra), dtrain, self.n_estimators,
+                              evals=evals, early_stopping_rounds=self.early_stopping_rounds,
+                              verbose_eval=self.verbose)
+        self.n_features_in_ = features.shape[1]
+        self.evals_result_ = self._Booster.evals_result
+        if self._Booster.best_iteration is not None:
+            self.best_iteration_ = self._Booster.best_iteration
+        return self
+
+    def _split_validation(self, X, y, sample_weight):
+        """NGBoost's behaviour: early stopping without a validation set holds out
+        ``validation_fraction`` of the rows at random."""
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1); got "
+                             f"{self.validation_fraction!r}.")
+        n = y.shape[0]
+        order = np.random.default_rng(self.random_state).permutation(n)
+        n_val = max(1, int(round(self.validation_fraction * n)))
+        val, tr = np.sort(order[:n_val]), np.sort(order[n_val:])
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        return (_safe_indexing(X, tr), y[tr], None if w is None else w[tr],
+                _safe_indexing(X, val), y[val], None if w is None else w[val])
+
+    def get_booster(self):
+        check_is_fitted(self, "_Booster")
+        return self._Booster
+
+    def _check_X(self, X):
+        check_is_fitted(self, "_Booster")
+        features = to_feature_matrix(X, categories=self._Booster.categories)
+        if features.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
+                             f"is expecting {self.n_features_in_} features as input.")
+        return features
+
+    def pred_dist(self, X):
+        """The predicted distribution of each row (``params``, ``mean()``, ``std()``,
+        ``logpdf(y)``, ``cdf(y)``, ``ppf(q)``, ``interval(alpha)``, ``sample(n)``)."""
+        return self._Booster.pred_dist(self._check_X(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class NGBRegressor(RegressorMixin, _NGBModel):
+    """NGBoost probabilistic regression: predicts a whole distribution per row.
+
+    Parameters
+    ----------
+    distribution : {"normal", "lognormal", "laplace", "studentt", "exponential", "gamma", \
+"poisson"}, default "normal"
+    scoring_rule : {"log", "crps"}, default "log"
+        Scoring rule: log score (negative log-likelihood, Fisher metric) or CRPS (normal,
+        lognormal, laplace and exponential).
+    n_estimators, learning_rate, max_depth, max_leaves
+        Rounds, shrinkage and tree size (one tree per round for all parameters).
+    minibatch_frac, col_sample : float in (0, 1]
+        Row and column subsampling per round (NGBoost's names).
+    natural_gradient, line_search : bool
+        Precondition by the scoring rule's metric; scale each round by NGBoost's line search.
+    df : float
+        Degrees of freedom of ``studentt``.
+    min_child_weight, min_child_samples, reg_lambda, max_bin, n_jobs, random_state
+        As in :mod:`gbt.params`.
+    early_stopping_rounds : int, optional
+        Stop when the validation score has not improved for this many rounds; without
+        ``X_val``, ``validation_fraction`` of the training rows are held out.
+
+    ``predict`` returns the mean; ``score`` the mean log-likelihood (higher is better).
+    """
+
+    def fit(self, X, y, X_val=None, Y_val=None, sample_weight=None, val_sample_weight=None):
+        return self._fit_labels(X, y, sample_weight, X_val, Y_val, val_sample_weight)
+
+    def predict(self, X):
+        return self._Booster.predict(self._check_X(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean log-likelihood of ``y`` (higher is better, so model selection maximises it)."""
+        return float(np.average(self.pred_dist(X).logpdf(y), weights=sample_weight))
+
+
+class NGBSurvival(_NGBModel):
+    """NGBoost survival regression with right censoring: ``fit(X, T, E)`` with event times (or
+    censoring times) ``T`` and ``E`` = 1 where the event was observed, 0 where censored.
+
+    ``distribution`` is ``"lognormal"`` (default) or ``"exponential"``; the score is the
+    right-censored log score. Other parameters as :class:`NGBRegressor`.
+    """
+
+    _prefix = "survival:"
+
+    def __init__(self, distribution="lognormal", scoring_rule="log", n_estimators=500,
+                 learning_rate=0.01, max_depth=3, max_leaves=0, minibatch_frac=1.0,
+                 col_sample=1.0, natural_gradient=True, line_search=True, df=3.0,
+                 min_child_weight=0.0, min_child_samples=1, reg_lambda=0.0, max_bin=255,
+                 n_jobs=None, random_state=0, early_stopping_rounds=None,
+                 validation_fraction=0.1, verbose=False):
+        super().__init__(distribution, scoring_rule, n_estimators, learning_rate, max_depth,
+                         max_leaves, minibatch_frac, col_sample, natural_gradient, line_search,
+                         df, min_child_weight, min_child_samples, reg_lambda, max_bin, n_jobs,
+                         random_state, early_stopping_rounds, validation_fraction, verbose)
+
+    @staticmethod
+    def _time_event(T, E):
+        T = np.asarray(T, dtype=np.float64).reshape(-1)
+        E = np.asarray(E, dtype=np.float64).reshape(-1)
+        if T.shape != E.shape:
+            raise ValueError(f"T and E must have the same length; got {T.size} and {E.size}.")
+        return np.column_stack([T, E])
+
+    def fit(self, X, T, E, X_val=None, T_val=None, E_val=None, sample_weight=None,
+            val_sample_weight=None):
+        y_val = None if T_val is None else self._time_event(T_val, E_val)
+        return self._fit_labels(X, self._time_event(T, E), sample_weight, X_val, y_val,
+                                val_sample_weight)
+
+    def predict(self, X):
+        """The mean event time of each row."""
+        return self._Booster.predict(self._check_X(X))
+
+
+class NGBClassifier(ClassifierMixin, _NGBModel):
+    """NGBoost classification: ``bernoulli`` for two classes, ``categorical`` for more
+    (picked from the labels when ``distribution="auto"``). Other parameters as
+    :class:`NGBRegressor`."""
+
+    def __init__(self, distribution="auto", scoring_rule="log", n_estimators=500,
+                 learning_rate=0.01, max_depth=3, max_leaves=0, minibatch_frac=1.0,
+                 col_sample=1.0, natural_gradient=True, line_search=True, df=3.0,
+                 min_child_weight=0.0,
+                 min_child_samples=1, reg_lambda=0.0, max_bin=255, n_jobs=None,
+                 random_state=0, early_stopping_rounds=None, validation_fraction=0.1,
+                 verbose=False):
+        super().__init__(distribution, scoring_rule, n_estimators, learning_rate, max_depth,
+                         max_leaves, minibatch_frac, col_sample, natural_gradient, line_search,
+                         df, min_child_weight, min_child_samples, reg_lambda, max_bin, n_jobs,
+                         random_state, early_stopping_rounds, validation_fraction, verbose)
+
+    def fit(self, X, y, X_val=None, Y_val=None, sample_weight=None, val_sample_weight=None):
+        self._le = LabelEncoder().fit(np.asarray(y))
+        self.classes_ = self._le.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(f"NGBClassifier needs at least 2 classes; y has "
+                             f"{self.n_classes_}.")
+        dist = self.distribution
+        if dist == "auto":
+            dist = "bernoulli" if self.n_classes_ == 2 else "categorical"
+        if dist == "bernoulli" and self.n_classes_ > 2:
+            raise ValueError(f"distribution='bernoulli' needs 2 classes; y has "
+                             f"{self.n_classes_}; use 'categorical'.")
+        encoded_val = None if Y_val is None else self._le.transform(np.asarray(Y_val))
+        return self._fit_labels(X, self._le.transform(np.asarray(y)), sample_weight, X_val,
+                                encoded_val, val_sample_weight,
+                                extra={"objective": self._prefix + dist,
+                                       "num_class": self.n_classes_})
+
+    def predict_proba(self, X):
+        return self.pred_dist(X).class_probs()
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

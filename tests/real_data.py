@@ -1,5 +1,5 @@
-"""Loaders for the real multi-output datasets in ../shared/data, shared by the tests and
-bench/bench_multioutput.py. Each returns ``(X, Y)`` as float64 arrays (NaN = missing)."""
+"""Loaders for the real datasets in ../shared/data, shared by the tests and the benchmarks
+(bench/). Each returns float64 arrays (NaN = missing)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,3 +34,18 @@ def load_yeast(path: Path):
     """Mulan yeast: 103 features, 14 0/1 labels (the last 14 columns)."""
     df = pd.read_csv(path)
     return df.iloc[:, :-14].to_numpy(np.float64), df.iloc[:, -14:].to_numpy(np.float64)
+
+
+def load_uci(directory: Path, name: str):
+    """A UCI regression set of the NGBoost / MC-dropout benchmarks: ``(X, y, splits)`` with
+    ``splits = (train, test)``, each (n_splits, n) 0-based row indices. naval_propulsion's
+    target is its compressor decay (column 16); the turbine decay (column 17) is dropped, as
+    the benchmark does."""
+    df = pd.read_csv(Path(directory) / f"{name}.csv.gz")
+    if name == "naval_propulsion":
+        X, y = df.iloc[:, :16], df.iloc[:, 16]
+    else:
+        X, y = df.iloc[:, :-1], df.iloc[:, -1]
+    with np.load(Path(directory) / f"{name}_splits.npz") as splits:
+        train, test = splits["train"], splits["test"]
+    return X.to_numpy(np.float64), y.to_numpy(np.float64), (train, test)

@@ -2,11 +2,13 @@
 
 An objective provides ``n_outputs(y)``, ``init_score(y, weight)``,
 ``grad_hess(y, raw, weight, out_g, out_h)``, ``transform(raw)`` and ``loss(y, raw, weight)``.
-:func:`get_objective` turns a name or a user callable into one.
+:func:`get_objective` turns a name or a user callable into one. ``distribution:<name>`` and
+``survival:<name>`` are NGBoost objectives (:mod:`gbt.objectives.ngboost`).
 """
 from __future__ import annotations
 
 from .losses import (CallableObjective, LogisticLoss, Objective, SoftmaxLoss, SquaredError)
+from .ngboost import PREFIXES, DistributionObjective
 
 OBJECTIVES = {
     "reg:squarederror": SquaredError,
@@ -19,16 +21,25 @@ ALIASES = {"regression": "reg:squarederror", "l2": "reg:squarederror",
            "softmax": "multi:softprob", "multi:softmax": "multi:softprob"}
 
 
+def objective_from_name(name: str, params: dict) -> Objective:
+    """The objective called ``name`` (an alias, a table entry, ``distribution:<d>`` or
+    ``survival:<d>``), configured from ``params``."""
+    name = ALIASES.get(name, name)
+    if name.startswith(tuple(PREFIXES)):
+        return DistributionObjective.from_name(name, params)
+    if name not in OBJECTIVES:
+        raise ValueError(f"Unknown objective {name!r}; expected one of {sorted(OBJECTIVES)}, "
+                         "'distribution:<name>', 'survival:<name>' or a callable "
+                         "(y, raw) -> (grad, hess).")
+    return OBJECTIVES[name].from_params(params)
+
+
 def get_objective(objective, params: dict | None = None) -> Objective:
     """Return an objective instance for a name, a callable ``(y, raw) -> (grad, hess)`` or an
     object that already implements the protocol."""
     params = params or {}
     if isinstance(objective, str):
-        name = ALIASES.get(objective, objective)
-        if name not in OBJECTIVES:
-            raise ValueError(f"Unknown objective {objective!r}; expected one of "
-                             f"{sorted(OBJECTIVES)} or a callable (y, raw) -> (grad, hess).")
-        return OBJECTIVES[name].from_params(params)
+        return objective_from_name(objective, params)
     if hasattr(objective, "grad_hess"):
         return objective
     if callable(objective):
@@ -36,5 +47,6 @@ def get_objective(objective, params: dict | None = None) -> Objective:
     raise TypeError(f"objective must be a name or a callable; got {type(objective).__name__}.")
 
 
-__all__ = ["get_objective", "Objective", "SquaredError", "LogisticLoss", "SoftmaxLoss",
+__all__ = ["get_objective", "objective_from_name", "DistributionObjective", "Objective",
+           "SquaredError", "LogisticLoss", "SoftmaxLoss",
            "CallableObjective", "OBJECTIVES"]

@@ -149,24 +149,6 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         n_nodes += 2
         n_leaves += 1
 
-        # The smaller child gets a fresh histogram; the larger inherits the parent's buffer.
-        parent_slot = node_aux[node, SLOT]
-        small_slot = _take_slot(hist_pool, free, shape)
-        small_hist = hist_pool[small_slot]
-        parent_hist = hist_pool[parent_slot]
-        if n_left <= end - mid:
-            build_histogram(X, gh, rows, start, mid, n_bins, n_chunks, chunk_buffers,
-                            small_hist)
-            node_aux[left, SLOT] = small_slot
-            node_aux[right, SLOT] = parent_slot
-        else:
-            build_histogram(X, gh, rows, mid, end, n_bins, n_chunks, chunk_buffers,
-                            small_hist)
-            node_aux[left, SLOT] = parent_slot
-            node_aux[right, SLOT] = small_slot
-        subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
-        node_aux[node, SLOT] = -1
-
         node_int[node, NODE_FEATURE] = feature
         node_int[node, NODE_BIN] = bin_
         node_int[node, NODE_DEFAULT_LEFT] = 1 if default_left else 0
@@ -181,8 +163,6 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         for j in range(2 * K):  # left sums from the split row, right = parent - left
             node_float[left, 1 + j] = best[node, 4 + j]
             node_float[right, 1 + j] = node_float[node, 1 + j] - best[node, 4 + j]
-
-        # Both children's best splits in one parallel scan.
         for c in range(2):
             child = left + c
             count = node_int[child, NODE_END] - node_int[child, NODE_START]
@@ -190,13 +170,36 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
             totals[c, 2 * K] = count
             evaluate[c] = _can_split(depth, count, _hessian_sum(node_float[child], K),
                                      max_depth, mcw, mcs)
-        if evaluate[0] or evaluate[1]:
-            mask_left = node_masks[left if per_node_masks else 0]
-            mask_right = node_masks[right if per_node_masks else 0]
-            find_best_split_pair(hist_pool[node_aux[left, SLOT]],
-                                 hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
-                                 mask_right, totals, evaluate, split_params, scan_work,
-                                 pair_out)
+        parent_slot = node_aux[node, SLOT]
+        node_aux[node, SLOT] = -1
+        if not (evaluate[0] or evaluate[1]):
+            # Two final leaves (the last level of a depthwise tree): no histograms needed.
+            free.append(parent_slot)
+            continue
+
+        # The smaller child gets a fresh histogram; the larger inherits the parent's buffer.
+        small_slot = _take_slot(hist_pool, free, shape)
+        small_hist = hist_pool[small_slot]
+        parent_hist = hist_pool[parent_slot]
+        if n_left <= end - mid:
+            build_histogram(X, gh, rows, start, mid, n_bins, n_chunks, chunk_buffers,
+                            small_hist)
+            node_aux[left, SLOT] = small_slot
+            node_aux[right, SLOT] = parent_slot
+        else:
+            build_histogram(X, gh, rows, mid, end, n_bins, n_chunks, chunk_buffers,
+                            small_hist)
+            node_aux[left, SLOT] = parent_slot
+            node_aux[right, SLOT] = small_slot
+        subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
+
+        # Both children's best splits in one parallel scan.
+        mask_left = node_masks[left if per_node_masks else 0]
+        mask_right = node_masks[right if per_node_masks else 0]
+        find_best_split_pair(hist_pool[node_aux[left, SLOT]],
+                             hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
+                             mask_right, totals, evaluate, split_params, scan_work,
+                             pair_out)
         for c in range(2):
             child = left + c
             if evaluate[c] and pair_out[c, 1] >= 0:

@@ -1,0 +1,162 @@
+"""NGBoost on the histogram core: boost a distribution's parameters along the natural gradient.
+
+Each round the objective returns, per row, the natural gradient of the scoring rule
+(``metric^-1 @ d_score``) as ``g`` and the sample weight as ``h``. A Newton leaf
+``-sum(w g) / sum(w)`` is then the leaf mean of the natural gradient, which is the step NGBoost's
+least-squares base learners take. All ``P`` parameters share one condensed tree per round
+(``multi_strategy="auto"`` picks it for these objectives). After the round's trees are grown the
+engine asks :meth:`DistributionObjective.line_search` for NGBoost's global step scale.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import Metric
+from .distributions import DistributionPrediction, NaturalGradient, get_distribution
+from .losses import Objective
+
+# |natural gradient| cap: far inside float32 (g is stored as float32), and far beyond any
+# useful step; the line search scales the step anyway.
+GRAD_CLIP = 1e8
+# NGBoost's line search (0.5.11): grow the scale while the score improves (until it passes
+# MAX_SCALE), then halve it until the score improves or the mean step norm drops below STEP_TOL.
+MAX_SCALE = 256.0
+STEP_TOL = 1e-4
+MAX_HALVINGS = 60
+
+PREFIXES = {"distribution:": False, "survival:": True}  # name prefix -> censored
+
+
+class DistributionObjective(Objective):
+    """Probabilistic regression/classification with a distribution and a scoring rule.
+
+    Parameters
+    ----------
+    distribution : Distribution
+    score : {"log", "crps"}
+        Log score (negative log-likelihood; Fisher metric) or CRPS (its Riemannian metric).
+    natural_gradient : bool
+        Precondition the gradient with the rule's metric (NGBoost). False: the plain gradient.
+    line_search : bool
+        Scale each round's step by NGBoost's line search on the training score.
+    """
+
+    default_multi_strategy = "condensed"
+
+    def __init__(self, distribution, score: str = "log", natural_gradient: bool = True,
+                 line_search: bool = True):
+        distribution.check_rule(score)
+        self.distribution = distribution
+        self.score = score
+        self.natural_gradient = bool(natural_gradient)
+        self.use_line_search = bool(line_search)
+        self._natural = NaturalGradient()
+        prefix = "survival:" if distribution.is_censored else "distribution:"
+        self.name = prefix + distribution.name
+        self.default_metric = "nll" if score == "log" else "crps"
+        self.metrics = self._metrics()
+
+    @classmethod
+    def from_name(cls, name: str, params: dict) -> "DistributionObjective":
+        prefix = next(p for p in PREFIXES if name.startswith(p))
+        dist = get_distribution(name[len(prefix):], censored=PREFIXES[prefix],
+                                df=params.get("df", 3.0),
+                                n_classes=max(int(params.get("num_class", 0) or 2), 2))
+        return cls(dist, params.get("score", "log"), params.get("natural_gradient", True),
+                   params.get("line_search", True))
+
+    def _metrics(self) -> dict:
+        dist = self.distribution
+
+        def on_raw(name, rule):
+            return Metric(name, lambda y, raw, w: np.average(dist.score(y, raw, rule),
+                                                             weights=w), False, on_raw=True)
+        out = {"nll": on_raw("nll", "log")}
+        if "crps" in dist.rules:
+            out["crps"] = on_raw("crps", "crps")
+        return out
+
+    # -- the objective protocol -----------------------------------------------------------
+    def n_outputs(self, y) -> int:
+        return self.distribution.n_params
+
+    def check_label(self, y):
+        return self.distribution.check_label(y)
+
+    def init_score(self, y, weight):
+        return np.asarray(self.distribution.fit_marginal(y, weight), dtype=np.float64)
+
+    def natural_grad(self, y, raw) -> np.ndarray:
+        """(n, P) the (natural) gradient of the score, finite and clipped."""
+        if self.natural_gradient:
+            grad = self.distribution.natural_gradient(y, raw, self.score, self._natural)
+        else:
+            grad = self.distribution.d_score(y, raw, self.score)
+        grad = np.nan_to_num(grad, nan=0.0, copy=False)
+        return np.clip(grad, -GRAD_CLIP, GRAD_CLIP, out=grad)
+
+    def grad_hess(self, y, raw, weight, out_g, out_h):
+        grad = self.natural_grad(y, raw)
+        if weight is None:
+            out_g[...] = grad
+            out_h[...] = 1.0
+        else:
+            out_g[...] = grad * weight[:, None]
+            out_h[...] = weight[:, None]
+
+    def transform(self, raw):
+        return self.distribution.point(raw)
+
+    def loss(self, y, raw, weight):
+        per_row = self.distribution.score(y, raw, self.score)
+        return float(per_row.mean() if weight is None else np.average(per_row, weights=weight))
+
+    def line_search(self, y, raw, step, weight, rows=None) -> float:
+        """NGBoost's global scale ``s`` for the move ``raw + s * step`` (``step``: the round's
+        unshrunk tree output, (n, P)), judged on ``rows`` (the round's subsample) or all."""
+        if not self.use_line_search:
+            return 1.0
+        if rows is not None:
+            y, raw, step = y[rows], raw[rows], step[rows]
+            weight = None if weight is None else weight[rows]
+        # Column-major copies: each trial's parameter columns are then contiguous, which
+        # halves the cost of the score's array passes.
+        raw, step = np.asfortranarray(raw), np.asfortranarray(step)
+        moved = np.empty_like(raw)
+        step_norm = float(np.sqrt(np.einsum("ij,ij->i", step, step)).mean())
+        tried = {}
+
+        def loss_at(scale):
+            if scale not in tried:
+                np.multiply(step, scale, out=moved)
+                np.add(moved, raw, out=moved)
+                tried[scale] = self.loss(y, moved, weight)
+            return tried[scale]
+
+        base = loss_at(0.0)
+        scale = 1.0
+        while True:  # grow while the score improves
+            loss = loss_at(scale)
+            if not np.isfinite(loss) or loss > base or scale > MAX_SCALE:
+                break
+            scale *= 2.0
+        for _ in range(MAX_HALVINGS):  # shrink until the step improves (or vanishes)
+            if scale * step_norm < STEP_TOL:
+                return scale
+            loss = loss_at(scale)
+            if np.isfinite(loss) and loss < base:
+                return scale
+            scale *= 0.5
+        return 0.0
+
+    def pred_dist(self, raw) -> DistributionPrediction:
+        return DistributionPrediction(self.distribution, raw)
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "score": self.score,
+             "natural_gradient": self.natural_gradient, "line_search": self.use_line_search}
+        if hasattr(self.distribution, "df"):
+            d["df"] = self.distribution.df
+        if self.distribution.name == "categorical":
+            d["num_class"] = self.distribution.n_classes
+        return d
