@@ -89,6 +89,9 @@ PARAMS: dict[str, ParamSpec] = {
                        "'crps'", str),
     "natural_gradient": ParamSpec(True, _bool, "True or False", bool),
     "line_search": ParamSpec(True, _bool, "True or False", bool),
+    "natural_hessian": ParamSpec("unit", _choice("unit", "fisher"), "'unit' (least squares on "
+                                 "the natural gradient, as NGBoost) or 'fisher' (trees weigh "
+                                 "rows by the metric's diagonal)", str),
     "df": ParamSpec(3.0, _num(0, lo_open=True), "a number > 0 (StudentT degrees of freedom)"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }

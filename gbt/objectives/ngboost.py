@@ -3,7 +3,8 @@
 Each round the objective returns, per row, the natural gradient of the scoring rule
 (``metric^-1 @ d_score``) as ``g`` and the sample weight as ``h``. A Newton leaf
 ``-sum(w g) / sum(w)`` is then the leaf mean of the natural gradient, which is the step NGBoost's
-least-squares base learners take. All ``P`` parameters share one condensed tree per round
+least-squares base learners take (``natural_hessian="fisher"`` weighs rows by the metric's
+diagonal instead). All ``P`` parameters share one condensed tree per round
 (``multi_strategy="auto"`` picks it for these objectives). After the round's trees are grown the
 engine asks :meth:`DistributionObjective.line_search` for NGBoost's global step scale.
 """
@@ -15,6 +16,8 @@ from ..metrics import Metric
 from .distributions import DistributionPrediction, NaturalGradient, get_distribution
 from .losses import Objective
 
+# Bounds on a row's curvature (the metric's diagonal) as a float32 hessian.
+CURVATURE_MIN, CURVATURE_MAX = 1e-30, 1e30
 # |natural gradient| cap: far inside float32 (g is stored as float32), and far beyond any
 # useful step; the line search scales the step anyway.
 GRAD_CLIP = 1e8
@@ -25,6 +28,7 @@ STEP_TOL = 1e-4
 MAX_HALVINGS = 60
 
 PREFIXES = {"distribution:": False, "survival:": True}  # name prefix -> censored
+HESSIANS = ("unit", "fisher")
 
 
 class DistributionObjective(Objective):
@@ -39,12 +43,20 @@ class DistributionObjective(Objective):
         Precondition the gradient with the rule's metric (NGBoost). False: the plain gradient.
     line_search : bool
         Scale each round's step by NGBoost's line search on the training score.
+    natural_hessian : {"unit", "fisher"}
+        The hessian handed to the trees: ones (NGBoost's least squares on the natural
+        gradient), or the metric's diagonal, with ``g`` = natural gradient times it, so leaves
+        are curvature-weighted means and split gains are expected score decreases in the same
+        units for every parameter.
     """
 
     default_multi_strategy = "condensed"
 
     def __init__(self, distribution, score: str = "log", natural_gradient: bool = True,
-                 line_search: bool = True):
+                 line_search: bool = True, natural_hessian: str = "unit"):
+        if natural_hessian not in HESSIANS:
+            raise ValueError(f"natural_hessian={natural_hessian!r}: expected one of {HESSIANS}.")
+        self.natural_hessian = natural_hessian
         distribution.check_rule(score)
         self.distribution = distribution
         self.score = score
@@ -63,7 +75,7 @@ class DistributionObjective(Objective):
                                 df=params.get("df", 3.0),
                                 n_classes=max(int(params.get("num_class", 0) or 2), 2))
         return cls(dist, params.get("score", "log"), params.get("natural_gradient", True),
-                   params.get("line_search", True))
+                   params.get("line_search", True), params.get("natural_hessian", "unit"))
 
     def _metrics(self) -> dict:
         dist = self.distribution
@@ -95,14 +107,22 @@ class DistributionObjective(Objective):
         grad = np.nan_to_num(grad, nan=0.0, copy=False)
         return np.clip(grad, -GRAD_CLIP, GRAD_CLIP, out=grad)
 
+    def curvature(self, raw) -> np.ndarray:
+        """(n, P) per-row weight of each parameter's natural gradient: the metric's diagonal
+        (``natural_hessian="fisher"``) or ones (``"unit"``, NGBoost's plain least squares)."""
+        if self.natural_hessian == "unit" or not self.natural_gradient:
+            return np.ones_like(raw)
+        metric = self.distribution.metric(raw, self.score)
+        diag = metric if metric.ndim == 2 else np.einsum("ijj->ij", metric)
+        return np.clip(np.nan_to_num(diag, nan=1.0), CURVATURE_MIN, CURVATURE_MAX)
+
     def grad_hess(self, y, raw, weight, out_g, out_h):
         grad = self.natural_grad(y, raw)
-        if weight is None:
-            out_g[...] = grad
-            out_h[...] = 1.0
-        else:
-            out_g[...] = grad * weight[:, None]
-            out_h[...] = weight[:, None]
+        curvature = self.curvature(raw)
+        if weight is not None:
+            curvature *= weight[:, None]
+        np.multiply(grad, curvature, out=out_g, casting="unsafe")
+        out_h[...] = curvature
 
     def transform(self, raw):
         return self.distribution.point(raw)
@@ -153,8 +173,8 @@ class DistributionObjective(Objective):
         return DistributionPrediction(self.distribution, raw)
 
     def to_dict(self) -> dict:
-        d = {"name": self.name, "score": self.score,
-             "natural_gradient": self.natural_gradient, "line_search": self.use_line_search}
+        d = {"name": self.name, "score": self.score, "natural_gradient": self.natural_gradient,
+             "line_search": self.use_line_search, "natural_hessian": self.natural_hessian}
         if hasattr(self.distribution, "df"):
             d["df"] = self.distribution.df
         if self.distribution.name == "categorical":
