@@ -38,17 +38,34 @@ def test_grad_hess_is_the_weighted_natural_gradient():
     np.testing.assert_allclose(g, Normal().d_nll(y, raw), rtol=1e-5)
 
 
+def test_fisher_hessian_weighs_rows_by_the_metric_diagonal():
+    obj = get_objective("distribution:normal", {"natural_hessian": "fisher"})
+    rng = np.random.default_rng(5)
+    y, raw, w = rng.normal(size=40), 0.3 * rng.normal(size=(40, 2)), rng.random(40) + 0.5
+    g, h = np.empty((40, 2), np.float32), np.empty((40, 2), np.float32)
+    obj.grad_hess(y, raw, w, g, h)
+    fisher = Normal().fisher(raw)
+    np.testing.assert_allclose(h, fisher * w[:, None], rtol=1e-6)
+    np.testing.assert_allclose(g, Normal().d_nll(y, raw) * w[:, None], rtol=1e-5)  # F nat = d
+    X, yy, _ = _heteroscedastic(800)
+    model = gbt.NGBRegressor(natural_hessian="fisher", n_estimators=100, learning_rate=0.05)
+    assert model.fit(X, yy).score(X, yy) > gbt.NGBRegressor(n_estimators=1).fit(X, yy).score(X, yy)
+    with pytest.raises(ValueError, match="natural_hessian"):
+        gbt.NGBRegressor(natural_hessian="exact").fit(X, yy)
+
+
 def test_line_search_never_worsens_the_training_score():
     obj = get_objective("distribution:normal")
     rng = np.random.default_rng(1)
     y, raw = rng.normal(2.0, 1.0, 500), np.zeros((500, 2))
-    good_step = np.column_stack([np.full(500, 0.5), np.zeros(500)])
+    good_step = np.column_stack([np.full(500, 0.4), np.zeros(500)])
     scale = obj.line_search(y, raw, good_step, None)
-    assert scale == 4.0  # 2.0 is the best loc; the scale doubles while the score improves
+    # loc 2 is best: scales 1, 2, 4, 8 (loc 3.2) improve on loc 0, 16 (loc 6.4) does not
+    assert scale == 8.0
     assert obj.loss(y, raw + scale * good_step, None) < obj.loss(y, raw, None)
     bad_step = -good_step
     scale = obj.line_search(y, raw, bad_step, None)
-    assert scale * 0.5 < 1e-4  # shrunk until the step vanished
+    assert scale * 0.4 < 1e-4  # shrunk until the step (norm 0.4 per unit scale) vanished
     off = DistributionObjective(Normal(), line_search=False)
     assert off.line_search(y, raw, bad_step, None) == 1.0
 
@@ -58,7 +75,7 @@ def test_train_with_a_distribution_objective():
     dtrain, dvalid = gbt.Dataset(X[:1500], y[:1500]), gbt.Dataset(X[1500:], y[1500:])
     result = {}
     booster = gbt.train({"objective": "distribution:normal", "learning_rate": 0.05,
-                         "max_depth": 3}, dtrain, 200, evals=[(dvalid, "valid")],
+                         "max_depth": 3}, dtrain, 60, evals=[(dvalid, "valid")],
                         evals_result=result)
     nll = result["valid"]["nll"]
     assert nll[-1] < nll[0] - 0.3
@@ -140,10 +157,10 @@ def test_subsampling_is_seeded():
 
 
 def test_grid_search_maximises_log_likelihood():
-    X, y, _ = _heteroscedastic(600)
+    X, y, _ = _heteroscedastic(1500)
     search = GridSearchCV(gbt.NGBRegressor(n_estimators=60),
-                          {"learning_rate": [0.001, 0.1]}, cv=3).fit(X, y)
-    assert search.best_params_["learning_rate"] == 0.1
+                          {"learning_rate": [0.001, 0.05]}, cv=3).fit(X, y)
+    assert search.best_params_["learning_rate"] == 0.05
 
 
 def test_ngb_classifier():
@@ -208,14 +225,14 @@ def test_bad_input_errors():
 
 @pytest.mark.slow
 def test_interval_coverage_on_real_data():
-    """90% intervals cover about 90% of held-out rows (UCI concrete and power plant)."""
+    """90% intervals cover about 90% of held-out rows (UCI power plant, 957 test rows per
+    split: the coverage's standard error over 3 splits is about 0.6 points)."""
     from .real_data import load_uci
-    directory = data_path("uci_regression/concrete.csv.gz").parent
-    for name in ("concrete", "power_plant"):
-        X, y, (train, test) = load_uci(directory, name)
-        covered = []
-        for split in range(3):
-            model = gbt.NGBRegressor().fit(X[train[split]], y[train[split]])
-            lo, hi = model.pred_dist(X[test[split]]).interval(0.9)
-            covered.append(np.mean((lo <= y[test[split]]) & (y[test[split]] <= hi)))
-        assert abs(np.mean(covered) - 0.9) < 0.04, (name, covered)
+    X, y, (train, test) = load_uci(data_path("uci_regression/power_plant.csv.gz").parent,
+                                   "power_plant")
+    covered = []
+    for split in range(3):
+        model = gbt.NGBRegressor().fit(X[train[split]], y[train[split]])
+        lo, hi = model.pred_dist(X[test[split]]).interval(0.9)
+        covered.append(np.mean((lo <= y[test[split]]) & (y[test[split]] <= hi)))
+    assert abs(np.mean(covered) - 0.9) < 0.03, covered

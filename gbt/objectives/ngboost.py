@@ -108,21 +108,25 @@ class DistributionObjective(Objective):
         return np.clip(grad, -GRAD_CLIP, GRAD_CLIP, out=grad)
 
     def curvature(self, raw) -> np.ndarray:
-        """(n, P) per-row weight of each parameter's natural gradient: the metric's diagonal
-        (``natural_hessian="fisher"``) or ones (``"unit"``, NGBoost's plain least squares)."""
-        if self.natural_hessian == "unit" or not self.natural_gradient:
-            return np.ones_like(raw)
+        """(n, P) the metric's diagonal, each row's weight under ``natural_hessian="fisher"``."""
         metric = self.distribution.metric(raw, self.score)
         diag = metric if metric.ndim == 2 else np.einsum("ijj->ij", metric)
         return np.clip(np.nan_to_num(diag, nan=1.0), CURVATURE_MIN, CURVATURE_MAX)
 
     def grad_hess(self, y, raw, weight, out_g, out_h):
         grad = self.natural_grad(y, raw)
-        curvature = self.curvature(raw)
-        if weight is not None:
-            curvature *= weight[:, None]
-        np.multiply(grad, curvature, out=out_g, casting="unsafe")
-        out_h[...] = curvature
+        if self.natural_hessian == "unit" or not self.natural_gradient:
+            curvature = None if weight is None else weight[:, None]  # h = w: a leaf is a mean
+        else:
+            curvature = self.curvature(raw)
+            if weight is not None:
+                curvature *= weight[:, None]
+        if curvature is None:
+            out_g[...] = grad
+            out_h[...] = 1.0
+        else:
+            np.multiply(grad, curvature, out=out_g, casting="unsafe")
+            out_h[...] = curvature
 
     def transform(self, raw):
         return self.distribution.point(raw)
