@@ -15,7 +15,24 @@ from .data import Dataset, to_feature_matrix
 from .engine import train
 
 
-class _GBTModel(BaseEstimator):
+class _FittedBooster:
+    """What every estimator does with its fitted Booster: hand it out, and check prediction
+    input against the training columns."""
+
+    def get_booster(self):
+        check_is_fitted(self, "_Booster")
+        return self._Booster
+
+    def _check_X(self, X):
+        check_is_fitted(self, "_Booster")
+        features = to_feature_matrix(X, categories=self._Booster.categories)
+        if features.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
+                             f"is expecting {self.n_features_in_} features as input.")
+        return features
+
+
+class _GBTModel(_FittedBooster, BaseEstimator):
     _objective = "reg:squarederror"
 
     def __init__(self, n_estimators=100, learning_rate=0.1, max_depth=6, max_leaves=0,
@@ -76,18 +93,6 @@ class _GBTModel(BaseEstimator):
 
     def _encode_y(self, y):
         return np.asarray(y, dtype=np.float64)
-
-    def get_booster(self):
-        check_is_fitted(self, "_Booster")
-        return self._Booster
-
-    def _check_X(self, X):
-        check_is_fitted(self, "_Booster")
-        features = to_feature_matrix(X, categories=self._Booster.categories)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
-                             f"is expecting {self.n_features_in_} features as input.")
-        return features
 
     def _more_tags(self):
         return {"allow_nan": True}
@@ -190,7 +195,7 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-class _NGBModel(BaseEstimator):
+class _NGBModel(_FittedBooster, BaseEstimator):
     """Shared fitting for the NGBoost estimators: one condensed tree per round fits all of a
     distribution's parameters along the natural gradient (see :mod:`gbt.objectives.ngboost`).
 
@@ -281,18 +286,6 @@ class _NGBModel(BaseEstimator):
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         return (_safe_indexing(X, tr), y[tr], None if w is None else w[tr],
                 _safe_indexing(X, val), y[val], None if w is None else w[val])
-
-    def get_booster(self):
-        check_is_fitted(self, "_Booster")
-        return self._Booster
-
-    def _check_X(self, X):
-        check_is_fitted(self, "_Booster")
-        features = to_feature_matrix(X, categories=self._Booster.categories)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
-                             f"is expecting {self.n_features_in_} features as input.")
-        return features
 
     def pred_dist(self, X):
         """The predicted distribution of each row (``params``, ``mean()``, ``std()``,

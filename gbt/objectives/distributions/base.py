@@ -52,6 +52,14 @@ class Distribution:
                              f"{y.shape}.")
         return y
 
+    def check_positive(self, y, strict: bool = True) -> np.ndarray:
+        """``check_label`` for distributions on (0, inf), or [0, inf) when not ``strict``."""
+        y = Distribution.check_label(self, y)
+        if (y <= 0).any() if strict else (y < 0).any():
+            raise ValueError(f"The {self.name} distribution needs labels "
+                             f"{'> 0' if strict else '>= 0'}.")
+        return y
+
     def fit_marginal(self, y, weight) -> np.ndarray:
         """(P,) internal parameters of one distribution fitted to all of ``y`` (no features):
         the boosting start. Default: minimise the weighted log score from ``_marginal_start``."""

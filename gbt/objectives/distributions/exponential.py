@@ -17,10 +17,7 @@ class Exponential(Distribution):
     rules = ("log", "crps")
 
     def check_label(self, y):
-        y = super().check_label(y)
-        if (y < 0).any():
-            raise ValueError(f"The {self.name} distribution needs labels >= 0.")
-        return y
+        return self.check_positive(y, strict=False)
 
     def _marginal_start(self, y, weight):
         return np.array([np.log(max(np.average(y, weights=weight), 1e-12))])

@@ -16,10 +16,7 @@ class Gamma(Distribution):
     param_names = ("log_alpha", "log_beta")
 
     def check_label(self, y):
-        y = super().check_label(y)
-        if (y <= 0).any():
-            raise ValueError(f"The {self.name} distribution needs labels > 0.")
-        return y
+        return self.check_positive(y)
 
     def _marginal_start(self, y, weight):
         m = np.average(y, weights=weight)

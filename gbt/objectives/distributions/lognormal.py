@@ -22,10 +22,7 @@ class LogNormal(Distribution):
     rules = ("log", "crps")
 
     def check_label(self, y):
-        y = super().check_label(y)
-        if (y <= 0).any():
-            raise ValueError(f"The {self.name} distribution needs labels > 0.")
-        return y
+        return self.check_positive(y)
 
     def _marginal_start(self, y, weight):
         ly = np.log(y)
