@@ -10,8 +10,9 @@ from .errors import GBTError
 
 __version__ = "0.1.0"
 
-_LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "NGBRegressor",
-                                       "NGBClassifier", "NGBSurvival")}
+_LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "FairGBTClassifier",
+                                       "NGBRegressor", "NGBClassifier", "NGBSurvival")}
+_LAZY["fairness_report"] = "objectives.fairness"
 
 
 def __getattr__(name):
@@ -22,5 +23,6 @@ def __getattr__(name):
 
 
 __all__ = ["Booster", "Dataset", "train", "TrainingCallback", "EarlyStopping",
-           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "NGBRegressor",
+           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "FairGBTClassifier",
+           "fairness_report", "NGBRegressor",
            "NGBClassifier", "NGBSurvival", "__version__"]

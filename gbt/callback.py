@@ -1,11 +1,14 @@
 """Training callbacks: hooks around the boosting loop (XGBoost's TrainingCallback shape).
 
 ``after_iteration`` returns True to stop training. ``evals_log`` is
-``{data_name: {metric_name: [value per round]}}``.
+``{data_name: {metric_name: [value per round]}}``; an objective with state (FairGBM's
+multipliers) adds ``evals_log["objective"]``, which early stopping never watches.
 """
 from __future__ import annotations
 
 import sys
+
+OBJECTIVE_LOG = "objective"
 
 
 class TrainingCallback:
@@ -55,17 +58,21 @@ class EarlyStopping(TrainingCallback):
         return model
 
     def after_iteration(self, model, epoch, evals_log):
-        if not evals_log:
+        sets = [name for name in evals_log if name != OBJECTIVE_LOG]
+        if not sets:
             raise ValueError("Early stopping needs at least one evaluation set in evals.")
-        data = self.data_name or list(evals_log)[-1]
+        data = self.data_name or sets[-1]
         if data not in evals_log:
             raise ValueError(f"Early stopping data {data!r} is not among {list(evals_log)}.")
         metric = self.metric_name or list(evals_log[data])[-1]
         score = evals_log[data][metric][-1]
         maximize = self.maximize
         if maximize is None:
-            from .metrics import METRICS
-            maximize = METRICS[metric].higher_is_better if metric in METRICS else False
+            from .metrics import get_metric
+            try:
+                maximize = get_metric(metric, model.objective).higher_is_better
+            except ValueError:  # a callable's metric: lower is better unless told
+                maximize = False
         improved = self.best_score is None or (
             score > self.best_score + self.min_delta if maximize
             else score < self.best_score - self.min_delta)

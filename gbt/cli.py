@@ -83,7 +83,15 @@ def cmd_train(args) -> int:
         raise UserError(f"target column {args.target!r} not in {args.data} (columns: "
                         f"{list(df.columns)[:20]})")
     y = df.pop(args.target)
+    group = None
+    if args.constraint_group is not None:
+        if args.constraint_group not in df.columns:
+            raise UserError(f"constraint group column {args.constraint_group!r} not in "
+                            f"{args.data}")
+        group = df.pop(args.constraint_group).to_numpy()
     objective = args.objective
+    if objective is None and group is not None:
+        objective = "binary:constrained"
     if objective is None:
         if y.dtype.name == "category" or y.nunique() == 2:
             objective = "binary:logistic" if y.nunique() == 2 else "multi:softprob"
@@ -93,13 +101,15 @@ def cmd_train(args) -> int:
     if y.dtype.name == "category" or (objective != "reg:squarederror" and
                                       not np.issubdtype(y.dtype, np.number)):
         y = y.astype("category").cat.codes
-    elif objective == "binary:logistic" and set(np.unique(y)) != {0, 1}:
+    elif objective in ("binary:logistic", "binary:constrained") and \
+            set(np.unique(y)) != {0, 1}:
         y = (y == np.sort(np.unique(y))[-1]).astype(float)
     if objective == "multi:softprob":
         params["num_class"] = int(np.asarray(y).max()) + 1
     params.update(_parse_set(args.set))
     try:
-        booster = gbt.train(params, gbt.Dataset(df, np.asarray(y, dtype=float)),
+        booster = gbt.train(params, gbt.Dataset(df, np.asarray(y, dtype=float),
+                                                constraint_group=group),
                             args.num_boost_round)
     except (ValueError, TypeError) as exc:
         raise UserError(str(exc)) from None
@@ -169,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True)
     p.add_argument("--objective", default=None)
     p.add_argument("--num-boost-round", type=int, default=100)
+    p.add_argument("--constraint-group", default=None, metavar="COLUMN",
+                   help="fairness constraints over this column's groups (objective "
+                        "binary:constrained; the column is not a feature)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a parameter")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_train)

@@ -235,10 +235,14 @@ class Dataset:
     feature_names : list of str, optional
     reference : Dataset, optional
         The training set, for a validation set: categorical columns are coded like it.
+    constraint_group : array-like of shape (n_samples,), optional
+        The group of each row (any values) for the fairness objective ``binary:constrained``;
+        a validation set carries its own.
     """
 
     def __init__(self, data, label=None, weight=None, base_margin=None,
-                 feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None):
+                 feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None,
+                 constraint_group=None):
         ref_cats = reference.features.categories if reference is not None else None
         self.features = to_feature_matrix(data, feature_names, ref_cats)
         n_rows = self.features.shape[0]
@@ -254,6 +258,14 @@ class Dataset:
             self.weight = w
         self.base_margin = None if base_margin is None else \
             _as_float_vector("base_margin", base_margin, n_rows, allow_2d=True)
+        self.constraint_group = None
+        if constraint_group is not None:
+            group = constraint_group.to_numpy() if hasattr(constraint_group, "to_numpy") \
+                else np.asarray(constraint_group)
+            if group.ndim != 1 or group.shape[0] != n_rows:
+                raise ValueError(f"constraint_group must be 1-D with one entry per row "
+                                 f"({n_rows}); got shape {group.shape}.")
+            self.constraint_group = group
         self._bins = None  # filled by the engine: (BinMapper, binned matrix)
 
     @property

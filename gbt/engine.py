@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from ._native.backend import get_backend, use_threads
 from .binning import BinMapper
 from .booster import Booster
-from .callback import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor, TrainingCallback
 from .data import Dataset, check_int
 from .grower import TreeGrower
 from .metrics import get_metric
@@ -43,11 +43,22 @@ def _initial_margin(dataset: Dataset, base_score: np.ndarray) -> np.ndarray:
 
 
 class _EvalSet:
-    """A validation set with its running margins."""
+    """A validation set with its running margins and its labels as the objective sees them."""
 
-    def __init__(self, dataset: Dataset, name: str, base_score, is_train: bool):
+    def __init__(self, dataset: Dataset, name: str, base_score, is_train: bool, objective):
         self.dataset, self.name, self.is_train = dataset, name, is_train
         self.raw = None if is_train else _initial_margin(dataset, base_score)
+        self.y = None if is_train else _labels(objective, dataset, training=False)
+
+
+def _labels(objective, dataset: Dataset, training: bool):
+    """The labels the objective works on: its ``labels_of(dataset, training)`` when it has one
+    (an objective that needs more than the label column, e.g. the fairness groups), else the
+    label column itself (checked by ``check_label`` for the training set)."""
+    labels_of = getattr(objective, "labels_of", None)
+    if labels_of is not None:
+        return labels_of(dataset, training)
+    return objective.check_label(dataset.label) if training else dataset.label
 
 
 def _metric_names(params, objective) -> list:
@@ -117,7 +128,7 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
     if verbose_eval:
         callbacks.append(EvaluationMonitor(period=1 if verbose_eval is True else verbose_eval))
     objective = get_objective(obj if obj is not None else params["objective"], params)
-    y = objective.check_label(dtrain.label)
+    y = _labels(objective, dtrain, training=True)
     weight = dtrain.weight
     n_outputs = objective.n_outputs(y)
     if params["base_score"] is not None:
@@ -160,7 +171,12 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
     gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
-    eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain) for d, name in evals]
+    eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain, objective)
+                 for d, name in evals]
+    if OBJECTIVE_LOG in {name for _, name in evals}:
+        raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
+                         "give the evaluation set another name.")
+    after_iteration = getattr(objective, "after_iteration", None)
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
     for cb in callbacks:
@@ -204,6 +220,9 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                                sample_rows, params["learning_rate"])
         _evaluate(booster, objective, eval_sets, first_new, raw, y, weight, metrics,
                   evals_log, n_threads)
+        if after_iteration is not None:  # objective state, e.g. FairGBM's multipliers
+            for key, value in (after_iteration(raw, y, weight) or {}).items():
+                evals_log.setdefault(OBJECTIVE_LOG, {}).setdefault(key, []).append(value)
         if any([cb.after_iteration(booster, it, evals_log) for cb in callbacks]):
             break
     for cb in callbacks:
@@ -233,7 +252,7 @@ def _evaluate(booster, objective, eval_sets, first_new, raw_train, y_train, w_tr
             raw, y, w = raw_train, y_train, w_train
         else:
             predict_raw(new, es.dataset.features.values, es.raw, n_threads)  # adds in place
-            raw, y, w = es.raw, es.dataset.label, es.dataset.weight
+            raw, y, w = es.raw, es.y, es.dataset.weight
         pred = objective.transform(raw)
         log = evals_log.setdefault(es.name, {})
         for metric in metrics:

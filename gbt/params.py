@@ -93,6 +93,23 @@ PARAMS: dict[str, ParamSpec] = {
                                  "the natural gradient, as NGBoost) or 'fisher' (trees weigh "
                                  "rows by the metric's diagonal)", str),
     "df": ParamSpec(3.0, _num(0, lo_open=True), "a number > 0 (StudentT degrees of freedom)"),
+    # binary:constrained (FairGBM); see gbt.objectives.fairness
+    "constraint_type": ParamSpec("FPR", lambda v: v is None or isinstance(v, str),
+                                 "'FPR', 'FNR', 'FPR,FNR', 'DP' or None", object),
+    "fpr_tolerance": ParamSpec(0.0, _num(0, 1), "a number in [0, 1]"),
+    "fnr_tolerance": ParamSpec(0.0, _num(0, 1), "a number in [0, 1]"),
+    "dp_tolerance": ParamSpec(0.0, _num(0, 1), "a number in [0, 1]"),
+    "global_constraint_type": ParamSpec(None, lambda v: v is None or isinstance(v, str),
+                                        "'FPR', 'FNR', 'FPR,FNR' or None", object),
+    "global_target_fpr": ParamSpec(1.0, _num(0, 1), "a number in [0, 1]"),
+    "global_target_fnr": ParamSpec(1.0, _num(0, 1), "a number in [0, 1]"),
+    "constraint_proxy": ParamSpec("cross_entropy", _choice("cross_entropy", "hinge",
+                                                           "quadratic"),
+                                  "'cross_entropy', 'hinge' or 'quadratic'", str),
+    "proxy_margin": ParamSpec(0.5, _num(0, lo_open=True), "a number > 0"),
+    "score_threshold": ParamSpec(0.5, _num(0, 1, True, True), "a number in (0, 1)"),
+    "multiplier_learning_rate": ParamSpec(0.5, _num(0), "a number >= 0"),
+    "max_multiplier": ParamSpec(10.0, _num(0, lo_open=True), "a number > 0"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 
@@ -114,6 +131,10 @@ ALIASES: dict[str, str] = {
     "metric": "eval_metric",
     "num_classes": "num_class",
     "verbose": "verbosity",
+    # FairGBM's spellings
+    "constraint_stepwise_proxy": "constraint_proxy", "stepwise_proxy_margin": "proxy_margin",
+    "constraint_fpr_threshold": "fpr_tolerance", "constraint_fnr_threshold": "fnr_tolerance",
+    "lagrangian_learning_rate": "multiplier_learning_rate",
 }
 
 

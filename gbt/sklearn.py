@@ -1,5 +1,5 @@
 """scikit-learn estimators (the only module importing sklearn): GBTRegressor and GBTClassifier,
-and the NGBoost family NGBRegressor, NGBClassifier and NGBSurvival.
+FairGBTClassifier (FairGBM), and the NGBoost family NGBRegressor, NGBClassifier and NGBSurvival.
 
 Parameter names follow XGBoost's scikit-learn API; every one maps to :mod:`gbt.params`.
 """
@@ -70,13 +70,16 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         params.update(extra or {})
         return params
 
-    def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose):
+    def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose, group=None,
+             eval_groups=None):
         features = to_feature_matrix(X)
-        dtrain = Dataset(features, y, weight=sample_weight)
+        dtrain = Dataset(features, y, weight=sample_weight, constraint_group=group)
         evals = []
         for i, pair in enumerate(eval_set or ()):
             Xv, yv = pair
-            evals.append((Dataset(Xv, self._encode_y(yv), reference=dtrain), f"validation_{i}"))
+            gv = None if eval_groups is None else eval_groups[i]
+            evals.append((Dataset(Xv, self._encode_y(yv), reference=dtrain,
+                                  constraint_group=gv), f"validation_{i}"))
         if self.early_stopping_rounds is not None and not evals:
             raise ValueError("early_stopping_rounds needs an eval_set.")
         self._Booster = train(self._booster_params(extra_params), dtrain, self.n_estimators,
@@ -193,6 +196,104 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         if self._multilabel:
             return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class FairGBTClassifier(GBTClassifier):
+    """Binary classification under group-fairness constraints (FairGBM; see
+    :mod:`gbt.objectives.fairness`).
+
+    ``fit(X, y, constraint_group=g)``: the trees descend on the cross-entropy plus
+    multiplier-weighted proxies of the constraints over the groups of ``g``; after each round
+    the multipliers (``multipliers_``) ascend on the true constraint values at
+    ``score_threshold``. Prediction does not need the groups.
+
+    Parameters
+    ----------
+    constraint_type : {"FPR", "FNR", "FPR,FNR", "DP", None}, default "FPR"
+        Equal false-positive rates (predictive equality), equal false-negative rates (equal
+        opportunity), both (equalized odds), or equal positive-prediction rates (demographic
+        parity) across the groups.
+    fpr_tolerance, fnr_tolerance, dp_tolerance : float in [0, 1], default 0
+        How far a group's rate may stay below the highest other group's.
+    global_constraint_type : {"FPR", "FNR", "FPR,FNR", None}, default None
+    global_target_fpr, global_target_fnr : float in [0, 1], default 1
+        Global bounds ``FPR <= global_target_fpr``, ``FNR <= global_target_fnr``.
+    constraint_proxy : {"cross_entropy", "hinge", "quadratic"}, default "cross_entropy"
+    proxy_margin : float > 0, default 0.5
+    score_threshold : float in (0, 1), default 0.5
+    multiplier_learning_rate : float >= 0, default 0.5
+        The multipliers' ascent step per round; 0 trains the unconstrained model.
+    max_multiplier : float > 0, default 10
+    Other parameters as :class:`GBTClassifier`.
+    """
+
+    def __init__(self, constraint_type="FPR", fpr_tolerance=0.0, fnr_tolerance=0.0,
+                 dp_tolerance=0.0, global_constraint_type=None, global_target_fpr=1.0,
+                 global_target_fnr=1.0, constraint_proxy="cross_entropy", proxy_margin=0.5,
+                 score_threshold=0.5, multiplier_learning_rate=0.5, max_multiplier=10.0,
+                 n_estimators=100, learning_rate=0.1, max_depth=6, max_leaves=0,
+                 grow_policy="depthwise", min_child_weight=1.0, min_child_samples=1,
+                 reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
+                 colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
+                 random_state=0, early_stopping_rounds=None, eval_metric=None,
+                 multi_strategy="one_per_output"):
+        super().__init__(n_estimators, learning_rate, max_depth, max_leaves, grow_policy,
+                         min_child_weight, min_child_samples, reg_lambda, reg_alpha, gamma,
+                         max_delta_step, subsample, colsample_bytree, colsample_bynode, max_bin,
+                         n_jobs, random_state, early_stopping_rounds, eval_metric,
+                         multi_strategy)
+        self.constraint_type = constraint_type
+        self.fpr_tolerance = fpr_tolerance
+        self.fnr_tolerance = fnr_tolerance
+        self.dp_tolerance = dp_tolerance
+        self.global_constraint_type = global_constraint_type
+        self.global_target_fpr = global_target_fpr
+        self.global_target_fnr = global_target_fnr
+        self.constraint_proxy = constraint_proxy
+        self.proxy_margin = proxy_margin
+        self.score_threshold = score_threshold
+        self.multiplier_learning_rate = multiplier_learning_rate
+        self.max_multiplier = max_multiplier
+
+    def fit(self, X, y, constraint_group=None, sample_weight=None, eval_set=None,
+            eval_constraint_group=None, verbose=False):
+        """Fit under the constraints over ``constraint_group`` ((n_samples,) group of each
+        row); each ``eval_set`` pair needs its own groups in ``eval_constraint_group``."""
+        if constraint_group is None:
+            raise ValueError("FairGBTClassifier.fit needs constraint_group, the group of each "
+                             "row.")
+        if eval_set is not None and (eval_constraint_group is None or
+                                     len(eval_constraint_group) != len(eval_set)):
+            raise ValueError("Give eval_constraint_group: one group array per eval_set pair "
+                             "(validation rows are evaluated with their own groups).")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D; got shape {y.shape}.")
+        self._multilabel = False
+        self._le = LabelEncoder().fit(y)
+        self.classes_ = self._le.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ != 2:
+            raise ValueError(f"FairGBTClassifier is binary; y has {self.n_classes_} classes.")
+        self._fit(X, self._encode_y(y), sample_weight, eval_set,
+                  {"objective": "binary:constrained"}, verbose, group=constraint_group,
+                  eval_groups=eval_constraint_group)
+        self.multipliers_ = self._Booster.objective.multipliers.copy()
+        return self
+
+    def fairness_report(self, X, y, group, sample_weight=None):
+        """Per-group FPR, FNR, TPR and positive rate of this model's predictions at
+        ``score_threshold``, with the min/max ratios and max-min differences
+        (a :class:`~gbt.objectives.fairness.FairnessReport`)."""
+        from .objectives.fairness import fairness_report
+        y = self._le.transform(np.asarray(y).ravel())
+        return fairness_report(y, self.predict_proba(X)[:, 1], group, self.score_threshold,
+                               sample_weight)
+
+    def predict(self, X):
+        return self.classes_[(self.predict_proba(X)[:, 1] >= self.score_threshold).astype(int)]
 
 
 class _NGBModel(_FittedBooster, BaseEstimator):

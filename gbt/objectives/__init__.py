@@ -3,10 +3,12 @@
 An objective provides ``n_outputs(y)``, ``init_score(y, weight)``,
 ``grad_hess(y, raw, weight, out_g, out_h)``, ``transform(raw)`` and ``loss(y, raw, weight)``.
 :func:`get_objective` turns a name or a user callable into one. ``distribution:<name>`` and
-``survival:<name>`` are NGBoost objectives (:mod:`gbt.objectives.ngboost`).
+``survival:<name>`` are NGBoost objectives (:mod:`gbt.objectives.ngboost`);
+``binary:constrained`` is FairGBM (:mod:`gbt.objectives.fairness`).
 """
 from __future__ import annotations
 
+from .fairness import FairnessObjective
 from .losses import (CallableObjective, LogisticLoss, Objective, SoftmaxLoss, SquaredError)
 from .ngboost import PREFIXES, DistributionObjective
 
@@ -14,11 +16,13 @@ OBJECTIVES = {
     "reg:squarederror": SquaredError,
     "binary:logistic": LogisticLoss,
     "multi:softprob": SoftmaxLoss,
+    "binary:constrained": FairnessObjective,
 }
 ALIASES = {"regression": "reg:squarederror", "l2": "reg:squarederror",
            "mse": "reg:squarederror", "squared_error": "reg:squarederror",
            "binary": "binary:logistic", "multiclass": "multi:softprob",
-           "softmax": "multi:softprob", "multi:softmax": "multi:softprob"}
+           "softmax": "multi:softprob", "multi:softmax": "multi:softprob",
+           "constrained_cross_entropy": "binary:constrained"}
 
 
 def objective_from_name(name: str, params: dict) -> Objective:
@@ -48,5 +52,6 @@ def get_objective(objective, params: dict | None = None) -> Objective:
 
 
 __all__ = ["get_objective", "objective_from_name", "DistributionObjective", "Objective",
+           "FairnessObjective",
            "SquaredError", "LogisticLoss", "SoftmaxLoss",
            "CallableObjective", "OBJECTIVES"]
