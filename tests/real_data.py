@@ -49,3 +49,36 @@ def load_uci(directory: Path, name: str):
     with np.load(Path(directory) / f"{name}_splits.npz") as splits:
         train, test = splits["train"], splits["test"]
     return X.to_numpy(np.float64), y.to_numpy(np.float64), (train, test)
+
+
+ADULT_COLS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
+              "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
+              "hours_per_week", "native_country", "income"]
+
+
+def load_adult(directory: Path) -> dict:
+    """UCI Adult from the fairness folder: train = adult.data, test = adult.test; label income
+    > 50K; group ``sex`` coded 0/1 (Female/Male); string columns as pandas categoricals with the
+    training file's sorted categories. Returns dict(X_train, y_train, g_train, X_test, y_test,
+    g_test, group_names, group_col)."""
+    def read(name, skip):
+        return pd.read_csv(Path(directory) / name, header=None, names=ADULT_COLS,
+                           skipinitialspace=True, na_values="?", skiprows=skip)
+    train, test = read("adult.data.gz", 0), read("adult.test.gz", 1)
+    X_train, X_test = train.drop(columns="income"), test.drop(columns="income")
+    for col in X_train.columns:
+        if X_train[col].dtype == object:
+            cats = sorted(X_train[col].dropna().unique())
+            X_train[col] = pd.Categorical(X_train[col], categories=cats)
+            X_test[col] = pd.Categorical(X_test[col], categories=cats)
+    names = sorted(train["sex"].dropna().unique())  # ["Female", "Male"] -> codes 0, 1
+
+    def codes(df):
+        return pd.Categorical(df["sex"], categories=names).codes.astype(np.int32)
+    return dict(X_train=X_train, y_train=_label(train["income"]), g_train=codes(train),
+                X_test=X_test, y_test=_label(test["income"]), g_test=codes(test),
+                group_names=names, group_col="sex")
+
+
+def _label(income):
+    return income.str.startswith(">50K").astype(np.int64).to_numpy()

@@ -9,6 +9,7 @@ import gbt
 from gbt.objectives.fairness import (PROXIES, FairnessObjective, Proxy, encode_groups,
                                      fairness_report, group_rates, min_max_ratio)
 from tests.conftest import data_path
+from tests.real_data import load_adult
 
 TREE = dict(learning_rate=0.1, max_depth=3, n_jobs=1)
 
@@ -321,27 +322,12 @@ def test_command_line_trains_with_a_constraint_group(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Real data
 # --------------------------------------------------------------------------------------------
-ADULT_COLS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
-              "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
-              "hours_per_week", "native_country", "income"]
-
-
-def load_adult(name, categories=None):
-    df = pd.read_csv(data_path(f"fairness/{name}"), header=None, names=ADULT_COLS,
-                     skipinitialspace=True, na_values="?", skiprows=int(name == "adult.test.gz"))
-    y = df.pop("income").str.startswith(">50K").to_numpy(float)
-    categories = categories or {c: sorted(df[c].dropna().unique())
-                                for c in df.columns if df[c].dtype == object}
-    for c, cats in categories.items():
-        df[c] = pd.Categorical(df[c], categories=cats)
-    return df, y, df["sex"].astype(str).to_numpy(), categories
-
-
 @pytest.mark.slow
 def test_adult_fpr_constraint_equalises_test_fpr_at_little_auc_cost():
     from sklearn.metrics import roc_auc_score
-    X, y, g, cats = load_adult("adult.data.gz")
-    Xt, yt, gt, _ = load_adult("adult.test.gz", cats)
+    d = load_adult(data_path("fairness/adult.data.gz").parent)
+    X, y, g, Xt, yt, gt = (d[k] for k in ("X_train", "y_train", "g_train", "X_test", "y_test",
+                                          "g_test"))
     tree = dict(n_estimators=200, learning_rate=0.1, grow_policy="lossguide", max_leaves=31,
                 max_depth=0, min_child_samples=20, reg_lambda=0.0)
     plain = gbt.GBTClassifier(**tree).fit(X, y)
