@@ -156,10 +156,7 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D, or 2-D 0/1 for multi-label; got shape {y.shape}.")
-        self._multilabel = False
-        self._le = LabelEncoder().fit(y)
-        self.classes_ = self._le.classes_
-        self.n_classes_ = len(self.classes_)
+        self._learn_classes(y)
         if self.n_classes_ < 2:
             raise ValueError(f"GBTClassifier needs at least 2 classes; y has {self.n_classes_}.")
         if self.n_classes_ == 2:
@@ -167,6 +164,13 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         else:
             extra = {"objective": "multi:softprob", "num_class": self.n_classes_}
         return self._fit(X, self._encode_y(y), sample_weight, eval_set, extra, verbose)
+
+    def _learn_classes(self, y):
+        """Single-label classes of a 1-D ``y``: ``classes_``, ``n_classes_`` and the encoder."""
+        self._multilabel = False
+        self._le = LabelEncoder().fit(y)
+        self.classes_ = self._le.classes_
+        self.n_classes_ = len(self.classes_)
 
     def _fit_multilabel(self, X, y, sample_weight, eval_set, verbose):
         if not np.isin(y, (0, 1)).all():
@@ -271,10 +275,7 @@ class FairGBTClassifier(GBTClassifier):
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D; got shape {y.shape}.")
-        self._multilabel = False
-        self._le = LabelEncoder().fit(y)
-        self.classes_ = self._le.classes_
-        self.n_classes_ = len(self.classes_)
+        self._learn_classes(y)
         if self.n_classes_ != 2:
             raise ValueError(f"FairGBTClassifier is binary; y has {self.n_classes_} classes.")
         self._fit(X, self._encode_y(y), sample_weight, eval_set,
