@@ -85,6 +85,8 @@ class BinMapper:
 
         def cuts_of(j):
             col, w = self._column(values, j, weight, sample)
+            if w is not None:  # rows of zero weight do not exist for the model: nor for its bins
+                col, w = col[w > 0], w[w > 0]
             return WeightedQuantileSummary.from_data(col, w).cut_points(self.max_bin)
 
         # numpy's sort releases the GIL, so features are sketched on n_threads threads.

@@ -9,10 +9,29 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .data import Dataset, to_feature_matrix
+from .data import (Dataset, FeatureMatrix, _is_arrow_table, _is_pandas_df, _is_polars_df,
+                   to_feature_matrix)
 from .engine import train
+
+
+def _features(X, categories=None):
+    """A FeatureMatrix of ``X``. Frames (pandas, polars, arrow) keep their column names and
+    categories; anything else goes through scikit-learn's ``check_array`` first, so bad input
+    gets the messages scikit-learn users know (1-D data, no features, complex or text values)."""
+    if not (isinstance(X, FeatureMatrix) or _is_pandas_df(X) or _is_arrow_table(X)
+            or _is_polars_df(X)):
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype="numeric",
+                        ensure_all_finite="allow-nan")
+    return to_feature_matrix(X, categories=categories)
+
+
+def _require_y(estimator, y):
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target "
+                         "y is None.")
 
 
 class _FittedBooster:
@@ -25,7 +44,7 @@ class _FittedBooster:
 
     def _check_X(self, X):
         check_is_fitted(self, "_Booster")
-        features = to_feature_matrix(X, categories=self._Booster.categories)
+        features = _features(X, categories=self._Booster.categories)
         if features.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input.")
@@ -72,7 +91,7 @@ class _GBTModel(_FittedBooster, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose, group=None,
              eval_groups=None):
-        features = to_feature_matrix(X)
+        features = _features(X)
         dtrain = Dataset(features, y, weight=sample_weight, constraint_group=group)
         evals = []
         for i, pair in enumerate(eval_set or ()):
@@ -117,6 +136,7 @@ class GBTRegressor(RegressorMixin, _GBTModel):
     """
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        _require_y(self, y)
         return self._fit(X, self._encode_y(y), sample_weight, eval_set, None, verbose)
 
     def predict(self, X):
@@ -149,7 +169,9 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
     """
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        _require_y(self, y)
         y = np.asarray(y)
+        check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] > 1:
             return self._fit_multilabel(X, y, sample_weight, eval_set, verbose)
         if y.ndim == 2:
@@ -158,7 +180,8 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
             raise ValueError(f"y must be 1-D, or 2-D 0/1 for multi-label; got shape {y.shape}.")
         self._learn_classes(y)
         if self.n_classes_ < 2:
-            raise ValueError(f"GBTClassifier needs at least 2 classes; y has {self.n_classes_}.")
+            raise ValueError(f"GBTClassifier needs at least 2 classes; y has "
+                             f"{self.n_classes_} class.")
         if self.n_classes_ == 2:
             extra = {"objective": "binary:logistic"}
         else:
@@ -270,11 +293,13 @@ class FairGBTClassifier(GBTClassifier):
                                      len(eval_constraint_group) != len(eval_set)):
             raise ValueError("Give eval_constraint_group: one group array per eval_set pair "
                              "(validation rows are evaluated with their own groups).")
+        _require_y(self, y)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D; got shape {y.shape}.")
+        check_classification_targets(y)
         self._learn_classes(y)
         if self.n_classes_ != 2:
             raise ValueError(f"FairGBTClassifier is binary; y has {self.n_classes_} classes.")
@@ -352,13 +377,14 @@ class _NGBModel(_FittedBooster, BaseEstimator):
         return params
 
     def _fit_labels(self, X, y, sample_weight, X_val, y_val, val_sample_weight, extra=None):
+        _require_y(self, y)
         y = np.asarray(y, dtype=np.float64)
         if (X_val is None) != (y_val is None):
             raise ValueError("Give both X_val and Y_val, or neither.")
         if X_val is None and self.early_stopping_rounds is not None:
             X, y, sample_weight, X_val, y_val, val_sample_weight = self._split_validation(
                 X, y, sample_weight)
-        features = to_feature_matrix(X)
+        features = _features(X)
         if y.shape[0] != features.shape[0]:
             raise ValueError(f"X has {features.shape[0]} rows but y has {y.shape[0]}.")
         dtrain = Dataset(features, y, weight=sample_weight)
@@ -392,11 +418,13 @@ class _NGBModel(_FittedBooster, BaseEstimator):
     def pred_dist(self, X):
         """The predicted distribution of each row (``params``, ``mean()``, ``std()``,
         ``logpdf(y)``, ``cdf(y)``, ``ppf(q)``, ``interval(alpha)``, ``sample(n)``)."""
-        return self._Booster.pred_dist(self._check_X(X))
+        features = self._check_X(X)
+        return self._Booster.pred_dist(features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -434,10 +462,19 @@ class NGBRegressor(RegressorMixin, _NGBModel):
     """
 
     def fit(self, X, y, X_val=None, Y_val=None, sample_weight=None, val_sample_weight=None):
-        return self._fit_labels(X, y, sample_weight, X_val, Y_val, val_sample_weight)
+        _require_y(self, y)
+        return self._fit_labels(X, column_or_1d(y, warn=True), sample_weight, X_val, Y_val,
+                                val_sample_weight)
 
     def predict(self, X):
-        return self._Booster.predict(self._check_X(X))
+        features = self._check_X(X)
+        return self._Booster.predict(features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NGBoost's learning rate 0.01 needs its 500 rounds; scikit-learn's checks fit 5.
+        tags.regressor_tags.poor_score = True
+        return tags
 
     def score(self, X, y, sample_weight=None):
         """Mean log-likelihood of ``y`` (higher is better, so model selection maximises it)."""
@@ -483,7 +520,8 @@ class NGBSurvival(_NGBModel):
 
     def predict(self, X):
         """The mean event time of each row."""
-        return self._Booster.predict(self._check_X(X))
+        features = self._check_X(X)
+        return self._Booster.predict(features)
 
 
 class NGBClassifier(ClassifierMixin, _NGBModel):
@@ -505,12 +543,15 @@ class NGBClassifier(ClassifierMixin, _NGBModel):
                          validation_fraction, verbose)
 
     def fit(self, X, y, X_val=None, Y_val=None, sample_weight=None, val_sample_weight=None):
-        self._le = LabelEncoder().fit(np.asarray(y))
+        _require_y(self, y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self._le = LabelEncoder().fit(y)
         self.classes_ = self._le.classes_
         self.n_classes_ = len(self.classes_)
         if self.n_classes_ < 2:
             raise ValueError(f"NGBClassifier needs at least 2 classes; y has "
-                             f"{self.n_classes_}.")
+                             f"{self.n_classes_} class.")
         dist = self.distribution
         if dist == "auto":
             dist = "bernoulli" if self.n_classes_ == 2 else "categorical"
@@ -527,4 +568,5 @@ class NGBClassifier(ClassifierMixin, _NGBModel):
         return self.pred_dist(X).class_probs()
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

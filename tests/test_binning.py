@@ -242,3 +242,13 @@ def test_to_dict():
     d = BinMapper(max_bin=4).fit(fm(X)).to_dict()
     assert d["max_bin"] == 4
     assert d["cuts"] == [[1.5, float("inf")], [float("inf")]]
+
+
+def test_rows_of_zero_weight_do_not_shape_the_bins():
+    rng = np.random.default_rng(5)
+    X = rng.random((40, 3))
+    w = rng.integers(0, 3, 40).astype(float)
+    weighted = BinMapper(255).fit(to_feature_matrix(X), sample_weight=w)
+    kept = BinMapper(255).fit(to_feature_matrix(X[w > 0]), sample_weight=w[w > 0])
+    for a, b in zip(weighted.cuts, kept.cuts):
+        np.testing.assert_array_equal(a, b)
