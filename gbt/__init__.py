@@ -4,6 +4,7 @@ Public names only; scikit-learn estimators are imported lazily so ``import gbt``
 """
 from .booster import Booster
 from .callback import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .crossval import cv
 from .data import Dataset
 from .engine import train
 from .errors import GBTError
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "FairGBTClassifier",
                                        "NGBRegressor", "NGBClassifier", "NGBSurvival")}
 _LAZY["fairness_report"] = "objectives.fairness"
+_LAZY.update(tune="tune", GBTSearchCV="tune")
 
 
 def __getattr__(name):
@@ -22,7 +24,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'gbt' has no attribute {name!r}")
 
 
-__all__ = ["Booster", "Dataset", "train", "TrainingCallback", "EarlyStopping",
+__all__ = ["Booster", "Dataset", "train", "cv", "TrainingCallback", "EarlyStopping",
            "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "FairGBTClassifier",
            "fairness_report", "NGBRegressor",
-           "NGBClassifier", "NGBSurvival", "__version__"]
+           "NGBClassifier", "NGBSurvival", "tune", "GBTSearchCV", "__version__"]

@@ -11,13 +11,14 @@ import tempfile
 
 import numpy as np
 
-from .data import FeatureMatrix, to_feature_matrix
+from .data import FeatureMatrix, align_columns, to_feature_matrix
 from .objectives import Objective, objective_from_name
 from .params import resolve_n_threads
 from .predict import PackedForest, predict_leaf, predict_raw
 from .tree import Tree
 
 FORMAT_VERSION = 1
+IMPORTANCE_TYPES = ("gain", "total_gain", "split", "cover", "total_cover")
 
 
 class _IdentityObjective(Objective):
@@ -84,16 +85,13 @@ class Booster:
         return start * self.trees_per_iteration, end * self.trees_per_iteration
 
     def _features(self, X) -> FeatureMatrix:
+        """Prediction input as a FeatureMatrix; a frame's columns are matched by name (a
+        different order is put right; different names raise)."""
+        X = align_columns(X, self.feature_names)
         features = to_feature_matrix(X, categories=self.categories)
         if features.shape[1] != self.num_features:
             raise ValueError(f"X has {features.shape[1]} features; the model was trained on "
                              f"{self.num_features}.")
-        given = getattr(X, "columns", None)
-        if given is not None and [str(c) for c in given] != self.feature_names \
-                and not all(str(c).isdigit() for c in given):
-            raise ValueError("X's column names differ from the training feature names: "
-                             f"expected {self.feature_names[:10]}, got "
-                             f"{[str(c) for c in given][:10]}.")
         return features
 
     def predict(self, X, output_margin: bool = False, iteration_range=None,
@@ -130,6 +128,46 @@ class Booster:
         if output_margin:
             return raw[:, 0] if self.n_outputs == 1 else raw
         return self.objective.transform(raw)
+
+    def staged_margins(self, X, n_jobs: int | None = None):
+        """Yield the raw scores ``(n_samples, n_outputs)`` after each boosting round in turn
+        (each round's trees are added to the previous scores: one pass over the forest)."""
+        from ._native.backend import use_threads
+        features = self._features(X)
+        n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
+        raw = np.empty((features.shape[0], self.n_outputs))
+        raw[:] = self.base_score
+        per_round = self.trees_per_iteration
+        for it in range(self.num_boosted_rounds()):
+            with use_threads(n_threads):
+                predict_raw(self._forest(it * per_round, (it + 1) * per_round), features.values,
+                            raw, n_threads)
+            yield raw.copy()
+
+    def feature_importance(self, importance_type: str = "gain") -> np.ndarray:
+        """``(n_features,)`` importance of each feature over the model's splits.
+
+        ``"split"``: how many splits use the feature; ``"gain"`` / ``"cover"``: the mean gain /
+        hessian cover of those splits (XGBoost's meaning); ``"total_gain"`` /
+        ``"total_cover"``: their sums. Features never split on get 0.
+        """
+        if importance_type not in IMPORTANCE_TYPES:
+            raise ValueError(f"importance_type={importance_type!r}: expected one of "
+                             f"{IMPORTANCE_TYPES}.")
+        n = self.num_features
+        splits, gain, cover = np.zeros(n), np.zeros(n), np.zeros(n)
+        for tree in self.trees:
+            inner = tree.left != -1
+            f = tree.feature[inner]
+            splits += np.bincount(f, minlength=n)
+            gain += np.bincount(f, weights=tree.gain[inner], minlength=n)
+            cover += np.bincount(f, weights=tree.cover[inner], minlength=n)
+        if importance_type == "split":
+            return splits
+        total = gain if importance_type.endswith("gain") else cover
+        if importance_type.startswith("total_"):
+            return total
+        return np.divide(total, splits, out=np.zeros(n), where=splits > 0)
 
     def pred_dist(self, X, iteration_range=None, n_jobs: int | None = None):
         """The predicted distribution of every row (``distribution:*`` and ``survival:*``

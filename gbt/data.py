@@ -34,6 +34,14 @@ class FeatureMatrix:
     def is_sparse(self) -> bool:
         return sp.issparse(self.values)
 
+    def take(self, rows) -> "FeatureMatrix":
+        """The rows ``rows`` (integer indices), with the same names and categories."""
+        values = self.values[rows]
+        if sp.issparse(values):
+            values = sp.csc_matrix(values)
+            values.sort_indices()  # the kernels walk each column's entries in row order
+        return FeatureMatrix(values, self.feature_names, self.categories)
+
 
 def _is_pandas_df(data) -> bool:
     return type(data).__module__.startswith("pandas") and hasattr(data, "dtypes") \
@@ -288,6 +296,28 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset(num_row={self.num_row}, num_feature={self.num_feature})"
+
+
+def align_columns(data, expected: list):
+    """``data`` with its columns in the ``expected`` order when it is a frame (pandas, polars,
+    arrow) whose column names are the expected names in another order; other input is returned
+    as it is. A frame whose names differ raises ``ValueError`` naming the difference."""
+    columns = getattr(data, "columns", None)
+    if columns is None and _is_arrow_table(data):
+        columns = data.column_names
+    if columns is None or isinstance(data, FeatureMatrix):
+        return data
+    given = [str(c) for c in columns]
+    if given == expected or all(c.isdigit() for c in given):
+        return data  # positional frames (integer column labels) are taken as they are
+    if sorted(given) != sorted(expected):
+        missing = [c for c in expected if c not in given]
+        extra = [c for c in given if c not in expected]
+        raise ValueError("X's column names differ from the training features: missing "
+                         f"{missing[:10]}, unexpected {extra[:10]}.")
+    if _is_pandas_df(data):
+        return data[[data.columns[given.index(c)] for c in expected]]
+    return data.select(expected)  # polars and pyarrow
 
 
 def check_int(name: str, value: Any, lo: int) -> int:

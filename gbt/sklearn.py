@@ -6,14 +6,16 @@ Parameter names follow XGBoost's scikit-learn API; every one maps to :mod:`gbt.p
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .data import (Dataset, FeatureMatrix, _is_arrow_table, _is_pandas_df, _is_polars_df,
-                   to_feature_matrix)
+                   align_columns, to_feature_matrix)
 from .engine import train
 
 
@@ -42,8 +44,32 @@ class _FittedBooster:
         check_is_fitted(self, "_Booster")
         return self._Booster
 
+    @property
+    def feature_importances_(self):
+        """``(n_features,)`` importances of ``importance_type`` ("gain", "total_gain", "split",
+        "cover", "total_cover"), normalised to sum to 1 (all zeros for a model without
+        splits)."""
+        check_is_fitted(self, "_Booster")
+        imp = self._Booster.feature_importance(self.importance_type)
+        total = imp.sum()
+        return imp / total if total > 0 else imp
+
+    def _staged_transformed(self, X):
+        """Yield the transformed predictions after each boosting round."""
+        features = self._check_X(X)
+        objective = self._Booster.objective
+        for raw in self._Booster.staged_margins(features):
+            yield objective.transform(raw)
+
+    def _record_features(self, X, features):
+        self.n_features_in_ = features.shape[1]
+        if not all(n.startswith("f") and n[1:].isdigit() for n in features.feature_names) \
+                or hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(features.feature_names, dtype=object)
+
     def _check_X(self, X):
         check_is_fitted(self, "_Booster")
+        X = align_columns(X, self._Booster.feature_names)
         features = _features(X, categories=self._Booster.categories)
         if features.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
@@ -59,7 +85,8 @@ class _GBTModel(_FittedBooster, BaseEstimator):
                  reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
-                 multi_strategy="one_per_output"):
+                 multi_strategy="one_per_output", validation_fraction=0.1,
+                 importance_type="gain"):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -80,11 +107,17 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.eval_metric = eval_metric
         self.multi_strategy = multi_strategy
+        self.validation_fraction = validation_fraction
+        self.importance_type = importance_type
+
+    # Estimator parameters that are not booster parameters.
+    _NOT_BOOSTER = ("n_estimators", "early_stopping_rounds", "validation_fraction",
+                    "importance_type", "class_weight")
 
     def _booster_params(self, extra=None) -> dict:
         params = self.get_params()
-        params.pop("n_estimators")
-        params.pop("early_stopping_rounds")
+        for name in self._NOT_BOOSTER:
+            params.pop(name, None)
         params["objective"] = self._objective
         params.update(extra or {})
         return params
@@ -92,29 +125,60 @@ class _GBTModel(_FittedBooster, BaseEstimator):
     def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose, group=None,
              eval_groups=None):
         features = _features(X)
+        if self.early_stopping_rounds is not None and not eval_set:
+            # Hold out validation_fraction of the rows (stratified for classes), as
+            # scikit-learn's HistGradientBoosting does.
+            features, y, sample_weight, group, eval_set, eval_groups = self._hold_out(
+                features, y, sample_weight, group)
         dtrain = Dataset(features, y, weight=sample_weight, constraint_group=group)
         evals = []
         for i, pair in enumerate(eval_set or ()):
-            Xv, yv = pair
+            Xv, yv = pair[:2]
+            wv = pair[2] if len(pair) > 2 else None
             gv = None if eval_groups is None else eval_groups[i]
-            evals.append((Dataset(Xv, self._encode_y(yv), reference=dtrain,
+            evals.append((Dataset(_features(Xv, dtrain.features.categories),
+                                  self._encode_y(yv), weight=wv, reference=dtrain,
                                   constraint_group=gv), f"validation_{i}"))
-        if self.early_stopping_rounds is not None and not evals:
-            raise ValueError("early_stopping_rounds needs an eval_set.")
         self._Booster = train(self._booster_params(extra_params), dtrain, self.n_estimators,
                               evals=evals, early_stopping_rounds=self.early_stopping_rounds,
                               verbose_eval=verbose)
-        self.n_features_in_ = features.shape[1]
-        if not all(n.startswith("f") and n[1:].isdigit() for n in features.feature_names) \
-                or hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray(features.feature_names, dtype=object)
+        self._record_features(X, features)
         self.evals_result_ = self._Booster.evals_result
         if self._Booster.best_iteration is not None:
             self.best_iteration_ = self._Booster.best_iteration
         return self
 
+    def _hold_out(self, features, y, sample_weight, group):
+        """Split ``validation_fraction`` of the rows off as the early-stopping set; returns
+        the training parts and ``eval_set``/``eval_groups`` for the held-out rows."""
+        if not (isinstance(self.validation_fraction, float) and
+                0 < self.validation_fraction < 1):
+            raise ValueError("early_stopping_rounds without an eval_set holds out "
+                             "validation_fraction of the rows: it must be a float in (0, 1); "
+                             f"got {self.validation_fraction!r}.")
+        n = features.shape[0]
+        stratify = y if is_classifier(self) and y.ndim == 1 else None
+        rows = np.arange(n)
+        train_rows, val_rows = train_test_split(rows, test_size=self.validation_fraction,
+                                                random_state=self.random_state,
+                                                stratify=stratify)
+        train_rows, val_rows = np.sort(train_rows), np.sort(val_rows)
+
+        def part(a, r):
+            return None if a is None else np.asarray(a)[r]
+        X_tr, X_val = features.take(train_rows), features.take(val_rows)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        eval_set = [(X_val, self._decode_y(y[val_rows]), part(w, val_rows))]
+        eval_groups = None if group is None else [part(group, val_rows)]
+        return X_tr, y[train_rows], part(w, train_rows), part(group, train_rows), eval_set, \
+            eval_groups
+
     def _encode_y(self, y):
         return np.asarray(y, dtype=np.float64)
+
+    def _decode_y(self, y_encoded):
+        """Labels as the user gave them, from their encoding (identity for regression)."""
+        return y_encoded
 
     def _more_tags(self):
         return {"allow_nan": True}
@@ -136,12 +200,19 @@ class GBTRegressor(RegressorMixin, _GBTModel):
     """
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        """Fit; ``eval_set``: list of ``(X, y)`` or ``(X, y, sample_weight)`` validation sets
+        (the last drives ``early_stopping_rounds``; without one, ``validation_fraction`` of
+        the rows is held out)."""
         _require_y(self, y)
         return self._fit(X, self._encode_y(y), sample_weight, eval_set, None, verbose)
 
     def predict(self, X):
         features = self._check_X(X)
         return self._Booster.predict(features)
+
+    def staged_predict(self, X):
+        """Yield the predictions after each boosting round."""
+        yield from self._staged_transformed(X)
 
 
 class GBTClassifier(ClassifierMixin, _GBTModel):
@@ -161,14 +232,52 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
     colsample_bynode, max_bin, n_jobs, random_state
         As in :mod:`gbt.params` (XGBoost's names).
     early_stopping_rounds : int, optional
-        Stop when the last ``eval_set`` has not improved for this many rounds.
+        Stop when the last ``eval_set`` has not improved for this many rounds; without an
+        ``eval_set``, ``validation_fraction`` of the rows (stratified) is held out for it.
     eval_metric : str or list, optional
     multi_strategy : {"one_per_output", "condensed"}, default "one_per_output"
         With more than one output (multi-class, multi-label): one tree per output per round,
         or one tree with vector leaves per round.
+    validation_fraction : float in (0, 1), default 0.1
+    importance_type : {"gain", "total_gain", "split", "cover", "total_cover"}, default "gain"
+        What ``feature_importances_`` measures.
+    class_weight : dict, "balanced" or None
+        Weights of the classes (single-label), multiplied into ``sample_weight``;
+        ``"balanced"`` weighs each class by ``n_samples / (n_classes * class count)``.
     """
 
+    def __init__(self, n_estimators=100, learning_rate=0.1, max_depth=6, max_leaves=0,
+                 grow_policy="depthwise", min_child_weight=1.0, min_child_samples=1,
+                 reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
+                 colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
+                 random_state=0, early_stopping_rounds=None, eval_metric=None,
+                 multi_strategy="one_per_output", validation_fraction=0.1,
+                 importance_type="gain", class_weight=None):
+        super().__init__(
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
+            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
+            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
+            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
+            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
+            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
+            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
+            importance_type=importance_type)
+        self.class_weight = class_weight
+
+    def _class_weighted(self, y, sample_weight):
+        """``sample_weight`` times the weight of each row's class (``class_weight``)."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._multilabel:
+            raise ValueError("class_weight applies to single-label classification; give "
+                             "multi-label weights through sample_weight.")
+        w = compute_sample_weight(self.class_weight, y)
+        return w if sample_weight is None else w * np.asarray(sample_weight, dtype=np.float64)
+
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
+        """Fit; ``eval_set``: list of ``(X, y)`` or ``(X, y, sample_weight)`` validation sets
+        (the last drives ``early_stopping_rounds``)."""
         _require_y(self, y)
         y = np.asarray(y)
         check_classification_targets(y)
@@ -186,7 +295,8 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
             extra = {"objective": "binary:logistic"}
         else:
             extra = {"objective": "multi:softprob", "num_class": self.n_classes_}
-        return self._fit(X, self._encode_y(y), sample_weight, eval_set, extra, verbose)
+        return self._fit(X, self._encode_y(y), self._class_weighted(y, sample_weight),
+                         eval_set, extra, verbose)
 
     def _learn_classes(self, y):
         """Single-label classes of a 1-D ``y``: ``classes_``, ``n_classes_`` and the encoder."""
@@ -203,26 +313,44 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
         self.classes_ = np.array([0, 1])
         self.n_classes_ = 2
         self.n_outputs_ = y.shape[1]
-        return self._fit(X, self._encode_y(y), sample_weight, eval_set,
-                         {"objective": "binary:logistic"}, verbose)
+        return self._fit(X, self._encode_y(y), self._class_weighted(y, sample_weight),
+                         eval_set, {"objective": "binary:logistic"}, verbose)
 
     def _encode_y(self, y):
         if self._multilabel:
             return np.asarray(y, dtype=np.float64)
         return self._le.transform(np.asarray(y)).astype(np.float64)
 
-    def predict_proba(self, X):
-        features = self._check_X(X)
-        p = self._Booster.predict(features)
-        if p.ndim == 1:
-            return np.column_stack([1.0 - p, p])
-        return p
+    def _decode_y(self, y_encoded):
+        if self._multilabel:
+            return y_encoded
+        return self._le.inverse_transform(y_encoded.astype(np.int64))
 
-    def predict(self, X):
-        proba = self.predict_proba(X)
+    @staticmethod
+    def _as_proba(p):
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+
+    def _labels_of(self, proba):
         if self._multilabel:
             return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_proba(self, X):
+        features = self._check_X(X)
+        return self._as_proba(self._Booster.predict(features))
+
+    def predict(self, X):
+        return self._labels_of(self.predict_proba(X))
+
+    def staged_predict_proba(self, X):
+        """Yield ``predict_proba`` after each boosting round."""
+        for p in self._staged_transformed(X):
+            yield self._as_proba(p)
+
+    def staged_predict(self, X):
+        """Yield ``predict`` after each boosting round."""
+        for proba in self.staged_predict_proba(X):
+            yield self._labels_of(proba)
 
 
 class FairGBTClassifier(GBTClassifier):
@@ -263,12 +391,18 @@ class FairGBTClassifier(GBTClassifier):
                  reg_lambda=1.0, reg_alpha=0.0, gamma=0.0, max_delta_step=0.0, subsample=1.0,
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
-                 multi_strategy="one_per_output"):
-        super().__init__(n_estimators, learning_rate, max_depth, max_leaves, grow_policy,
-                         min_child_weight, min_child_samples, reg_lambda, reg_alpha, gamma,
-                         max_delta_step, subsample, colsample_bytree, colsample_bynode, max_bin,
-                         n_jobs, random_state, early_stopping_rounds, eval_metric,
-                         multi_strategy)
+                 multi_strategy="one_per_output", validation_fraction=0.1,
+                 importance_type="gain", class_weight=None):
+        super().__init__(
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
+            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
+            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
+            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
+            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
+            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
+            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
+            importance_type=importance_type, class_weight=class_weight)
         self.constraint_type = constraint_type
         self.fpr_tolerance = fpr_tolerance
         self.fnr_tolerance = fnr_tolerance
@@ -303,7 +437,7 @@ class FairGBTClassifier(GBTClassifier):
         self._learn_classes(y)
         if self.n_classes_ != 2:
             raise ValueError(f"FairGBTClassifier is binary; y has {self.n_classes_} classes.")
-        self._fit(X, self._encode_y(y), sample_weight, eval_set,
+        self._fit(X, self._encode_y(y), self._class_weighted(y, sample_weight), eval_set,
                   {"objective": "binary:constrained"}, verbose, group=constraint_group,
                   eval_groups=eval_constraint_group)
         self.multipliers_ = self._Booster.objective.multipliers.copy()
@@ -318,8 +452,8 @@ class FairGBTClassifier(GBTClassifier):
         return fairness_report(y, self.predict_proba(X)[:, 1], group, self.score_threshold,
                                sample_weight)
 
-    def predict(self, X):
-        return self.classes_[(self.predict_proba(X)[:, 1] >= self.score_threshold).astype(int)]
+    def _labels_of(self, proba):
+        return self.classes_[(proba[:, 1] >= self.score_threshold).astype(int)]
 
 
 class _NGBModel(_FittedBooster, BaseEstimator):
@@ -339,7 +473,7 @@ class _NGBModel(_FittedBooster, BaseEstimator):
                  natural_hessian="unit", df=3.0, min_child_weight=0.0, min_child_samples=1,
                  reg_lambda=0.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, validation_fraction=0.1,
-                 verbose=False):
+                 verbose=False, importance_type="gain"):
         self.distribution = distribution
         self.scoring_rule = scoring_rule
         self.n_estimators = n_estimators
@@ -361,6 +495,7 @@ class _NGBModel(_FittedBooster, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.validation_fraction = validation_fraction
         self.verbose = verbose
+        self.importance_type = importance_type
 
     def _booster_params(self, extra=None) -> dict:
         if not isinstance(self.distribution, str):
@@ -395,7 +530,7 @@ class _NGBModel(_FittedBooster, BaseEstimator):
         self._Booster = train(self._booster_params(extra), dtrain, self.n_estimators,
                               evals=evals, early_stopping_rounds=self.early_stopping_rounds,
                               verbose_eval=self.verbose)
-        self.n_features_in_ = features.shape[1]
+        self._record_features(X, features)
         self.evals_result_ = self._Booster.evals_result
         if self._Booster.best_iteration is not None:
             self.best_iteration_ = self._Booster.best_iteration
@@ -470,6 +605,10 @@ class NGBRegressor(RegressorMixin, _NGBModel):
         features = self._check_X(X)
         return self._Booster.predict(features)
 
+    def staged_predict(self, X):
+        """Yield the predicted means after each boosting round."""
+        yield from self._staged_transformed(X)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # NGBoost's learning rate 0.01 needs its 500 rounds; scikit-learn's checks fit 5.
@@ -497,12 +636,12 @@ class NGBSurvival(_NGBModel):
                  natural_hessian="unit", df=3.0,
                  min_child_weight=0.0, min_child_samples=1, reg_lambda=0.0, max_bin=255,
                  n_jobs=None, random_state=0, early_stopping_rounds=None,
-                 validation_fraction=0.1, verbose=False):
+                 validation_fraction=0.1, verbose=False, importance_type="gain"):
         super().__init__(distribution, scoring_rule, n_estimators, learning_rate, max_depth,
                          max_leaves, minibatch_frac, col_sample, natural_gradient, line_search,
                          natural_hessian, df, min_child_weight, min_child_samples, reg_lambda,
                          max_bin, n_jobs, random_state, early_stopping_rounds,
-                         validation_fraction, verbose)
+                         validation_fraction, verbose, importance_type)
 
     @staticmethod
     def _time_event(T, E):
@@ -535,12 +674,12 @@ class NGBClassifier(ClassifierMixin, _NGBModel):
                  natural_hessian="unit", df=3.0, min_child_weight=0.0, min_child_samples=1,
                  reg_lambda=0.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, validation_fraction=0.1,
-                 verbose=False):
+                 verbose=False, importance_type="gain"):
         super().__init__(distribution, scoring_rule, n_estimators, learning_rate, max_depth,
                          max_leaves, minibatch_frac, col_sample, natural_gradient, line_search,
                          natural_hessian, df, min_child_weight, min_child_samples, reg_lambda,
                          max_bin, n_jobs, random_state, early_stopping_rounds,
-                         validation_fraction, verbose)
+                         validation_fraction, verbose, importance_type)
 
     def fit(self, X, y, X_val=None, Y_val=None, sample_weight=None, val_sample_weight=None):
         _require_y(self, y)

@@ -53,8 +53,20 @@ def test_early_stopping_with_eval_set(binary_data):
     clf.fit(X[:2000], y[:2000], eval_set=[(X[2000:], y[2000:])])
     assert clf.best_iteration_ < 499
     assert "validation_0" in clf.evals_result_
-    with pytest.raises(ValueError, match="eval_set"):
-        GBTClassifier(early_stopping_rounds=3).fit(X, y)
+
+
+def test_early_stopping_holds_out_validation_fraction(binary_data):
+    X, y = binary_data
+    labels = np.where(y == 1, "yes", "no")
+    clf = GBTClassifier(n_estimators=500, learning_rate=0.5, early_stopping_rounds=5,
+                        validation_fraction=0.2, random_state=3).fit(X, labels)
+    assert clf.best_iteration_ < 499
+    assert len(clf.evals_result_["validation_0"]["logloss"]) == clf.best_iteration_ + 6
+    reg = GBTRegressor(n_estimators=400, learning_rate=0.5, early_stopping_rounds=5)
+    reg.fit(X, np.nan_to_num(X[:, 0]) * 3 + y)
+    assert reg.best_iteration_ < 399
+    with pytest.raises(ValueError, match="validation_fraction"):
+        GBTClassifier(early_stopping_rounds=3, validation_fraction=1.5).fit(X, y)
 
 
 def test_get_set_params_and_clone():
