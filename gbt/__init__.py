@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "FairGBTClassifier",
                                        "NGBRegressor", "NGBClassifier", "NGBSurvival")}
 _LAZY["fairness_report"] = "objectives.fairness"
-_LAZY.update(tune="tune", GBTSearchCV="tune")
+_LAZY.update(tune="tuning", GBTSearchCV="tuning")
 
 
 def __getattr__(name):
