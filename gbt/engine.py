@@ -171,12 +171,12 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     g = np.empty((n, n_outputs), dtype=np.float32)
     h = np.empty((n, n_outputs), dtype=np.float32)
     gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
-    eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain, objective)
-                 for d, name in evals]
-    if OBJECTIVE_LOG in {name for _, name in evals}:
+    after_iteration = getattr(objective, "after_iteration", None)
+    if after_iteration is not None and OBJECTIVE_LOG in {name for _, name in evals}:
         raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
                          "give the evaluation set another name.")
-    after_iteration = getattr(objective, "after_iteration", None)
+    eval_sets = [_EvalSet(d, name, booster.base_score, d is dtrain, objective)
+                 for d, name in evals]
     evals_log: dict = {} if evals_result is None else evals_result
     evals_log.clear()
     for cb in callbacks:
