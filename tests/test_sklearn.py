@@ -87,21 +87,11 @@ def test_unfitted_and_bad_params(binary_data):
         GBTClassifier().fit(X, np.zeros(len(X)))
 
 
-# scikit-learn's own estimator checks. GBTClassifier's two sample-weight-equivalence checks
-# fail on a tie: on their 15-row, 30-feature data two features give the same training
-# partition with exactly equal gain in exact arithmetic, and float rounding of weighted versus
-# repeated gradient sums picks a different one, so held-out predictions differ. NGBSurvival
-# (fit(X, T, E)) and FairGBTClassifier (needs constraint_group) do not take fit(X, y) alone.
-SAMPLE_WEIGHT_TIE = "ties between equal-gain splits break differently for weights vs repeats"
-
-
+# scikit-learn's own estimator checks. NGBSurvival (fit(X, T, E)) and FairGBTClassifier
+# (needs constraint_group) do not take fit(X, y) alone.
 @parametrize_with_checks(
     [GBTRegressor(n_estimators=5, n_jobs=1), GBTClassifier(n_estimators=5, n_jobs=1),
-     NGBRegressor(n_estimators=5, n_jobs=1), NGBClassifier(n_estimators=5, n_jobs=1)],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_TIE,
-        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_TIE,
-    } if isinstance(est, GBTClassifier) else {})
+     NGBRegressor(n_estimators=5, n_jobs=1), NGBClassifier(n_estimators=5, n_jobs=1)])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

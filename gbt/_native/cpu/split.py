@@ -27,6 +27,19 @@ min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
 import numpy as np
 from numba import njit, prange
 
+# Between features, a later feature must beat the best so far by this relative margin. Gains
+# that are equal in exact arithmetic (two features splitting the node's rows the same way)
+# then go to the lower feature index whatever the summation order, e.g. for weighted rows
+# against the same rows repeated; float32 gradients carry about 1e-7 relative error.
+TIE_RTOL = 1e-6
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _beats(gain, best):
+    """Whether a later feature's ``gain`` replaces the best so far (see TIE_RTOL)."""
+    return gain > best + TIE_RTOL * abs(best)
+
+
 SPLIT_PARAM_NAMES = ("reg_lambda", "reg_alpha", "gamma", "min_child_weight",
                      "min_child_samples", "max_delta_step")
 
@@ -357,7 +370,7 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
             continue
         gain, b, dl = _scan_feature(hist[f], n_bins[f], totals, parent, lam, alpha, mds, mcw,
                                     mcs, min_gain, work[0])
-        if b >= 0 and gain > best_gain:
+        if b >= 0 and _beats(gain, best_gain):
             best_gain, best_f, best_b, best_dl = gain, f, b, dl
     if best_f >= 0:
         _write_split(hist[best_f], best_gain, best_f, best_b, best_dl, out)
@@ -403,7 +416,7 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
         _no_split(min_gain, out[c])
         best, best_f = min_gain, -1
         for f in range(n_features):  # fixed order: ties go to the lowest feature index
-            if per_feature[c, f, 1] >= 0 and per_feature[c, f, 0] > best:
+            if per_feature[c, f, 1] >= 0 and _beats(per_feature[c, f, 0], best):
                 best, best_f = per_feature[c, f, 0], f
         if best_f >= 0:
             hist = hist_left if c == 0 else hist_right
@@ -437,26 +450,36 @@ def find_best_split_naive(hist, n_bins, feature_mask, totals, split_params):
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
-        nb = int(n_bins[f])
-        miss = hist[f, -1]  # (K, 2)
-        for b in range(nb):
-            left_vals = hist[f, :b + 1].sum(axis=0)  # (K, 2)
-            directions = []
-            if np.any(miss != 0):
-                directions.append((False, left_vals))          # missing right
-                if b < nb - 1:
-                    directions.append((True, left_vals + miss))  # missing left
-            elif b < nb - 1:
-                directions.append((None, left_vals))
-            for dl, left in directions:
-                gl, hl = left[:, 0], left[:, 1]
-                gr, hr = G - gl, H - hl
-                count_left = np.floor(hl.sum() * per_h + 0.5)  # estimated, as the kernel does
-                if min(hl.sum(), hr.sum()) < mcw or \
-                        min(count_left, C - count_left) < max(mcs, 1e-12):
-                    continue
-                gain = total_score(gl, hl) + total_score(gr, hr) - total_score(G, H)
-                if gain > best[0]:
-                    default_left = bool(hl.sum() >= hr.sum()) if dl is None else dl
-                    best = (gain, f, b, default_left, gl, hl)
+        feature_best = _feature_best_naive(hist[f], int(n_bins[f]), f, G, H, C, per_h, mcw,
+                                           mcs, total_score, max(gamma, 0.0))
+        if feature_best is not None and feature_best[0] > best[0] + TIE_RTOL * abs(best[0]):
+            best = feature_best
+    return best
+
+
+def _feature_best_naive(hist_f, nb, f, G, H, C, per_h, mcw, mcs, total_score, min_gain):
+    """The first best candidate of one feature (or None), for find_best_split_naive."""
+    best = None
+    best_gain = min_gain
+    miss = hist_f[-1]  # (K, 2)
+    for b in range(nb):
+        left_vals = hist_f[:b + 1].sum(axis=0)  # (K, 2)
+        directions = []
+        if np.any(miss != 0):
+            directions.append((False, left_vals))          # missing right
+            if b < nb - 1:
+                directions.append((True, left_vals + miss))  # missing left
+        elif b < nb - 1:
+            directions.append((None, left_vals))
+        for dl, left in directions:
+            gl, hl = left[:, 0], left[:, 1]
+            gr, hr = G - gl, H - hl
+            count_left = np.floor(hl.sum() * per_h + 0.5)  # estimated, as the kernel does
+            if min(hl.sum(), hr.sum()) < mcw or \
+                    min(count_left, C - count_left) < max(mcs, 1e-12):
+                continue
+            gain = total_score(gl, hl) + total_score(gr, hr) - total_score(G, H)
+            if gain > best_gain:
+                default_left = bool(hl.sum() >= hr.sum()) if dl is None else dl
+                best_gain, best = gain, (gain, f, b, default_left, gl, hl)
     return best
