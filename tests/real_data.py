@@ -67,7 +67,8 @@ def load_adult(directory: Path) -> dict:
     train, test = read("adult.data.gz", 0), read("adult.test.gz", 1)
     X_train, X_test = train.drop(columns="income"), test.drop(columns="income")
     for col in X_train.columns:
-        if X_train[col].dtype == object:
+        # object under pandas 2, the 'str' dtype under pandas 3
+        if not pd.api.types.is_numeric_dtype(X_train[col]):
             cats = sorted(X_train[col].dropna().unique())
             X_train[col] = pd.Categorical(X_train[col], categories=cats)
             X_test[col] = pd.Categorical(X_test[col], categories=cats)
