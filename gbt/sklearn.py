@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .data import (Dataset, FeatureMatrix, _is_arrow_table, _is_pandas_df, _is_polars_df,
@@ -367,7 +367,8 @@ class FairGBTClassifier(GBTClassifier):
     constraint_type : {"FPR", "FNR", "FPR,FNR", "DP", None}, default "FPR"
         Equal false-positive rates (predictive equality), equal false-negative rates (equal
         opportunity), both (equalized odds), or equal positive-prediction rates (demographic
-        parity) across the groups.
+        parity) across the groups. With None (global constraints alone) ``constraint_group``
+        may be omitted.
     fpr_tolerance, fnr_tolerance, dp_tolerance : float in [0, 1], default 0
         How far a group's rate may stay below the highest other group's.
     global_constraint_type : {"FPR", "FNR", "FPR,FNR", None}, default None
@@ -420,23 +421,25 @@ class FairGBTClassifier(GBTClassifier):
             eval_constraint_group=None, verbose=False):
         """Fit under the constraints over ``constraint_group`` ((n_samples,) group of each
         row); each ``eval_set`` pair needs its own groups in ``eval_constraint_group``."""
-        if constraint_group is None:
+        groupwise = self.constraint_type not in (None, "NONE", "none")
+        if constraint_group is None and groupwise:
             raise ValueError("FairGBTClassifier.fit needs constraint_group, the group of each "
-                             "row.")
-        if eval_set is not None and (eval_constraint_group is None or
-                                     len(eval_constraint_group) != len(eval_set)):
+                             "row (only constraint_type=None, global constraints alone, "
+                             "trains without groups).")
+        if eval_set is not None and groupwise and (eval_constraint_group is None or
+                                                   len(eval_constraint_group) != len(eval_set)):
             raise ValueError("Give eval_constraint_group: one group array per eval_set pair "
                              "(validation rows are evaluated with their own groups).")
         _require_y(self, y)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D; got shape {y.shape}.")
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y")
+        if y_type != "binary":
+            raise ValueError("Only binary classification is supported by FairGBTClassifier. "
+                             f"The type of the target is {y_type}.")
         self._learn_classes(y)
-        if self.n_classes_ != 2:
-            raise ValueError(f"FairGBTClassifier is binary; y has {self.n_classes_} classes.")
         self._fit(X, self._encode_y(y), self._class_weighted(y, sample_weight), eval_set,
                   {"objective": "binary:constrained"}, verbose, group=constraint_group,
                   eval_groups=eval_constraint_group)
@@ -454,6 +457,12 @@ class FairGBTClassifier(GBTClassifier):
 
     def _labels_of(self, proba):
         return self.classes_[(proba[:, 1] >= self.score_threshold).astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = False
+        return tags
 
 
 class _NGBModel(_FittedBooster, BaseEstimator):

@@ -211,6 +211,12 @@ def test_global_fpr_target_is_met_on_training_rows():
     fpr = lambda model: np.mean(model.predict_proba(X)[y == 0, 1] >= 0.5)  # noqa: E731
     assert fpr(plain) > 0.04
     assert fpr(m) < 0.03
+    # a global constraint alone needs no groups: the same model without constraint_group
+    alone = gbt.FairGBTClassifier(constraint_type=None, global_constraint_type="FPR",
+                                  global_target_fpr=0.02, multiplier_learning_rate=5.0,
+                                  n_estimators=80, **TREE).fit(X, y)
+    np.testing.assert_allclose(alone.predict_proba(X), m.predict_proba(X))
+    np.testing.assert_allclose(alone.multipliers_, m.multipliers_)
 
 
 def test_estimator_eval_sets_use_their_own_groups_and_log_the_objective():

@@ -426,6 +426,8 @@ class FairnessObjective(Objective):
         """(n, 2) labels for the engine: (0/1 label, group code). The training set fixes the
         groups (and the multipliers' layout); a validation set's groups are coded on their own."""
         group = getattr(dataset, "constraint_group", None)
+        if group is None and self.constraint_type == "NONE":
+            group = np.zeros(len(dataset.label), dtype=np.int64)  # global constraints only
         if group is None:
             raise ValueError("binary:constrained needs the constraint group of every row: "
                              "Dataset(..., constraint_group=g) (or fit(..., "
@@ -462,8 +464,8 @@ class FairnessObjective(Objective):
             if empty.size:
                 which = "the data" if f.is_global else \
                     f"group {self.group_names[empty[0]]!r}"
-                raise ValueError(f"{f.kind} is undefined for {which}: it has no rows with "
-                                 f"label {label} (or their weights are zero).")
+                raise ValueError(f"{f.kind} is undefined for {which}: it has no rows of "
+                                 f"class {label}, or their weights are zero.")
 
     def check_label(self, y):
         raise ValueError("binary:constrained needs a constraint group: use "
