@@ -11,7 +11,8 @@ from .errors import GBTError
 
 __version__ = "0.1.0"
 
-_LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "FairGBTClassifier",
+_LAZY = {name: "sklearn" for name in ("GBTRegressor", "GBTClassifier", "GBTRanker",
+                                       "FairGBTClassifier",
                                        "NGBRegressor", "NGBClassifier", "NGBSurvival")}
 _LAZY["fairness_report"] = "objectives.fairness"
 _LAZY.update(tune="tuning", GBTSearchCV="tuning")
@@ -25,6 +26,7 @@ def __getattr__(name):
 
 
 __all__ = ["Booster", "Dataset", "train", "cv", "TrainingCallback", "EarlyStopping",
-           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "FairGBTClassifier",
+           "EvaluationMonitor", "GBTError", "GBTRegressor", "GBTClassifier", "GBTRanker",
+           "FairGBTClassifier",
            "fairness_report", "NGBRegressor",
            "NGBClassifier", "NGBSurvival", "tune", "GBTSearchCV", "__version__"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
 from .data import FeatureMatrix, align_columns, to_feature_matrix
+from .io import write_atomic
 from .objectives import Objective, objective_from_name
 from .params import resolve_n_threads
 from .predict import PackedForest, predict_leaf, predict_raw
@@ -47,6 +47,7 @@ class Booster:
         self.best_iteration: int | None = None
         self.best_score: float | None = None
         self.evals_result: dict = {}
+        self._attributes: dict[str, str] = {}
         self._packed: PackedForest | None = None
 
     # -- building -----------------------------------------------------------------------------
@@ -54,6 +55,26 @@ class Booster:
         self.trees.append(tree)
         self.tree_output.append(int(output))
         self._packed = None
+
+    def set_attr(self, **attributes) -> None:
+        """Store string attributes in the model (saved with it; XGBoost's ``set_attr``);
+        a value of None deletes the attribute."""
+        for key, value in attributes.items():
+            if value is None:
+                self._attributes.pop(key, None)
+            elif not isinstance(value, str):
+                raise TypeError(f"Attribute {key!r} must be a string; got "
+                                f"{type(value).__name__}.")
+            else:
+                self._attributes[key] = value
+
+    def attr(self, key: str) -> str | None:
+        """The attribute ``key``, or None."""
+        return self._attributes.get(key)
+
+    def attributes(self) -> dict:
+        """All attributes, as a new dict."""
+        return dict(self._attributes)
 
     def num_boosted_rounds(self) -> int:
         return len(self.trees) // self.trees_per_iteration
@@ -195,6 +216,7 @@ class Booster:
             "trees_per_iteration": self.trees_per_iteration,
             "tree_output": list(self.tree_output),
             "trees": [t.to_dict() for t in self.trees],
+            "attributes": dict(self._attributes),
         }
 
     @classmethod
@@ -249,21 +271,21 @@ class Booster:
             raise ValueError(f"Model best_iteration {best!r} is out of range.")
         booster.best_iteration = best
         booster.best_score = d.get("best_score")
+        attributes = d.get("attributes") or {}
+        if not isinstance(attributes, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in attributes.items()):
+            raise ValueError("Model field 'attributes' must map strings to strings.")
+        booster._attributes = dict(attributes)
         return booster
 
     def save_model(self, path) -> None:
         """Write the model as JSON, atomically (a temporary file renamed into place)."""
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".gbt-", suffix=".json.tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh, allow_nan=False)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        text = json.dumps(self.to_dict(), allow_nan=False)
+
+        def write(tmp):
+            with open(tmp, "w") as fh:
+                fh.write(text)
+        write_atomic(os.fspath(path), write)
 
     @classmethod
     def load_model(cls, path) -> "Booster":

@@ -7,6 +7,7 @@ multipliers) adds ``evals_log["objective"]``, which early stopping never watches
 from __future__ import annotations
 
 import sys
+import time
 
 OBJECTIVE_LOG = "objective"
 
@@ -102,4 +103,59 @@ class EvaluationMonitor(TrainingCallback):
     def after_training(self, model):
         if self._last:
             print(self._last, file=self.stream or sys.stdout)
+        return model
+
+
+class ProgressBar(TrainingCallback):
+    """A one-line progress bar with the latest evaluation values, redrawn in place on
+    ``stream`` (default stderr) at most every ``min_interval`` seconds. Silent when the stream
+    is not a terminal (logs, pipes, schedulers) unless ``force=True``.
+
+    Parameters
+    ----------
+    total : int
+        The number of rounds asked for.
+    """
+
+    def __init__(self, total: int, stream=None, force: bool = False, width: int = 24,
+                 min_interval: float = 0.1):
+        self.total = max(1, int(total))
+        self.stream = stream
+        self.force = force
+        self.width = width
+        self.min_interval = min_interval
+        self._enabled = False
+        self._start = self._drawn_at = 0.0
+        self._line = ""
+
+    def _out(self):
+        return self.stream or sys.stderr
+
+    def before_training(self, model):
+        out = self._out()
+        self._enabled = self.force or (hasattr(out, "isatty") and out.isatty())
+        self._start = self._drawn_at = time.perf_counter()
+        self._line = ""
+        return model
+
+    def after_iteration(self, model, epoch, evals_log):
+        if not self._enabled:
+            return False
+        now = time.perf_counter()
+        done = epoch + 1
+        filled = int(self.width * min(done, self.total) / self.total)
+        values = [f"{d}-{m} {v[-1]:.5g}" for d, ms in evals_log.items() if d != OBJECTIVE_LOG
+                  for m, v in ms.items()]
+        self._line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} "
+                      f"{now - self._start:.1f}s " + " ".join(values[-2:]))
+        if now - self._drawn_at >= self.min_interval or done >= self.total:
+            self._out().write(self._line)
+            self._out().flush()
+            self._drawn_at = now
+        return False
+
+    def after_training(self, model):
+        if self._enabled and self._line:
+            self._out().write(self._line + "\n")
+            self._out().flush()
         return model

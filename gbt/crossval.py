@@ -19,7 +19,18 @@ def _subset(dataset: Dataset, rows: np.ndarray) -> Dataset:
         return None if a is None else a[rows]
     return Dataset(dataset.features.take(rows), label=part(dataset.label),
                    weight=part(dataset.weight), base_margin=part(dataset.base_margin),
-                   constraint_group=part(dataset.constraint_group))
+                   constraint_group=part(dataset.constraint_group),
+                   qid=part(dataset.query_index))
+
+
+def _query_folds(query_index, nfold: int, shuffle: bool, seed: int) -> list:
+    """Folds of whole queries (a query's rows stay together, in their order)."""
+    n_queries = int(query_index.max()) + 1
+    if nfold > n_queries:
+        raise ValueError(f"nfold={nfold} is more than the {n_queries} queries.")
+    query_folds = make_folds(n_queries, nfold, None, shuffle, seed)
+    return [(np.flatnonzero(np.isin(query_index, tr)), np.flatnonzero(np.isin(query_index, te)))
+            for tr, te in query_folds]
 
 
 def make_folds(n_rows: int, nfold: int, stratify=None, shuffle: bool = True,
@@ -57,7 +68,8 @@ def cv(params: dict, dtrain: Dataset, num_boost_round: int = 10, nfold: int = 5,
     dtrain : Dataset
     num_boost_round : int
     nfold : int
-        Number of folds (ignored when ``folds`` is given).
+        Number of folds (ignored when ``folds`` is given). A Dataset with query groups is
+        split by whole queries.
     stratified : bool
         Keep each class's share in every fold (classification labels).
     folds : list of (train_rows, test_rows), optional
@@ -91,7 +103,10 @@ def cv(params: dict, dtrain: Dataset, num_boost_round: int = 10, nfold: int = 5,
             if dtrain.label.ndim != 1:
                 raise ValueError("stratified=True needs a 1-D label of classes.")
             stratify = dtrain.label
-        folds = make_folds(dtrain.num_row, nfold, stratify, shuffle, seed)
+        if dtrain.query_index is not None:  # ranking: whole queries per fold
+            folds = _query_folds(dtrain.query_index, nfold, shuffle, seed)
+        else:
+            folds = make_folds(dtrain.num_row, nfold, stratify, shuffle, seed)
     folds = _check_folds(folds, dtrain.num_row)
     params = dict(params)
     if metrics is not None:

@@ -5,7 +5,9 @@ scipy.sparse) and the engine. Everything past it sees a C-contiguous float32 or 
 with NaN for missing values, or a scipy CSC matrix whose *absent* entries are missing (XGBoost's
 semantics; explicit zeros are values). Labels, weights and base margins are float64 and finite.
 Categorical columns (pandas ``category``, arrow dictionaries) become their integer codes with
-missing as NaN; the category lists are kept so new data is coded the same way.
+missing as NaN; the category lists are kept so new data is coded the same way. Query groups
+for ranking (``group`` sizes or per-row ``qid``) become one form: ``group_ptr`` boundaries and a
+per-row ``query_index``.
 """
 from __future__ import annotations
 
@@ -246,11 +248,25 @@ class Dataset:
     constraint_group : array-like of shape (n_samples,), optional
         The group of each row (any values) for the fairness objective ``binary:constrained``;
         a validation set carries its own.
+    group : array-like of shape (n_queries,), optional
+        Query sizes for the ranking objectives (``rank:*``), LightGBM / XGBoost style: the
+        first ``group[0]`` rows are query 0, the next ``group[1]`` rows query 1, and so on.
+        Non-negative integers summing to ``n_samples``; empty queries are dropped.
+    qid : array-like of shape (n_samples,), optional
+        The query id of each row (integers), XGBoost style; the rows of a query must be
+        contiguous (sort the rows by ``qid`` first). Give ``group`` or ``qid``, not both.
+
+    Attributes
+    ----------
+    group_ptr : (n_queries + 1,) int64 or None
+        Query ``q`` holds rows ``group_ptr[q]:group_ptr[q + 1]`` (every query non-empty).
+    query_index : (n_samples,) int64 or None
+        The query (0..n_queries-1) of each row.
     """
 
     def __init__(self, data, label=None, weight=None, base_margin=None,
                  feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None,
-                 constraint_group=None):
+                 constraint_group=None, group=None, qid=None):
         ref_cats = reference.features.categories if reference is not None else None
         self.features = to_feature_matrix(data, feature_names, ref_cats)
         n_rows = self.features.shape[0]
@@ -268,12 +284,23 @@ class Dataset:
             _as_float_vector("base_margin", base_margin, n_rows, allow_2d=True)
         self.constraint_group = None
         if constraint_group is not None:
-            group = constraint_group.to_numpy() if hasattr(constraint_group, "to_numpy") \
+            cg = constraint_group.to_numpy() if hasattr(constraint_group, "to_numpy") \
                 else np.asarray(constraint_group)
-            if group.ndim != 1 or group.shape[0] != n_rows:
+            if cg.ndim != 1 or cg.shape[0] != n_rows:
                 raise ValueError(f"constraint_group must be 1-D with one entry per row "
-                                 f"({n_rows}); got shape {group.shape}.")
-            self.constraint_group = group
+                                 f"({n_rows}); got shape {cg.shape}.")
+            self.constraint_group = cg
+        self.group_ptr = self.query_index = None
+        if group is not None and qid is not None:
+            raise ValueError("Give either group (query sizes) or qid (query id per row), "
+                             "not both.")
+        if group is not None:
+            self.group_ptr = _group_ptr_from_sizes(group, n_rows)
+        elif qid is not None:
+            self.group_ptr = _group_ptr_from_qid(qid, n_rows)
+        if self.group_ptr is not None:
+            sizes = np.diff(self.group_ptr)
+            self.query_index = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
         self._bins = None  # filled by the engine: (BinMapper, binned matrix)
 
     @property
@@ -294,17 +321,73 @@ class Dataset:
     def get_weight(self):
         return self.weight
 
+    def get_group(self):
+        """(n_queries,) int64 query sizes, or None without query groups."""
+        return None if self.group_ptr is None else np.diff(self.group_ptr)
+
     def __repr__(self) -> str:
         return f"Dataset(num_row={self.num_row}, num_feature={self.num_feature})"
+
+
+def _integer_vector(name: str, value) -> np.ndarray:
+    """1-D int64 from integer (or integer-valued float) input; TypeError / ValueError else."""
+    if _is_cupy(value):
+        value = value.get()
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}.")
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or
+                                     np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integers; got dtype {arr.dtype}.")
+    if np.issubdtype(arr.dtype, np.floating):
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name} must hold integers; entry {i} is {arr[i].item()!r}.")
+    return arr.astype(np.int64)
+
+
+def _group_ptr_from_sizes(group, n_rows: int) -> np.ndarray:
+    """Query boundaries from LightGBM-style query sizes (empty queries dropped)."""
+    sizes = _integer_vector("group", group)
+    if (sizes < 0).any():
+        i = int(np.flatnonzero(sizes < 0)[0])
+        raise ValueError(f"group holds query sizes, which cannot be negative; entry {i} is "
+                         f"{sizes[i]}.")
+    if int(sizes.sum()) != n_rows:
+        raise ValueError(f"group sizes sum to {int(sizes.sum())} but the data has {n_rows} "
+                         "rows; group[q] must be the number of rows of query q.")
+    sizes = sizes[sizes > 0]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def _group_ptr_from_qid(qid, n_rows: int) -> np.ndarray:
+    """Query boundaries from a per-row query id whose queries are contiguous runs."""
+    q = _integer_vector("qid", qid)
+    if q.shape[0] != n_rows:
+        raise ValueError(f"qid has {q.shape[0]} entries but the data has {n_rows} rows; give "
+                         "one query id per row.")
+    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
+    run_ids = q[starts]
+    if np.unique(run_ids).size != run_ids.size:
+        _, first = np.unique(run_ids, return_index=True)
+        repeated = np.setdiff1d(np.arange(run_ids.size), first)[0]
+        again = int(starts[repeated])
+        raise ValueError(f"qid {int(run_ids[repeated])} is not contiguous: its rows resume at "
+                         f"row {again} after other queries. The rows of a query must be "
+                         "contiguous; sort the rows by qid (a stable sort keeps their order).")
+    return np.r_[starts, n_rows].astype(np.int64)
 
 
 def align_columns(data, expected: list):
     """``data`` with its columns in the ``expected`` order when it is a frame (pandas, polars,
     arrow) whose column names are the expected names in another order; other input is returned
     as it is. A frame whose names differ raises ``ValueError`` naming the difference."""
-    columns = getattr(data, "columns", None)
-    if columns is None and _is_arrow_table(data):
-        columns = data.column_names
+    columns = data.column_names if _is_arrow_table(data) else getattr(data, "columns", None)
     if columns is None or isinstance(data, FeatureMatrix):
         return data
     given = [str(c) for c in columns]

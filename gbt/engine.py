@@ -63,8 +63,9 @@ def _labels(objective, dataset: Dataset, training: bool):
 
 def _metric_names(params, objective) -> list:
     m = params["eval_metric"]
-    if m is None:
-        return [objective.default_metric]
+    if m is None:  # an objective may default to several (ranking: ndcg@k for each eval_at)
+        d = objective.default_metric
+        return [d] if isinstance(d, str) else list(d)
     return [m] if isinstance(m, str) or callable(m) else list(m)
 
 
@@ -257,3 +258,42 @@ def _evaluate(booster, objective, eval_sets, first_new, raw_train, y_train, w_tr
         log = evals_log.setdefault(es.name, {})
         for metric in metrics:
             log.setdefault(metric.name, []).append(metric(y, raw if metric.on_raw else pred, w))
+
+
+def evaluate(booster: Booster, dataset: Dataset, metrics=None, n_jobs=None) -> dict:
+    """Metrics of a trained ``booster`` on a labelled ``dataset``, as the training loop computes
+    them for an evaluation set (the objective's own labels, e.g. query groups or fairness
+    groups, included).
+
+    Parameters
+    ----------
+    booster : Booster
+    dataset : Dataset
+        With a label (and whatever else the objective needs: ``qid``, ``constraint_group``).
+    metrics : str or list of str, optional
+        Default: the model's ``eval_metric`` parameter, else the objective's default metric.
+    n_jobs : int, optional
+
+    Returns
+    -------
+    dict of str -> float
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a gbt.Dataset; got {type(dataset).__name__}.")
+    if dataset.label is None:
+        raise ValueError("The dataset has no label to evaluate against.")
+    objective = booster.objective
+    names = metrics if metrics is not None else booster.params.get("eval_metric")
+    names = _metric_names({"eval_metric": names}, objective)
+    y = _labels(objective, dataset, training=False)
+    raw = _initial_margin(dataset, booster.base_score)
+    first, last = booster._tree_range(None)
+    n_threads = resolve_n_threads(n_jobs if n_jobs is not None else booster.params.get("n_jobs"))
+    with use_threads(n_threads):
+        predict_raw(booster._forest(first, last), dataset.features.values, raw, n_threads)
+    pred = objective.transform(raw)
+    out = {}
+    for name in names:
+        metric = get_metric(name, objective)
+        out[metric.name] = metric(y, raw if metric.on_raw else pred, dataset.weight)
+    return out

@@ -4,10 +4,22 @@
 ``(n_samples, K)`` probabilities for multi-class. With 2-D labels (multi-output regression,
 multi-label) the elementwise metrics average over outputs within a row, then over rows with the
 row weights; ``auc`` is the macro average over output columns.
+
+Ranking metrics (higher is better) are parsed from their names: ``ndcg@k`` and ``map@k``, and
+``ndcg`` / ``map`` over the whole list. They take labels ``(n_samples, 2)`` = (relevance, query
+index), as the ranking objectives' ``labels_of`` give them; a query is a run of rows with the
+same index. Within a query rows are stable-sorted by decreasing score (ties keep row order, as
+in LightGBM). NDCG uses gains ``2^rel - 1`` (or the objective's ``label_gain``) and discounts
+``1 / log2(position + 2)``; MAP counts ``rel > 0`` as relevant and divides a query's summed
+precisions by ``min(#relevant, k)`` (LightGBM). A query with no relevant row (ideal DCG 0, or
+nothing relevant) scores 1, as in LightGBM. The mean over queries is weighted by each query's
+mean row weight (its weight, when weights are per query).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -89,6 +101,91 @@ def merror(y, p, w):
     return np.average(np.argmax(p, axis=1) != y.astype(np.int64), weights=w)
 
 
+def _queries(y, p, w, name):
+    """(relevance, scores, query boundaries, per-query weights or None) of ranking labels."""
+    if y.ndim != 2 or y.shape[1] != 2:
+        raise ValueError(f"{name} needs query groups: labels (relevance, query index) as a "
+                         "ranking objective (rank:*) gives them, with Dataset(..., group=...) "
+                         f"or qid=...; got labels of shape {y.shape}.")
+    rel = y[:, 0]
+    score = np.asarray(p, dtype=np.float64).reshape(rel.shape[0], -1)[:, 0]
+    q = y[:, 1]
+    ptr = np.r_[np.flatnonzero(np.r_[True, q[1:] != q[:-1]]), q.size]
+    qw = None
+    if w is not None:
+        w = np.asarray(w, dtype=np.float64)
+        qw = np.add.reduceat(w, ptr[:-1]) / np.diff(ptr)
+    return rel, score, ptr, qw
+
+
+def _sorted_positions(score, ptr):
+    """Row order sorting each query by decreasing score (stable), and each sorted row's
+    0-based position within its query."""
+    sizes = np.diff(ptr)
+    qi = np.repeat(np.arange(sizes.size), sizes)
+    order = np.lexsort((-score, qi))  # queries stay in place: they are contiguous runs
+    return order, np.arange(score.size) - ptr[:-1][qi]
+
+
+def ndcg(y, p, w, k=None, label_gain=None):
+    """Mean NDCG@k over queries (k None: the whole list); 1 for a query with ideal DCG 0."""
+    rel, score, ptr, qw = _queries(y, p, w, "ndcg")
+    if label_gain is None:
+        gain = np.exp2(rel) - 1.0
+    else:
+        table = np.asarray(label_gain, dtype=np.float64)
+        if (rel < 0).any() or (rel != np.round(rel)).any() or rel.max() >= table.size:
+            raise ValueError(f"ndcg with label_gain needs integer relevance 0..{table.size - 1}.")
+        gain = table[rel.astype(np.int64)]
+    order, pos = _sorted_positions(score, ptr)
+    disc = 1.0 / np.log2(pos + 2.0)
+    if k is not None:
+        disc[pos >= k] = 0.0
+    dcg = np.add.reduceat(gain[order] * disc, ptr[:-1])
+    ideal, _ = _sorted_positions(gain, ptr)
+    idcg = np.add.reduceat(gain[ideal] * disc, ptr[:-1])
+    per_query = np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
+    return np.average(per_query, weights=qw)
+
+
+def mean_ap(y, p, w, k=None):
+    """Mean average precision@k over queries (k None: the whole list); relevant means
+    relevance > 0; a query's summed precisions are divided by min(#relevant, k); 1 for a query
+    with nothing relevant."""
+    rel, score, ptr, qw = _queries(y, p, w, "map")
+    order, pos = _sorted_positions(score, ptr)
+    hit = (rel[order] > 0).astype(np.float64)
+    cum = np.cumsum(hit)
+    before = (cum - hit)[ptr[:-1]]  # hits of the earlier queries
+    hits = cum - np.repeat(before, np.diff(ptr))
+    terms = hit * hits / (pos + 1.0)
+    if k is not None:
+        terms[pos >= k] = 0.0
+    n_rel = np.add.reduceat(hit, ptr[:-1])
+    denom = n_rel if k is None else np.minimum(n_rel, k)
+    per_query = np.where(n_rel > 0, np.add.reduceat(terms, ptr[:-1]) /
+                         np.where(denom > 0, denom, 1.0), 1.0)
+    return np.average(per_query, weights=qw)
+
+
+_RANK_METRIC = re.compile(r"^(ndcg|map)(?:@(\d+))?$")
+
+
+def _ranking_metric(name: str, objective=None) -> Metric | None:
+    """``ndcg@k`` / ``ndcg`` / ``map@k`` / ``map`` (None for any other name)."""
+    m = _RANK_METRIC.match(name)
+    if m is None:
+        return None
+    k = None if m.group(2) is None else int(m.group(2))
+    if k is not None and k < 1:
+        raise ValueError(f"Metric {name!r}: the cut-off k in {m.group(1)}@k must be >= 1.")
+    if m.group(1) == "ndcg":
+        fn = partial(ndcg, k=k, label_gain=getattr(objective, "label_gain", None))
+    else:
+        fn = partial(mean_ap, k=k)
+    return Metric(name, fn, True)
+
+
 METRICS = {m.name: m for m in (
     Metric("rmse", rmse, False), Metric("mae", mae, False), Metric("logloss", logloss, False),
     Metric("error", error, False), Metric("auc", auc, True),
@@ -106,9 +203,12 @@ def get_metric(name, objective=None) -> Metric:
     own = getattr(objective, "metrics", {})
     if name in own:
         return own[name]
+    ranking = _ranking_metric(name, objective) if isinstance(name, str) else None
+    if ranking is not None:
+        return ranking
     if name not in METRICS:
         raise ValueError(f"Unknown metric {name!r}; expected one of "
-                         f"{sorted(set(METRICS) | set(own))}.")
+                         f"{sorted(set(METRICS) | set(own))}, ndcg, ndcg@k, map or map@k.")
     return METRICS[name]
 
 

@@ -50,6 +50,21 @@ def _choice(*options):
     return lambda v: v in options
 
 
+def _gain_table(v) -> bool:
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) == 0:
+        return False
+    if not all(_num(0)(g) for g in v):
+        return False
+    return all(a <= b for a, b in zip(list(v)[:-1], list(v)[1:]))
+
+
+def _positions(v) -> bool:
+    if not isinstance(v, (str, bytes)) and hasattr(v, "__len__"):
+        return len(v) > 0 and all(_int(1)(k) or isinstance(k, np.integer) and k >= 1
+                                  for k in v)
+    return _int(1)(v) or isinstance(v, np.integer) and v >= 1
+
+
 PARAMS: dict[str, ParamSpec] = {
     "objective": ParamSpec("reg:squarederror", lambda v: isinstance(v, str) or callable(v),
                            "an objective name or a callable (y, raw) -> (grad, hess)", object),
@@ -110,6 +125,17 @@ PARAMS: dict[str, ParamSpec] = {
     "score_threshold": ParamSpec(0.5, _num(0, 1, True, True), "a number in (0, 1)"),
     "multiplier_learning_rate": ParamSpec(0.5, _num(0), "a number >= 0"),
     "max_multiplier": ParamSpec(10.0, _num(0, lo_open=True), "a number > 0"),
+    # rank:pairwise / rank:ndcg / rank:map; see gbt.objectives.ranking
+    "lambdarank_truncation_level": ParamSpec(30, _int(1), "an integer >= 1 (rank:ndcg and "
+                                             "rank:map: pairs need one document in the top k "
+                                             "by score)"),
+    "lambdarank_norm": ParamSpec(True, _bool, "True or False", bool),
+    "label_gain": ParamSpec(None, lambda v: v is None or _gain_table(v),
+                            "None (2^i - 1 for relevance i) or a non-decreasing list of "
+                            "numbers >= 0, one per relevance level", object),
+    "eval_at": ParamSpec(None, lambda v: v is None or _positions(v),
+                         "None (10) or an integer >= 1 or a list of them (the k of the "
+                         "default ndcg@k / map@k metrics)", object),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 
@@ -135,6 +161,10 @@ ALIASES: dict[str, str] = {
     "constraint_stepwise_proxy": "constraint_proxy", "stepwise_proxy_margin": "proxy_margin",
     "constraint_fpr_threshold": "fpr_tolerance", "constraint_fnr_threshold": "fnr_tolerance",
     "lagrangian_learning_rate": "multiplier_learning_rate",
+    # ranking: LightGBM's spellings; XGBoost's lambdarank_num_pair_per_sample is the same
+    # number under its (default for NDCG) "topk" pair method
+    "lambdarank_num_pair_per_sample": "lambdarank_truncation_level",
+    "ndcg_eval_at": "eval_at", "ndcg_at": "eval_at", "map_eval_at": "eval_at", "map_at": "eval_at",
 }
 
 

@@ -122,23 +122,28 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         params.update(extra or {})
         return params
 
-    def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose, group=None,
-             eval_groups=None):
+    def _fit(self, X, y, sample_weight, eval_set, extra_params, verbose, rows=None,
+             eval_rows=None):
+        """Fit on ``X, y``. ``rows``: more per-row Dataset arrays by keyword (the fairness
+        ``constraint_group``, the ranking ``qid``); ``eval_rows``: one such dict per
+        ``eval_set`` entry."""
         features = _features(X)
+        rows = {k: v for k, v in (rows or {}).items() if v is not None}
         if self.early_stopping_rounds is not None and not eval_set:
-            # Hold out validation_fraction of the rows (stratified for classes), as
-            # scikit-learn's HistGradientBoosting does.
-            features, y, sample_weight, group, eval_set, eval_groups = self._hold_out(
-                features, y, sample_weight, group)
-        dtrain = Dataset(features, y, weight=sample_weight, constraint_group=group)
+            # Hold out validation_fraction of the rows (stratified for classes, whole queries
+            # for ranking), as scikit-learn's HistGradientBoosting does.
+            features, y, sample_weight, rows, eval_set, eval_rows = self._hold_out(
+                features, y, sample_weight, rows)
+        dtrain = Dataset(features, y, weight=sample_weight, **rows)
         evals = []
         for i, pair in enumerate(eval_set or ()):
             Xv, yv = pair[:2]
             wv = pair[2] if len(pair) > 2 else None
-            gv = None if eval_groups is None else eval_groups[i]
+            extra = {} if eval_rows is None else \
+                {k: v for k, v in eval_rows[i].items() if v is not None}
             evals.append((Dataset(_features(Xv, dtrain.features.categories),
-                                  self._encode_y(yv), weight=wv, reference=dtrain,
-                                  constraint_group=gv), f"validation_{i}"))
+                                  self._encode_y(yv), weight=wv, reference=dtrain, **extra),
+                          f"validation_{i}"))
         self._Booster = train(self._booster_params(extra_params), dtrain, self.n_estimators,
                               evals=evals, early_stopping_rounds=self.early_stopping_rounds,
                               verbose_eval=verbose)
@@ -148,20 +153,27 @@ class _GBTModel(_FittedBooster, BaseEstimator):
             self.best_iteration_ = self._Booster.best_iteration
         return self
 
-    def _hold_out(self, features, y, sample_weight, group):
+    def _hold_out(self, features, y, sample_weight, rows):
         """Split ``validation_fraction`` of the rows off as the early-stopping set; returns
-        the training parts and ``eval_set``/``eval_groups`` for the held-out rows."""
+        the training parts and ``eval_set``/``eval_rows`` for the held-out rows. Classes are
+        stratified; with a ``qid`` whole queries are held out."""
         if not (isinstance(self.validation_fraction, float) and
                 0 < self.validation_fraction < 1):
             raise ValueError("early_stopping_rounds without an eval_set holds out "
                              "validation_fraction of the rows: it must be a float in (0, 1); "
                              f"got {self.validation_fraction!r}.")
         n = features.shape[0]
-        stratify = y if is_classifier(self) and y.ndim == 1 else None
-        rows = np.arange(n)
-        train_rows, val_rows = train_test_split(rows, test_size=self.validation_fraction,
-                                                random_state=self.random_state,
-                                                stratify=stratify)
+        index = np.arange(n)
+        if "qid" in rows:
+            from sklearn.model_selection import GroupShuffleSplit
+            split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+                                      random_state=self.random_state)
+            train_rows, val_rows = next(split.split(index, groups=rows["qid"]))
+        else:
+            stratify = y if is_classifier(self) and y.ndim == 1 else None
+            train_rows, val_rows = train_test_split(index, test_size=self.validation_fraction,
+                                                    random_state=self.random_state,
+                                                    stratify=stratify)
         train_rows, val_rows = np.sort(train_rows), np.sort(val_rows)
 
         def part(a, r):
@@ -169,9 +181,9 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         X_tr, X_val = features.take(train_rows), features.take(val_rows)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         eval_set = [(X_val, self._decode_y(y[val_rows]), part(w, val_rows))]
-        eval_groups = None if group is None else [part(group, val_rows)]
-        return X_tr, y[train_rows], part(w, train_rows), part(group, train_rows), eval_set, \
-            eval_groups
+        eval_rows = [{k: part(v, val_rows) for k, v in rows.items()}]
+        return X_tr, y[train_rows], part(w, train_rows), \
+            {k: part(v, train_rows) for k, v in rows.items()}, eval_set, eval_rows
 
     def _encode_y(self, y):
         return np.asarray(y, dtype=np.float64)
@@ -440,9 +452,11 @@ class FairGBTClassifier(GBTClassifier):
             raise ValueError("Only binary classification is supported by FairGBTClassifier. "
                              f"The type of the target is {y_type}.")
         self._learn_classes(y)
+        eval_rows = None if eval_constraint_group is None else \
+            [{"constraint_group": g} for g in eval_constraint_group]
         self._fit(X, self._encode_y(y), self._class_weighted(y, sample_weight), eval_set,
-                  {"objective": "binary:constrained"}, verbose, group=constraint_group,
-                  eval_groups=eval_constraint_group)
+                  {"objective": "binary:constrained"}, verbose,
+                  rows={"constraint_group": constraint_group}, eval_rows=eval_rows)
         self.multipliers_ = self._Booster.objective.multipliers.copy()
         return self
 
@@ -461,6 +475,172 @@ class FairGBTClassifier(GBTClassifier):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = False
+        return tags
+
+
+class GBTRanker(_GBTModel):
+    """Learning to rank with query groups: LambdaMART (``rank:ndcg``, the default),
+    ``rank:map`` or the pairwise logistic loss (``rank:pairwise``); see
+    :mod:`gbt.objectives.ranking`.
+
+    ``fit(X, y, group=sizes)`` (LightGBM's query sizes, rows of a query contiguous) or
+    ``fit(X, y, qid=ids)`` (XGBoost's query id per row, in any order: rows are sorted by query
+    for training); with neither, all rows form one query. ``y`` holds the relevance labels
+    (integers >= 0 for ``rank:ndcg``; any numbers for ``rank:pairwise``). Weights are per
+    query (XGBoost's meaning): ``query_weight`` has one entry per query, in the order of
+    ``group`` or of the sorted distinct ``qid`` values; a per-row ``sample_weight`` has no
+    meaning for a listwise loss, so ``fit`` does not take one.
+    ``predict`` returns the ranking scores (higher ranks first); ``score`` the NDCG at the
+    first ``eval_at`` cut-off (10 by default).
+
+    Parameters
+    ----------
+    objective : {"rank:ndcg", "rank:map", "rank:pairwise"}, default "rank:ndcg"
+    lambdarank_truncation_level : int, default 30
+        Pairs are formed with the top this many documents of each query (ndcg, map).
+    lambdarank_norm : bool, default True
+        LightGBM's normalisation of each query's lambdas.
+    label_gain : list of float, optional
+        Gain of each relevance level (default ``2**rel - 1``).
+    eval_at : int or list of int, optional
+        Cut-offs of the default metrics (``ndcg@k``; default 10).
+    Other parameters as :class:`GBTClassifier`.
+    """
+
+    def __init__(self, objective="rank:ndcg", lambdarank_truncation_level=30,
+                 lambdarank_norm=True, label_gain=None, eval_at=None, n_estimators=100,
+                 learning_rate=0.1, max_depth=6, max_leaves=0, grow_policy="depthwise",
+                 min_child_weight=1.0, min_child_samples=1, reg_lambda=1.0, reg_alpha=0.0,
+                 gamma=0.0, max_delta_step=0.0, subsample=1.0, colsample_bytree=1.0,
+                 colsample_bynode=1.0, max_bin=255, n_jobs=None, random_state=0,
+                 early_stopping_rounds=None, eval_metric=None, validation_fraction=0.1,
+                 importance_type="gain"):
+        super().__init__(
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
+            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
+            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
+            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
+            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
+            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
+            validation_fraction=validation_fraction, importance_type=importance_type)
+        self.objective = objective
+        self.lambdarank_truncation_level = lambdarank_truncation_level
+        self.lambdarank_norm = lambdarank_norm
+        self.label_gain = label_gain
+        self.eval_at = eval_at
+
+    def _booster_params(self, extra=None) -> dict:
+        params = super()._booster_params(extra)
+        params["objective"] = self.objective
+        params.pop("multi_strategy", None)
+        return params
+
+    @staticmethod
+    def _query_ids(n_rows, group, qid, what="fit"):
+        """One query id per row from ``group`` (sizes) or ``qid``; all zeros with neither."""
+        if group is not None and qid is not None:
+            raise ValueError(f"{what}: give group (query sizes) or qid (query ids), not both.")
+        if qid is not None:
+            qid = np.asarray(qid)
+            if qid.ndim != 1 or qid.shape[0] != n_rows:
+                raise ValueError(f"{what}: qid must be 1-D with one id per row ({n_rows}); "
+                                 f"got shape {qid.shape}.")
+            return qid
+        if group is None:
+            return np.zeros(n_rows, dtype=np.int64)
+        sizes = np.asarray(group)
+        if sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.number) or (sizes < 0).any() \
+                or (sizes != np.round(sizes)).any():
+            raise ValueError(f"{what}: group must be a 1-D array of query sizes (integers "
+                             ">= 0).")
+        if sizes.sum() != n_rows:
+            raise ValueError(f"{what}: group sizes sum to {int(sizes.sum())}; X has {n_rows} "
+                             "rows.")
+        return np.repeat(np.arange(sizes.size), sizes.astype(np.int64))
+
+    def fit(self, X, y, group=None, qid=None, query_weight=None, eval_set=None,
+            eval_group=None, eval_qid=None, verbose=False):
+        """Fit the ranker; each ``eval_set`` pair needs its queries in ``eval_group`` or
+        ``eval_qid`` (one entry per pair)."""
+        _require_y(self, y)
+        y = column_or_1d(np.asarray(y), warn=True).astype(np.float64)
+        features = _features(X)
+        ids = self._query_ids(features.shape[0], group, qid)
+        row_weight = self._row_weights(query_weight, ids, group)
+        order = np.argsort(ids, kind="stable")  # contiguous queries, as Dataset needs
+        if np.any(order != np.arange(order.size)):
+            features, y, ids = features.take(order), y[order], ids[order]
+            row_weight = None if row_weight is None else row_weight[order]
+        eval_rows = None
+        if eval_set is not None:
+            given = eval_qid if eval_qid is not None else eval_group
+            if given is None or len(given) != len(eval_set):
+                raise ValueError("Give eval_group or eval_qid: one entry per eval_set pair.")
+            eval_set, eval_rows = self._sorted_eval_sets(eval_set, eval_group, eval_qid)
+        self._fit(features, y, row_weight, eval_set, None, verbose, rows={"qid": ids},
+                  eval_rows=eval_rows)
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        return self
+
+    @staticmethod
+    def _row_weights(query_weight, ids, group):
+        """Each row's weight from per-query weights (None stays None)."""
+        if query_weight is None:
+            return None
+        w = np.asarray(query_weight, dtype=np.float64)
+        if group is not None:
+            sizes = np.asarray(group).astype(np.int64)
+            if w.shape != sizes.shape:
+                raise ValueError(f"query_weight has {w.size} entries; group has {sizes.size} "
+                                 "queries.")
+            return np.repeat(w, sizes)
+        queries, index = np.unique(ids, return_inverse=True)
+        if w.ndim != 1 or w.size != queries.size:
+            raise ValueError(f"query_weight has {w.size} entries; there are {queries.size} "
+                             "queries.")
+        return w[index]
+
+    def _sorted_eval_sets(self, eval_set, eval_group, eval_qid):
+        out, rows = [], []
+        for i, pair in enumerate(eval_set):
+            features = _features(pair[0])
+            ids = self._query_ids(features.shape[0],
+                                  None if eval_group is None else eval_group[i],
+                                  None if eval_qid is None else eval_qid[i], "eval_set")
+            order = np.argsort(ids, kind="stable")
+            parts = [features.take(order), np.asarray(pair[1])[order]]
+            if len(pair) > 2 and pair[2] is not None:  # (X, y, query_weight)
+                w = self._row_weights(pair[2], ids, None if eval_group is None
+                                      else eval_group[i])
+                parts.append(w[order])
+            out.append(tuple(parts))
+            rows.append({"qid": ids[order]})
+        return out, rows
+
+    def predict(self, X):
+        """(n_samples,) ranking scores: within a query, higher ranks first."""
+        features = self._check_X(X)
+        return self._Booster.predict(features)
+
+    def score(self, X, y, group=None, qid=None):
+        """NDCG at the first ``eval_at`` cut-off (10 by default) over the queries of
+        ``group``/``qid`` (all rows one query when neither is given)."""
+        from .metrics import get_metric
+        scores = self.predict(X)
+        y = column_or_1d(np.asarray(y)).astype(np.float64)
+        ids = self._query_ids(len(y), group, qid, "score")
+        order = np.argsort(ids, kind="stable")
+        _, index = np.unique(ids[order], return_inverse=True)
+        k = self.eval_at if isinstance(self.eval_at, int) else \
+            (self.eval_at[0] if self.eval_at else 10)
+        labels = np.column_stack([y[order], index.astype(np.float64)])
+        return get_metric(f"ndcg@{k}", self._Booster.objective)(labels, scores[order])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = False
         return tags
 

@@ -83,3 +83,21 @@ def load_adult(directory: Path) -> dict:
 
 def _label(income):
     return income.str.startswith(">50K").astype(np.int64).to_numpy()
+
+
+def load_lgb_rank(directory: Path) -> dict:
+    """LightGBM's lambdarank example (``rank.{train,test}.gz`` LibSVM with 300 features,
+    ``rank.{train,test}.query`` query sizes): relevance 0..4. Features are dense float64 with
+    the LibSVM's absent entries as 0 (values, not missing). Returns dict(X_train, y_train,
+    group_train, X_test, y_test, group_test), groups as int64 query sizes."""
+    from sklearn.datasets import load_svmlight_file
+    out = {}
+    for part in ("train", "test"):
+        X, y = load_svmlight_file(str(Path(directory) / f"rank.{part}.gz"), n_features=300)
+        group = np.loadtxt(Path(directory) / f"rank.{part}.query", dtype=np.int64, ndmin=1)
+        if group.sum() != X.shape[0]:
+            raise ValueError(f"rank.{part}.query sums to {group.sum()}, not {X.shape[0]} rows.")
+        out[f"X_{part}"] = X.toarray()
+        out[f"y_{part}"] = np.asarray(y, dtype=np.float64)
+        out[f"group_{part}"] = group
+    return out

@@ -6,7 +6,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gbt import FairGBTClassifier, GBTClassifier, GBTRegressor, NGBClassifier, NGBRegressor
+from gbt import (FairGBTClassifier, GBTClassifier, GBTRanker, GBTRegressor, NGBClassifier,
+                 NGBRegressor)
 
 
 def test_classifier_binary_string_labels(binary_data):
@@ -89,12 +90,14 @@ def test_unfitted_and_bad_params(binary_data):
 
 # scikit-learn's own estimator checks. NGBSurvival (fit(X, T, E)) does not take fit(X, y).
 # FairGBTClassifier is checked with a global FPR constraint, the configuration that needs no
-# constraint_group (its multipliers still ascend every round).
+# constraint_group (its multipliers still ascend every round); GBTRanker with the pairwise loss
+# (the checks' targets are real numbers) and all rows one query.
 @parametrize_with_checks(
     [GBTRegressor(n_estimators=5, n_jobs=1), GBTClassifier(n_estimators=5, n_jobs=1),
      NGBRegressor(n_estimators=5, n_jobs=1), NGBClassifier(n_estimators=5, n_jobs=1),
      FairGBTClassifier(constraint_type=None, global_constraint_type="FPR",
-                       global_target_fpr=0.3, n_estimators=5, n_jobs=1)])
+                       global_target_fpr=0.3, n_estimators=5, n_jobs=1),
+     GBTRanker(objective="rank:pairwise", n_estimators=5, n_jobs=1)])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

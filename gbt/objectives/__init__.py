@@ -4,25 +4,31 @@ An objective provides ``n_outputs(y)``, ``init_score(y, weight)``,
 ``grad_hess(y, raw, weight, out_g, out_h)``, ``transform(raw)`` and ``loss(y, raw, weight)``.
 :func:`get_objective` turns a name or a user callable into one. ``distribution:<name>`` and
 ``survival:<name>`` are NGBoost objectives (:mod:`gbt.objectives.ngboost`);
-``binary:constrained`` is FairGBM (:mod:`gbt.objectives.fairness`).
+``binary:constrained`` is FairGBM (:mod:`gbt.objectives.fairness`); ``rank:pairwise``,
+``rank:ndcg`` and ``rank:map`` rank rows within query groups (:mod:`gbt.objectives.ranking`).
 """
 from __future__ import annotations
 
 from .fairness import FairnessObjective
 from .losses import (CallableObjective, LogisticLoss, Objective, SoftmaxLoss, SquaredError)
 from .ngboost import PREFIXES, DistributionObjective
+from .ranking import MAPRank, NDCGRank, PairwiseRank, RankingObjective
 
 OBJECTIVES = {
     "reg:squarederror": SquaredError,
     "binary:logistic": LogisticLoss,
     "multi:softprob": SoftmaxLoss,
     "binary:constrained": FairnessObjective,
+    "rank:pairwise": PairwiseRank,
+    "rank:ndcg": NDCGRank,
+    "rank:map": MAPRank,
 }
 ALIASES = {"regression": "reg:squarederror", "l2": "reg:squarederror",
            "mse": "reg:squarederror", "squared_error": "reg:squarederror",
            "binary": "binary:logistic", "multiclass": "multi:softprob",
            "softmax": "multi:softprob", "multi:softmax": "multi:softprob",
-           "constrained_cross_entropy": "binary:constrained"}
+           "constrained_cross_entropy": "binary:constrained",
+           "lambdarank": "rank:ndcg"}
 
 
 def objective_from_name(name: str, params: dict) -> Objective:
@@ -52,6 +58,6 @@ def get_objective(objective, params: dict | None = None) -> Objective:
 
 
 __all__ = ["get_objective", "objective_from_name", "DistributionObjective", "Objective",
-           "FairnessObjective",
+           "FairnessObjective", "RankingObjective",
            "SquaredError", "LogisticLoss", "SoftmaxLoss",
            "CallableObjective", "OBJECTIVES"]

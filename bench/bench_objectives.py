@@ -1,0 +1,305 @@
+"""Objective benchmarks: gbt's objectives against their peers, one task per objective family.
+
+Each task is one function ``task_<name>(args, log) -> (markdown text, bar lines)`` listed in
+TASKS; ``--task a,b`` runs a selection (default: all), and each task rewrites only its own
+section ``bench_objectives.<name>`` of bench/RESULTS.md.
+
+Task ``ranking``
+----------------
+* Data: LightGBM's lambdarank example (../shared/data/lightgbm/rank.{train,test}.gz with the
+  ``.query`` group sizes; 3005 / 768 rows, 300 features, 201 / 50 queries, relevance 0..4),
+  loaded by ``tests.real_data.load_lgb_rank`` as dense float64 (absent LibSVM entries are 0
+  for both libraries).
+* Models, the same trees everywhere: 100 rounds, learning rate 0.1, 31 leaves (gbt
+  loss-guided, ``max_leaves=31, max_depth=0``), min 20 rows and min hessian 1e-3 per leaf, no
+  L2 (``reg_lambda=0``), 255 bins, ``--threads`` threads. gbt ``rank:ndcg`` against LightGBM
+  ``lambdarank``, both at their defaults otherwise (truncation level 30, ``lambdarank_norm``,
+  gains 2^rel - 1). For information: gbt ``rank:pairwise`` and ``rank:map``, gbt ``rank:ndcg``
+  with the library's default leaf rules (``min_child_weight=1, reg_lambda=1``, XGBoost's), and
+  XGBoost ``rank:ndcg`` (``lambdarank_pair_method="topk"``, its defaults otherwise).
+* Two settings: deterministic (no sampling: the seed changes nothing, one fit each) and
+  sampled (rows 0.8 per round, LightGBM ``bagging_fraction=0.8, bagging_freq=1``; features 0.8
+  per tree) over ``--seeds`` seeds 0, 1, ... (default 3; mean, standard deviation, and the
+  mean and standard error of the per-seed difference gbt - LightGBM).
+* Score: test NDCG@10 of every model's predictions by the same implementation
+  (``gbt.metrics`` ``ndcg@10``), checked against LightGBM's own ``ndcg@10`` on the test set.
+* Fit time (secondary): median of ``--repeats`` fits of the deterministic gbt ``rank:ndcg``
+  and LightGBM in alternating order (A B A B; reversed every other round), Dataset
+  construction included, after one untimed warm-up fit each (Numba compilation reported
+  separately).
+* Bar: gbt ``rank:ndcg`` test NDCG@10 >= LightGBM's - 0.01 (deterministic, and the mean over
+  seeds when sampled).
+
+How to run (from the repository root)
+-------------------------------------
+    .venv/bin/python bench/bench_objectives.py                       # all tasks, writes RESULTS.md
+    .venv/bin/python bench/bench_objectives.py --task ranking --repeats 1 --no-write
+
+Needs ../shared/data (or GBT_DATA_DIR); a task whose data is absent says so and is skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "bench"
+os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))
+sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from bench_fit import OtherCpu, command_line, release_free_memory  # noqa: E402
+from results_file import write_section  # noqa: E402
+
+DATA_DIR = Path(os.environ.get("GBT_DATA_DIR", REPO.parent / "shared" / "data"))
+NOISY_CORES = 0.25
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --------------------------------------------------------------------------------------------
+# Task: ranking (rank:ndcg against LightGBM lambdarank)
+# --------------------------------------------------------------------------------------------
+RANK_ROUNDS, RANK_LR, RANK_LEAVES, RANK_MIN_ROWS, RANK_MIN_HESS = 100, 0.1, 31, 20, 1e-3
+RANK_K, RANK_SAMPLE = 10, 0.8
+RANK_BAR = 0.01
+
+
+def _rank_gbt(objective, threads, seed, sampled, library_leaf_rules=False):
+    import gbt
+    params = dict(objective=objective, learning_rate=RANK_LR, grow_policy="lossguide",
+                  max_leaves=RANK_LEAVES, max_depth=0, min_child_samples=RANK_MIN_ROWS,
+                  max_bin=255, n_jobs=threads, random_state=seed, eval_metric=f"ndcg@{RANK_K}")
+    if not library_leaf_rules:
+        params.update(min_child_weight=RANK_MIN_HESS, reg_lambda=0.0)
+    if sampled:
+        params.update(subsample=RANK_SAMPLE, colsample_bytree=RANK_SAMPLE)
+
+    def fit(d):
+        dtrain = gbt.Dataset(d["X_train"], d["y_train"], group=d["group_train"])
+        return gbt.train(params, dtrain, RANK_ROUNDS)
+    return fit
+
+
+def _rank_lgb(threads, seed, sampled, own_eval=None):
+    """LightGBM lambdarank; ``own_eval`` (a dict) receives its ndcg@10 on the test set."""
+    import lightgbm as lgb
+    params = dict(objective="lambdarank", learning_rate=RANK_LR, num_leaves=RANK_LEAVES,
+                  min_data_in_leaf=RANK_MIN_ROWS, min_sum_hessian_in_leaf=RANK_MIN_HESS,
+                  lambda_l2=0.0, max_bin=255, num_threads=threads, seed=seed,
+                  deterministic=True, verbose=-1, metric="ndcg", eval_at=[RANK_K])
+    if sampled:
+        params.update(bagging_fraction=RANK_SAMPLE, bagging_freq=1,
+                      feature_fraction=RANK_SAMPLE)
+
+    def fit(d):
+        dtrain = lgb.Dataset(d["X_train"], d["y_train"], group=d["group_train"],
+                             params={"max_bin": 255, "verbose": -1})
+        if own_eval is None:
+            return lgb.train(params, dtrain, RANK_ROUNDS)
+        dtest = lgb.Dataset(d["X_test"], d["y_test"], group=d["group_test"], reference=dtrain)
+        res = {}
+        model = lgb.train(params, dtrain, RANK_ROUNDS, valid_sets=[dtest], valid_names=["test"],
+                          callbacks=[lgb.record_evaluation(res)])
+        own_eval["ndcg"] = res["test"][f"ndcg@{RANK_K}"][-1]
+        return model
+    return fit
+
+
+def _rank_xgb(threads, seed, sampled):
+    import xgboost as xgb
+    params = dict(objective="rank:ndcg", lambdarank_pair_method="topk", eta=RANK_LR,
+                  tree_method="hist", grow_policy="lossguide", max_leaves=RANK_LEAVES,
+                  max_depth=0, min_child_weight=RANK_MIN_HESS, reg_lambda=0.0, max_bin=256,
+                  nthread=threads, seed=seed, verbosity=0)
+    if sampled:
+        params.update(subsample=RANK_SAMPLE, colsample_bytree=RANK_SAMPLE)
+
+    def fit(d):
+        dtrain = xgb.DMatrix(d["X_train"], d["y_train"], group=d["group_train"],
+                             nthread=threads)
+        return xgb.train(params, dtrain, RANK_ROUNDS)
+    return fit
+
+
+def _predict(model, X):
+    if type(model).__module__.startswith("xgboost"):
+        return model.inplace_predict(X)
+    return model.predict(X)
+
+
+def _rank_models(threads, seed, sampled):
+    """{row label: fit(d)}; the first two are the compared pair."""
+    return {
+        "gbt rank:ndcg": _rank_gbt("rank:ndcg", threads, seed, sampled),
+        "LightGBM lambdarank": _rank_lgb(threads, seed, sampled),
+        "gbt rank:pairwise": _rank_gbt("rank:pairwise", threads, seed, sampled),
+        "gbt rank:map": _rank_gbt("rank:map", threads, seed, sampled),
+        "gbt rank:ndcg, library leaf rules (min_child_weight=1, reg_lambda=1)":
+            _rank_gbt("rank:ndcg", threads, seed, sampled, library_leaf_rules=True),
+        "XGBoost rank:ndcg (topk)": _rank_xgb(threads, seed, sampled),
+    }
+
+
+def task_ranking(args, log):
+    from gbt.metrics import get_metric
+    from tests.real_data import load_lgb_rank
+    directory = DATA_DIR / "lightgbm"
+    if not (directory / "rank.train.gz").exists():
+        return None, [f"SKIP: ranking: LightGBM's rank.* files are not under {directory}"]
+    d = load_lgb_rank(directory)
+    qi = np.repeat(np.arange(len(d["group_test"])), d["group_test"])
+    y_test = np.column_stack([d["y_test"], qi])
+    metric = get_metric(f"ndcg@{RANK_K}")
+
+    def score(model):
+        return metric(y_test, _predict(model, d["X_test"]))
+
+    # Warm-up (Numba compilation of gbt's kernels; LightGBM's lazy start), untimed for the table.
+    t0 = time.perf_counter()
+    _rank_gbt("rank:ndcg", args.threads, 0, False)(d)
+    warm_gbt = time.perf_counter() - t0
+    _rank_lgb(args.threads, 0, False)(d)
+    log(f"ranking: warm-up gbt {warm_gbt:.2f} s")
+
+    # Scores: deterministic (one fit each) and sampled (seeds).
+    own = {}
+    scores = {"deterministic": {}, "sampled": {}}
+    agree = []
+    for setting, seeds in (("deterministic", (0,)), ("sampled", range(args.seeds))):
+        for seed in seeds:
+            models = _rank_models(args.threads, seed, setting == "sampled")
+            models["LightGBM lambdarank"] = _rank_lgb(args.threads, seed,
+                                                      setting == "sampled", own)
+            for name, fit in models.items():
+                s = score(fit(d))
+                scores[setting].setdefault(name, []).append(s)
+                if name == "LightGBM lambdarank":
+                    agree.append(abs(s - own["ndcg"]))
+                log(f"ranking {setting} seed {seed}: {name}: NDCG@{RANK_K} {s:.5f}")
+
+    # Fit times: gbt rank:ndcg vs LightGBM, alternating.
+    pair = {"gbt rank:ndcg": _rank_gbt("rank:ndcg", args.threads, 0, False),
+            "LightGBM lambdarank": _rank_lgb(args.threads, 0, False)}
+    times = {k: [] for k in pair}
+    noise = []
+    for r in range(args.repeats):
+        for name in (list(pair) if r % 2 == 0 else list(pair)[::-1]):
+            release_free_memory()
+            with OtherCpu() as other:
+                t0 = time.perf_counter()
+                pair[name](d)
+                times[name].append(time.perf_counter() - t0)
+            noise.append(other.cores)
+            log(f"ranking timing round {r + 1}/{args.repeats} {name}: "
+                f"{times[name][-1]:.3f} s")
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["gbt rank:ndcg"] / med["LightGBM lambdarank"]
+
+    return _ranking_report(args, d, scores, agree, med, times, ratio, max(noise), warm_gbt)
+
+
+def _ranking_report(args, d, scores, agree, med, times, ratio, noise, warm_gbt):
+    import lightgbm
+    import xgboost
+
+    import gbt
+    det, smp = scores["deterministic"], scores["sampled"]
+    ours, peer = "gbt rank:ndcg", "LightGBM lambdarank"
+    rows = ["| model | NDCG@10, deterministic | NDCG@10, sampled: mean ± sd over "
+            f"{args.seeds} seed(s) | − LightGBM, deterministic | − LightGBM, sampled: mean ± "
+            "s.e. of the per-seed differences | sampled, per seed |",
+            "|---|---:|---:|---:|---:|---|"]
+    for name in det:
+        s = np.asarray(smp[name])
+        diff = s - np.asarray(smp[peer])
+        se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
+        rows.append(f"| {name} | {det[name][0]:.4f} | {s.mean():.4f} ± {s.std():.4f} | "
+                    f"{det[name][0] - det[peer][0]:+.4f} | {diff.mean():+.4f} ± {se:.4f} | "
+                    f"{' / '.join(f'{v:.4f}' for v in s)} |")
+    bar = []
+    for setting, values in (("deterministic", det), ("sampled (mean over seeds)", smp)):
+        a, b = float(np.mean(values[ours])), float(np.mean(values[peer]))
+        bar.append(f"{'PASS' if a >= b - RANK_BAR else 'FAIL'}: {setting}: gbt rank:ndcg "
+                   f"NDCG@10 >= LightGBM - {RANK_BAR} — {a:.4f} vs {b:.4f} ({a - b:+.4f})")
+    bar.append(f"{'PASS' if max(agree) < 1e-9 else 'FAIL'}: gbt's ndcg@10 on LightGBM's "
+               f"predictions equals LightGBM's own test ndcg@10 (largest difference "
+               f"{max(agree):.1e} over {len(agree)} fits)")
+    if noise > NOISY_CORES:
+        bar.append(f"WARNING: other processes kept up to {noise:.2f} cores busy during a timed "
+                   "fit; the fit times are disturbed")
+    text = "\n".join([
+        "## bench_objectives.py, task ranking: rank:ndcg against LightGBM lambdarank", "",
+        f"Date: {_now()}", "", "Command (from the repository root):", "", "```",
+        command_line(), "```", "",
+        f"LightGBM's lambdarank example: {len(d['y_train'])} / {len(d['y_test'])} rows, "
+        f"{d['X_train'].shape[1]} features, {len(d['group_train'])} / {len(d['group_test'])} "
+        f"queries, relevance 0..4. Every model: {RANK_ROUNDS} rounds, learning rate {RANK_LR:g}, "
+        f"{RANK_LEAVES} leaves (gbt loss-guided), min {RANK_MIN_ROWS} rows and min hessian "
+        f"{RANK_MIN_HESS:g} per leaf, reg_lambda 0, 255 bins, {args.threads} threads, except "
+        "where the row says otherwise. Truncation level 30, lambdarank_norm on, gains "
+        "2^rel - 1 (both libraries' defaults). Sampled: rows "
+        f"{RANK_SAMPLE:g} per round (LightGBM bagging_freq=1), features {RANK_SAMPLE:g} per "
+        "tree. Every NDCG@10 is gbt.metrics' `ndcg@10` on the test predictions. Versions: gbt "
+        f"{gbt.__version__ if hasattr(gbt, '__version__') else '?'}, LightGBM "
+        f"{lightgbm.__version__}, XGBoost {xgboost.__version__}.", "",
+        "### Test NDCG@10", "", *rows, "",
+        f"### Fit time (secondary; median of {args.repeats} alternating fits, deterministic "
+        "setting, Dataset construction included)", "",
+        "| model | fit s (median) | all runs | × LightGBM |", "|---|---:|---|---:|",
+        *[f"| {k} | {med[k]:.3f} | {' / '.join(f'{t:.3f}' for t in times[k])} | "
+          f"{med[k] / med['LightGBM lambdarank']:.2f} |" for k in med], "",
+        f"gbt warm-up (first fit in this process: Numba cache load or compilation, untimed "
+        f"above): {warm_gbt:.2f} s. Most cores other processes kept busy during a timed fit: "
+        f"{noise:.2f}.", "",
+        "### Bar", "", *[f"- {line}" for line in bar], ""])
+    return text, bar
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+TASKS = {"ranking": task_ranking}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", default=",".join(TASKS),
+                   help=f"comma-separated tasks to run (default all: {','.join(TASKS)})")
+    p.add_argument("--repeats", type=int, default=5,
+                   help="alternating timed fits per library (median; default 5)")
+    p.add_argument("--threads", type=int, default=2, help="threads of every library")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="seeds of the sampled setting (ranking; default 3)")
+    p.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
+                   help="write each task's section of bench/RESULTS.md (default on)")
+    args = p.parse_args(argv)
+    tasks = [t.strip() for t in args.task.split(",") if t.strip()]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        p.error(f"unknown --task {unknown}; choose from {list(TASKS)}")
+    if args.repeats < 1 or args.threads < 1 or args.seeds < 1:
+        p.error("--repeats, --threads and --seeds must be at least 1")
+    log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    for task in tasks:
+        text, bar = TASKS[task](args, log)
+        if text is None:
+            print("\n".join(bar))
+            continue
+        print(text)
+        if args.write:
+            write_section(BENCH_DIR / "RESULTS.md", f"bench_objectives.{task}", text)
+            log(f"wrote the {task} section of bench/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
