@@ -116,7 +116,8 @@ class Booster:
         return features
 
     def predict(self, X, output_margin: bool = False, iteration_range=None,
-                pred_leaf: bool = False, n_jobs: int | None = None):
+                pred_leaf: bool = False, pred_contribs: bool = False,
+                pred_interactions: bool = False, n_jobs: int | None = None):
         """Predict for ``X``.
 
         Parameters
@@ -130,6 +131,15 @@ class Booster:
             up to ``best_iteration`` when early stopping set it (LightGBM's behaviour).
         pred_leaf : bool
             Return ``(n_samples, n_trees)`` leaf node indices instead.
+        pred_contribs : bool
+            Return exact TreeSHAP values of the raw margin instead: ``(n_samples,
+            n_features + 1)``, the last column the bias (expected margin), or
+            ``(n_samples, n_outputs, n_features + 1)`` for several outputs. Each row sums to
+            the raw margin (see :mod:`gbt.explain`).
+        pred_interactions : bool
+            Return SHAP interaction values instead: ``(n_samples, n_features + 1,
+            n_features + 1)`` (an outputs axis after the rows for several outputs); each row
+            sums to the contributions.
 
         Returns
         -------
@@ -139,6 +149,11 @@ class Booster:
         features = self._features(X)
         first, last = self._tree_range(iteration_range)
         n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
+        if pred_contribs or pred_interactions:
+            from .explain import shap_interaction_values, shap_values
+            explain = shap_interaction_values if pred_interactions else shap_values
+            return explain(self.trees[first:last], self.tree_output[first:last],
+                           self.base_score, features.values, n_threads)
         forest = self._forest(first, last)
         with use_threads(n_threads):
             if pred_leaf:

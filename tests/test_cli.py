@@ -277,3 +277,20 @@ def test_real_data_round_trip_bank(tmp_path, capsys):
     assert roc_auc_score(df.y.iloc[3400:] == "yes", out["probability_yes"]) > 0.88
     code, text, _ = _run(["eval", model, test, "--metric", "auc"], capsys)
     assert code == 0 and float(text.split()[1]) > 0.88
+
+
+def test_pred_contribs_columns_match_python(tmp_path, frame, capsys):
+    data = _write(frame, tmp_path / "d.csv")
+    model, preds = tmp_path / "m.json", tmp_path / "p.csv"
+    assert main(["train", data, "--target", "y", "--drop", "amount", "--num-boost-round", "8",
+                 "--quiet", "--out", str(model)]) == 0
+    assert main(["predict", str(model), data, "--pred-contribs", "--quiet", "--out",
+                 str(preds)]) == 0
+    out = pd.read_csv(preds)
+    assert list(out.columns) == ["contrib_x1", "contrib_x2", "contrib_color", "contrib_bias"]
+    booster = gbt.Booster.load_model(model)
+    X = read_data(data).features_for(booster.feature_names)
+    np.testing.assert_allclose(out.to_numpy(), booster.predict(X, pred_contribs=True),
+                               rtol=1e-12)
+    np.testing.assert_allclose(out.sum(axis=1), booster.predict(X, output_margin=True),
+                               atol=1e-9)
