@@ -30,10 +30,46 @@ Task ``ranking``
 * Bar: gbt ``rank:ndcg`` test NDCG@10 >= LightGBM's - 0.01 (deterministic, and the mean over
   seeds when sampled).
 
+Task ``quantile``
+-----------------
+* Data: UCI protein (../shared/data/uci_regression/protein.csv.gz, 45730 rows, 9 features,
+  target RMSD), the first standard split (``protein_splits.npz``: 41157 train / 4573 test),
+  loaded by ``tests.real_data.load_uci``.
+* Models, the same trees everywhere: ``QUANT_ROUNDS`` rounds, learning rate 0.1, 31 leaves
+  (gbt loss-guided), min 20 rows and min hessian 1e-3 per leaf, ``reg_lambda=0``, 255 bins,
+  ``--threads`` threads; gbt ``reg:quantileerror`` with ``quantile_alpha`` a against LightGBM
+  ``objective="quantile", alpha=a`` for a in 0.1 / 0.5 / 0.9 (both refit leaves to quantiles
+  of the residuals). For information: XGBoost ``reg:quantileerror`` (hist, loss-guided, 31
+  leaves, same learning rate and leaf rules).
+* Score: test pinball loss at a (``sklearn.metrics.mean_pinball_loss``), and the held-out
+  coverage (share of test labels <= the prediction; ideally a).
+* Fit time (secondary): median of ``--repeats`` alternating fits (A B, reversed every other
+  round) of gbt and LightGBM for each a, Dataset construction included, after an untimed
+  warm-up fit each.
+* Bar: gbt's test pinball loss <= LightGBM's + 2% for each a.
+
+Task ``poisson``
+----------------
+* Data: Kaggle Bike Sharing Demand train (../shared/data/misc/bike_sharing_kaggle_train.csv.gz,
+  10886 hourly rows): features season, holiday, workingday, weather, temp, atemp, humidity,
+  windspeed and hour / month / weekday / year parsed from ``datetime``; target ``count``
+  (``casual`` and ``registered`` sum to it and are dropped); a fixed random 80/20 split
+  (``numpy.random.default_rng(0).permutation``).
+* Models: ``POIS_ROUNDS`` rounds, learning rate 0.05, 31 leaves (gbt loss-guided), min 20 rows
+  and min hessian 1e-3 per leaf, ``reg_lambda=0``, 255 bins, ``--threads`` threads; gbt
+  ``count:poisson`` against LightGBM ``objective="poisson"`` (both: hessian exp(raw + 0.7),
+  start at log of the mean count). For information: XGBoost ``count:poisson`` (its default
+  ``max_delta_step`` 0.7 for Poisson) and gbt ``reg:squarederror``, same trees.
+* Score: test Poisson deviance of the predicted means (``sklearn.metrics.
+  mean_poisson_deviance``); also gbt.metrics' ``poisson-nloglik`` for information.
+* Fit time (secondary): as for ``quantile``.
+* Bar: gbt's test Poisson deviance <= LightGBM's + 2%.
+
 How to run (from the repository root)
 -------------------------------------
     .venv/bin/python bench/bench_objectives.py                       # all tasks, writes RESULTS.md
     .venv/bin/python bench/bench_objectives.py --task ranking --repeats 1 --no-write
+    .venv/bin/python bench/bench_objectives.py --task quantile,poisson
 
 Needs ../shared/data (or GBT_DATA_DIR); a task whose data is absent says so and is skipped.
 """
@@ -266,9 +302,259 @@ def _ranking_report(args, d, scores, agree, med, times, ratio, noise, warm_gbt):
 
 
 # --------------------------------------------------------------------------------------------
+# Shared by the regression tasks: the same trees in every library, and alternating timings
+# --------------------------------------------------------------------------------------------
+REG_LEAVES, REG_MIN_ROWS, REG_MIN_HESS, REG_BAR = 31, 20, 1e-3, 0.02
+
+
+def _reg_gbt(params, rounds, threads):
+    import gbt
+    params = dict(params, grow_policy="lossguide", max_leaves=REG_LEAVES, max_depth=0,
+                  min_child_samples=REG_MIN_ROWS, min_child_weight=REG_MIN_HESS,
+                  reg_lambda=0.0, max_bin=255, n_jobs=threads, random_state=0)
+
+    def fit(X, y):
+        return gbt.train(params, gbt.Dataset(X, y), rounds)
+    return fit
+
+
+def _reg_lgb(params, rounds, threads):
+    import lightgbm as lgb
+    params = dict(params, num_leaves=REG_LEAVES, min_data_in_leaf=REG_MIN_ROWS,
+                  min_sum_hessian_in_leaf=REG_MIN_HESS, lambda_l2=0.0, max_bin=255,
+                  num_threads=threads, seed=0, deterministic=True, verbose=-1)
+
+    def fit(X, y):
+        return lgb.train(params, lgb.Dataset(X, y, params={"max_bin": 255, "verbose": -1}),
+                         rounds)
+    return fit
+
+
+def _reg_xgb(params, rounds, threads):
+    import xgboost as xgb
+    params = dict(params, tree_method="hist", grow_policy="lossguide", max_leaves=REG_LEAVES,
+                  max_depth=0, min_child_weight=REG_MIN_HESS, reg_lambda=0.0, max_bin=256,
+                  nthread=threads, seed=0, verbosity=0)
+
+    def fit(X, y):
+        return xgb.train(params, xgb.DMatrix(X, y, nthread=threads), rounds)
+    return fit
+
+
+def _alternating_times(pair, X, y, repeats, log, label):
+    """{name: [seconds]} of ``repeats`` fits of each of the two ``pair`` fits, A B then B A."""
+    times = {k: [] for k in pair}
+    noise = []
+    for r in range(repeats):
+        for name in (list(pair) if r % 2 == 0 else list(pair)[::-1]):
+            release_free_memory()
+            with OtherCpu() as other:
+                t0 = time.perf_counter()
+                pair[name](X, y)
+                times[name].append(time.perf_counter() - t0)
+            noise.append(other.cores)
+            log(f"{label} timing round {r + 1}/{repeats} {name}: {times[name][-1]:.3f} s")
+    return times, max(noise)
+
+
+def _versions():
+    import lightgbm
+    import xgboost
+
+    import gbt
+    return (f"gbt {getattr(gbt, '__version__', '?')}, LightGBM {lightgbm.__version__}, "
+            f"XGBoost {xgboost.__version__}")
+
+
+def _time_rows(times, peer):
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return [f"| {k} | {med[k]:.3f} | {' / '.join(f'{t:.3f}' for t in times[k])} | "
+            f"{med[k] / med[peer]:.2f} |" for k in med]
+
+
+# --------------------------------------------------------------------------------------------
+# Task: quantile (reg:quantileerror against LightGBM quantile)
+# --------------------------------------------------------------------------------------------
+QUANT_ROUNDS, QUANT_LR, QUANT_ALPHAS = 300, 0.1, (0.1, 0.5, 0.9)
+
+
+def _quant_models(alpha, threads):
+    """{row label: fit(X, y)}; the first two are the compared pair."""
+    return {
+        f"gbt reg:quantileerror, alpha {alpha:g}": _reg_gbt(
+            dict(objective="reg:quantileerror", quantile_alpha=alpha, learning_rate=QUANT_LR),
+            QUANT_ROUNDS, threads),
+        f"LightGBM quantile, alpha {alpha:g}": _reg_lgb(
+            dict(objective="quantile", alpha=alpha, learning_rate=QUANT_LR), QUANT_ROUNDS,
+            threads),
+        f"XGBoost reg:quantileerror, alpha {alpha:g}": _reg_xgb(
+            dict(objective="reg:quantileerror", quantile_alpha=alpha, eta=QUANT_LR),
+            QUANT_ROUNDS, threads),
+    }
+
+
+def task_quantile(args, log):
+    from sklearn.metrics import mean_pinball_loss
+
+    from tests.real_data import load_uci
+    directory = DATA_DIR / "uci_regression"
+    if not (directory / "protein.csv.gz").exists():
+        return None, [f"SKIP: quantile: protein.csv.gz is not under {directory}"]
+    X, y, (train, test) = load_uci(directory, "protein")
+    tr, te = train[0], test[0]
+    Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
+
+    t0 = time.perf_counter()
+    _quant_models(0.5, args.threads)[f"gbt reg:quantileerror, alpha {0.5:g}"](Xtr, ytr)
+    warm_gbt = time.perf_counter() - t0
+    log(f"quantile: warm-up gbt {warm_gbt:.2f} s")
+
+    rows, time_rows, bar, noise = [], [], [], 0.0
+    for alpha in QUANT_ALPHAS:
+        models = _quant_models(alpha, args.threads)
+        ours, peer = list(models)[:2]
+        losses, coverage = {}, {}
+        for name, fit in models.items():
+            pred = _predict(fit(Xtr, ytr), Xte)
+            losses[name] = mean_pinball_loss(yte, pred, alpha=alpha)
+            coverage[name] = float(np.mean(yte <= pred))
+            log(f"quantile alpha {alpha:g}: {name}: pinball {losses[name]:.5f}, coverage "
+                f"{coverage[name]:.4f}")
+        rows += [f"| {alpha:g} | {k} | {v:.5f} | {v / losses[peer]:.4f} | {coverage[k]:.4f} |"
+                 for k, v in losses.items()]
+        a, b = losses[ours], losses[peer]
+        bar.append(f"{'PASS' if a <= b * (1 + REG_BAR) else 'FAIL'}: alpha {alpha:g}: gbt test "
+                   f"pinball loss <= LightGBM's + {REG_BAR:.0%} — {a:.5f} vs {b:.5f} "
+                   f"({a / b - 1:+.2%})")
+        times, n = _alternating_times({k: models[k] for k in (ours, peer)}, Xtr, ytr,
+                                      args.repeats, log, f"quantile {alpha:g}")
+        time_rows += _time_rows(times, peer)
+        noise = max(noise, n)
+    if noise > NOISY_CORES:
+        bar.append(f"WARNING: other processes kept up to {noise:.2f} cores busy during a timed "
+                   "fit; the fit times are disturbed")
+    text = "\n".join([
+        "## bench_objectives.py, task quantile: reg:quantileerror against LightGBM quantile", "",
+        f"Date: {_now()}", "", "Command (from the repository root):", "", "```",
+        command_line(), "```", "",
+        f"UCI protein, first standard split: {len(tr)} train / {len(te)} test rows, "
+        f"{X.shape[1]} features. Every model: {QUANT_ROUNDS} rounds, learning rate "
+        f"{QUANT_LR:g}, {REG_LEAVES} leaves (gbt and XGBoost loss-guided), min {REG_MIN_ROWS} "
+        f"rows (XGBoost: no such rule) and min hessian {REG_MIN_HESS:g} per leaf, reg_lambda 0, "
+        f"255 bins, {args.threads} threads. Pinball loss: sklearn's mean_pinball_loss on the "
+        "test set; coverage: share of test labels <= the prediction. Versions: "
+        f"{_versions()}.", "",
+        "### Test pinball loss", "",
+        "| alpha | model | pinball loss | ÷ LightGBM | coverage |", "|---:|---|---:|---:|---:|",
+        *rows, "",
+        f"### Fit time (secondary; median of {args.repeats} alternating fits per alpha, Dataset "
+        "construction included)", "",
+        "| model | fit s (median) | all runs | × LightGBM |", "|---|---:|---|---:|",
+        *time_rows, "",
+        f"gbt warm-up (first fit in this process: Numba cache load or compilation, untimed "
+        f"above): {warm_gbt:.2f} s. Most cores other processes kept busy during a timed fit: "
+        f"{noise:.2f}.", "",
+        "### Bar", "", *[f"- {line}" for line in bar], ""])
+    return text, bar
+
+
+# --------------------------------------------------------------------------------------------
+# Task: poisson (count:poisson against LightGBM poisson)
+# --------------------------------------------------------------------------------------------
+POIS_ROUNDS, POIS_LR, POIS_TEST = 500, 0.05, 0.2
+POIS_FEATURES = ["season", "holiday", "workingday", "weather", "temp", "atemp", "humidity",
+                 "windspeed", "hour", "month", "weekday", "year"]
+
+
+def load_bike(path):
+    """(X, y, feature names): the Kaggle bike sharing counts with calendar features."""
+    import pandas as pd
+    df = pd.read_csv(path)
+    when = pd.to_datetime(df["datetime"])
+    df["hour"], df["month"] = when.dt.hour, when.dt.month
+    df["weekday"], df["year"] = when.dt.weekday, when.dt.year
+    return (df[POIS_FEATURES].to_numpy(np.float64), df["count"].to_numpy(np.float64),
+            POIS_FEATURES)
+
+
+def _pois_models(threads):
+    """{row label: fit(X, y)}; the first two are the compared pair."""
+    return {
+        "gbt count:poisson": _reg_gbt(dict(objective="count:poisson", learning_rate=POIS_LR),
+                                      POIS_ROUNDS, threads),
+        "LightGBM poisson": _reg_lgb(dict(objective="poisson", learning_rate=POIS_LR),
+                                     POIS_ROUNDS, threads),
+        "XGBoost count:poisson": _reg_xgb(dict(objective="count:poisson", eta=POIS_LR),
+                                          POIS_ROUNDS, threads),
+        "gbt reg:squarederror (predictions clipped at 1e-6)": _reg_gbt(
+            dict(objective="reg:squarederror", learning_rate=POIS_LR), POIS_ROUNDS, threads),
+    }
+
+
+def task_poisson(args, log):
+    from sklearn.metrics import mean_poisson_deviance
+
+    from gbt.metrics import get_metric
+    path = DATA_DIR / "misc" / "bike_sharing_kaggle_train.csv.gz"
+    if not path.exists():
+        return None, [f"SKIP: poisson: {path} is absent"]
+    X, y, names = load_bike(path)
+    order = np.random.default_rng(0).permutation(len(y))
+    n_test = int(round(POIS_TEST * len(y)))
+    te, tr = np.sort(order[:n_test]), np.sort(order[n_test:])
+    Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
+    nloglik = get_metric("poisson-nloglik")
+
+    t0 = time.perf_counter()
+    _pois_models(args.threads)["gbt count:poisson"](Xtr, ytr)
+    warm_gbt = time.perf_counter() - t0
+    log(f"poisson: warm-up gbt {warm_gbt:.2f} s")
+
+    models = _pois_models(args.threads)
+    scores = {}
+    for name, fit in models.items():
+        pred = np.maximum(_predict(fit(Xtr, ytr), Xte), 1e-6)
+        scores[name] = (mean_poisson_deviance(yte, pred), nloglik(yte, pred))
+        log(f"poisson: {name}: deviance {scores[name][0]:.4f}")
+    ours, peer = list(models)[:2]
+    a, b = scores[ours][0], scores[peer][0]
+    bar = [f"{'PASS' if a <= b * (1 + REG_BAR) else 'FAIL'}: gbt test Poisson deviance <= "
+           f"LightGBM's + {REG_BAR:.0%} — {a:.4f} vs {b:.4f} ({a / b - 1:+.2%})"]
+    times, noise = _alternating_times({k: models[k] for k in (ours, peer)}, Xtr, ytr,
+                                      args.repeats, log, "poisson")
+    if noise > NOISY_CORES:
+        bar.append(f"WARNING: other processes kept up to {noise:.2f} cores busy during a timed "
+                   "fit; the fit times are disturbed")
+    text = "\n".join([
+        "## bench_objectives.py, task poisson: count:poisson against LightGBM poisson", "",
+        f"Date: {_now()}", "", "Command (from the repository root):", "", "```",
+        command_line(), "```", "",
+        f"Kaggle bike sharing demand (hourly rental counts): {len(tr)} train / {len(te)} test "
+        f"rows (random 80/20 split, seed 0), {len(names)} features ({', '.join(names)}), target "
+        f"count (mean {y.mean():.1f}, max {y.max():.0f}). Every model: {POIS_ROUNDS} rounds, "
+        f"learning rate {POIS_LR:g}, {REG_LEAVES} leaves (gbt and XGBoost loss-guided), min "
+        f"{REG_MIN_ROWS} rows (XGBoost: no such rule) and min hessian {REG_MIN_HESS:g} per leaf, "
+        f"reg_lambda 0, 255 bins, {args.threads} threads. Deviance: sklearn's "
+        "mean_poisson_deviance of the predicted means on the test set. Versions: "
+        f"{_versions()}.", "",
+        "### Test Poisson deviance", "",
+        "| model | Poisson deviance | ÷ LightGBM | poisson-nloglik |", "|---|---:|---:|---:|",
+        *[f"| {k} | {d:.4f} | {d / b:.4f} | {nl:.4f} |" for k, (d, nl) in scores.items()], "",
+        f"### Fit time (secondary; median of {args.repeats} alternating fits, Dataset "
+        "construction included)", "",
+        "| model | fit s (median) | all runs | × LightGBM |", "|---|---:|---|---:|",
+        *_time_rows(times, peer), "",
+        f"gbt warm-up (first fit in this process: Numba cache load or compilation, untimed "
+        f"above): {warm_gbt:.2f} s. Most cores other processes kept busy during a timed fit: "
+        f"{noise:.2f}.", "",
+        "### Bar", "", *[f"- {line}" for line in bar], ""])
+    return text, bar
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
-TASKS = {"ranking": task_ranking}
+TASKS = {"ranking": task_ranking, "quantile": task_quantile, "poisson": task_poisson}
 
 
 def main(argv=None):

@@ -5,6 +5,17 @@ output column) or, with ``multi_strategy="condensed"``, one tree with vector lea
 outputs, on the binned training matrix, updates the training margins from the leaf each row
 landed in (no tree walk) and the evaluation margins by predicting just the new trees. An
 objective with ``line_search`` (NGBoost) first picks a scale for the round's whole step.
+
+An objective with ``refit_leaves`` (L1, quantile) replaces each new tree's leaf values right
+after the tree is grown and before any margin moves::
+
+    refit_leaves(y, raw, weight, leaf_of_row, leaf_nodes, learning_rate, output)
+        -> (len(leaf_nodes), tree width) leaf values, learning rate included
+
+``raw`` holds the margins before the tree, ``leaf_of_row`` the leaf node of each row the tree
+was grown on (-1 for rows outside a ``subsample``), ``output`` the tree's first output column.
+The refit values are stored in the tree, so training margins, predictions and model files
+all use them.
 """
 from __future__ import annotations
 
@@ -173,6 +184,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     h = np.empty((n, n_outputs), dtype=np.float32)
     gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
     after_iteration = getattr(objective, "after_iteration", None)
+    refit_leaves = getattr(objective, "refit_leaves", None)
     if after_iteration is not None and OBJECTIVE_LOG in {name for _, name in evals}:
         raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
                          "give the evaluation set another name.")
@@ -209,6 +221,10 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                                  f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
             tree = grower.grow(gh_search, sample_rows, tree_mask, rng, mapper.cuts,
                                gh_leaves=None if gh_search is gh else gh)
+            if refit_leaves is not None:  # e.g. quantile leaves; only the sampled rows count
+                leaves = np.flatnonzero(tree.is_leaf)
+                tree.value[leaves] = refit_leaves(y, raw, weight, grower.leaf_of_row, leaves,
+                                                  params["learning_rate"], k)
             if sample_rows is None:  # the tree adds to move[:, k:k + tree_width]
                 kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
             else:

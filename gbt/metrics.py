@@ -14,6 +14,17 @@ in LightGBM). NDCG uses gains ``2^rel - 1`` (or the objective's ``label_gain``) 
 precisions by ``min(#relevant, k)`` (LightGBM). A query with no relevant row (ideal DCG 0, or
 nothing relevant) scores 1, as in LightGBM. The mean over queries is weighted by each query's
 mean row weight (its weight, when weights are per query).
+
+Regression metrics (lower is better; XGBoost's names and formulas, weighted means over rows):
+``quantile`` (pinball loss at the objective's ``quantile_alpha``, 0.5 without one;
+``quantile@a`` picks ``a``), ``huber`` (LightGBM's) and ``mphe`` (pseudo-Huber) at the
+objective's ``huber_slope`` (1.0 without one), ``poisson-nloglik`` (``lgamma(y + 1) + p -
+y log p``), ``gamma-nloglik`` (``y / p + log p``, the gamma likelihood with shape 1),
+``gamma-deviance`` (``2 (y/p - log(y/p) - 1)``), ``tweedie-nloglik`` (``-y p^(1-ρ)/(1-ρ) +
+p^(2-ρ)/(2-ρ)`` at the objective's ``tweedie_variance_power`` ρ, 1.5 without one;
+``tweedie-nloglik@ρ`` picks ρ), ``rmsle`` (predictions clamped above -1, as the objective
+does) and ``mape`` (``|y - p| / max(|y|, eps)``, scikit-learn's guard for y = 0). ``p`` is
+the predicted mean (the transformed prediction).
 """
 from __future__ import annotations
 
@@ -54,6 +65,52 @@ def rmse(y, p, w):
 
 def mae(y, p, w):
     return _row_average(np.abs(y - p), w)
+
+
+def pinball(y, p, w, alpha=0.5):
+    d = y - p
+    return _row_average(np.maximum(alpha * d, (alpha - 1.0) * d), w)
+
+
+def huber(y, p, w, slope=1.0):
+    z = np.abs(p - y)
+    return _row_average(np.where(z <= slope, 0.5 * z * z, slope * (z - 0.5 * slope)), w)
+
+
+def mphe(y, p, w, slope=1.0):
+    return _row_average(slope * slope * (np.sqrt(1.0 + ((p - y) / slope) ** 2) - 1.0), w)
+
+
+def poisson_nloglik(y, p, w):
+    from scipy.special import gammaln
+    p = np.maximum(p, 1e-16)
+    return _row_average(gammaln(y + 1.0) + p - y * np.log(p), w)
+
+
+def gamma_nloglik(y, p, w):
+    p = np.maximum(p, 1e-16)
+    return _row_average(y / p + np.log(p), w)
+
+
+def gamma_deviance(y, p, w):
+    ratio = y / (p + 1e-9)
+    return 2.0 * _row_average(ratio - np.log(ratio) - 1.0, w)
+
+
+def tweedie_nloglik(y, p, w, rho=1.5):
+    p = np.maximum(p, 1e-16)
+    if rho == 1.0:
+        return _row_average(p - y * np.log(p), w)
+    return _row_average(p ** (2.0 - rho) / (2.0 - rho) - y * p ** (1.0 - rho) / (1.0 - rho), w)
+
+
+def rmsle(y, p, w):
+    p = np.maximum(p, -1.0 + 1e-6)  # as reg:squaredlogerror clamps its predictions
+    return np.sqrt(_row_average((np.log1p(p) - np.log1p(y)) ** 2, w))
+
+
+def mape(y, p, w):
+    return _row_average(np.abs(y - p) / np.maximum(np.abs(y), np.finfo(np.float64).eps), w)
 
 
 def logloss(y, p, w):
@@ -186,10 +243,48 @@ def _ranking_metric(name: str, objective=None) -> Metric | None:
     return Metric(name, fn, True)
 
 
+# name -> (function, its parameter's keyword, the objective attribute that gives it, the
+# default, its valid range): metrics evaluated at the objective's own parameter
+_PARAM_METRICS = {
+    "quantile": (pinball, "alpha", "quantile_alpha", 0.5, lambda v: 0.0 < v < 1.0, "(0, 1)"),
+    "huber": (huber, "slope", "huber_slope", 1.0, lambda v: v > 0.0, "> 0"),
+    "mphe": (mphe, "slope", "huber_slope", 1.0, lambda v: v > 0.0, "> 0"),
+    "tweedie-nloglik": (tweedie_nloglik, "rho", "tweedie_variance_power", 1.5,
+                        lambda v: 1.0 <= v < 2.0, "in [1, 2)"),
+}
+_PARAM_METRIC = re.compile(r"^(quantile|huber|mphe|tweedie-nloglik)(?:@(.+))?$")
+
+
+def _param_metric(name: str, objective=None) -> Metric | None:
+    """``quantile``, ``huber``, ``mphe``, ``tweedie-nloglik`` at the objective's parameter, or
+    at the one the name gives after ``@`` (None for any other name)."""
+    m = _PARAM_METRIC.match(name)
+    if m is None:
+        return None
+    fn, keyword, attribute, default, ok, expected = _PARAM_METRICS[m.group(1)]
+    if m.group(2) is None:
+        value = getattr(objective, attribute, None)
+        value = default if value is None else float(value)
+    else:
+        try:
+            value = float(m.group(2))
+        except ValueError:
+            value = float("nan")
+        if not ok(value):
+            raise ValueError(f"Metric {name!r}: the parameter after '@' must be a number "
+                             f"{expected}.")
+    return Metric(name, partial(fn, **{keyword: value}), False)
+
+
 METRICS = {m.name: m for m in (
     Metric("rmse", rmse, False), Metric("mae", mae, False), Metric("logloss", logloss, False),
     Metric("error", error, False), Metric("auc", auc, True),
     Metric("mlogloss", mlogloss, False), Metric("merror", merror, False),
+    # the regression objectives' metrics without a parameter (those with one: _PARAM_METRICS)
+    Metric("poisson-nloglik", poisson_nloglik, False),
+    Metric("gamma-nloglik", gamma_nloglik, False),
+    Metric("gamma-deviance", gamma_deviance, False),
+    Metric("rmsle", rmsle, False), Metric("mape", mape, False),
 )}
 
 
@@ -203,13 +298,15 @@ def get_metric(name, objective=None) -> Metric:
     own = getattr(objective, "metrics", {})
     if name in own:
         return own[name]
-    ranking = _ranking_metric(name, objective) if isinstance(name, str) else None
-    if ranking is not None:
-        return ranking
-    if name not in METRICS:
-        raise ValueError(f"Unknown metric {name!r}; expected one of "
-                         f"{sorted(set(METRICS) | set(own))}, ndcg, ndcg@k, map or map@k.")
-    return METRICS[name]
+    for parse in (_ranking_metric, _param_metric):
+        parsed = parse(name, objective) if isinstance(name, str) else None
+        if parsed is not None:
+            return parsed
+    if name in METRICS:
+        return METRICS[name]
+    known = set(METRICS) | set(_PARAM_METRICS) | set(own)
+    raise ValueError(f"Unknown metric {name!r}; expected one of {sorted(known)}, ndcg, "
+                     "ndcg@k, map, map@k, quantile@alpha or tweedie-nloglik@rho.")
 
 
 __all__ = ["Metric", "METRICS", "get_metric"]

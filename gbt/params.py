@@ -136,6 +136,16 @@ PARAMS: dict[str, ParamSpec] = {
     "eval_at": ParamSpec(None, lambda v: v is None or _positions(v),
                          "None (10) or an integer >= 1 or a list of them (the k of the "
                          "default ndcg@k / map@k metrics)", object),
+    # regression objectives; see gbt.objectives.regression
+    "quantile_alpha": ParamSpec(0.5, _num(0, 1, True, True), "a number in (0, 1) (the quantile "
+                                "reg:quantileerror fits)"),
+    "huber_slope": ParamSpec(1.0, _num(0, lo_open=True), "a number > 0 (reg:huber and "
+                             "reg:pseudohubererror: where the loss turns from quadratic to "
+                             "linear)"),
+    "poisson_max_delta_step": ParamSpec(0.7, _num(0), "a number >= 0 (count:poisson: the "
+                                        "hessian is exp(raw + this), a safeguard of the "
+                                        "Newton step; XGBoost's max_delta_step for Poisson)"),
+    "tweedie_variance_power": ParamSpec(1.5, _num(1, 2, hi_open=True), "a number in [1, 2)"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 
@@ -165,6 +175,10 @@ ALIASES: dict[str, str] = {
     # number under its (default for NDCG) "topk" pair method
     "lambdarank_num_pair_per_sample": "lambdarank_truncation_level",
     "ndcg_eval_at": "eval_at", "ndcg_at": "eval_at", "map_eval_at": "eval_at", "map_at": "eval_at",
+    # regression objectives: the Huber δ by its textbook name. LightGBM's "alpha" (its quantile
+    # and Huber parameter) is not an alias: "alpha" is XGBoost's reg_alpha above; spell it
+    # quantile_alpha or huber_slope.
+    "huber_delta": "huber_slope",
 }
 
 

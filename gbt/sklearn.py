@@ -204,12 +204,55 @@ class _GBTModel(_FittedBooster, BaseEstimator):
 
 
 class GBTRegressor(RegressorMixin, _GBTModel):
-    """Gradient-boosted trees for regression (squared error).
+    """Gradient-boosted trees for regression.
 
-    ``y`` of shape (n_samples,), or (n_samples, K) for multi-output regression (predictions
-    are then (n_samples, K); ``multi_strategy="condensed"`` fits one vector-leaf tree per
-    round for all targets). See :class:`GBTClassifier` for the parameters.
+    ``y`` of shape (n_samples,), or (n_samples, K) for multi-output regression with squared
+    error (predictions are then (n_samples, K); ``multi_strategy="condensed"`` fits one
+    vector-leaf tree per round for all targets).
+
+    Parameters
+    ----------
+    objective : str, default "reg:squarederror"
+        Any regression objective: ``reg:absoluteerror``, ``reg:quantileerror``,
+        ``reg:huber``, ``reg:pseudohubererror``, ``count:poisson``, ``reg:gamma``,
+        ``reg:tweedie``, ``reg:squaredlogerror`` (or their LightGBM names). Predictions are
+        on the target's scale (the log-link objectives predict the mean).
+    quantile_alpha : float in (0, 1), default 0.5
+        The quantile of ``reg:quantileerror``.
+    huber_slope : float > 0, default 1.0
+        Where the Huber losses turn linear.
+    tweedie_variance_power : float in [1, 2), default 1.5
+    Other parameters as :class:`GBTClassifier`.
     """
+
+    def __init__(self, objective="reg:squarederror", quantile_alpha=0.5, huber_slope=1.0,
+                 tweedie_variance_power=1.5, n_estimators=100, learning_rate=0.1, max_depth=6,
+                 max_leaves=0, grow_policy="depthwise", min_child_weight=1.0,
+                 min_child_samples=1, reg_lambda=1.0, reg_alpha=0.0, gamma=0.0,
+                 max_delta_step=0.0, subsample=1.0, colsample_bytree=1.0,
+                 colsample_bynode=1.0, max_bin=255, n_jobs=None, random_state=0,
+                 early_stopping_rounds=None, eval_metric=None,
+                 multi_strategy="one_per_output", validation_fraction=0.1,
+                 importance_type="gain"):
+        super().__init__(
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
+            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
+            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
+            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
+            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
+            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
+            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
+            importance_type=importance_type)
+        self.objective = objective
+        self.quantile_alpha = quantile_alpha
+        self.huber_slope = huber_slope
+        self.tweedie_variance_power = tweedie_variance_power
+
+    def _booster_params(self, extra=None) -> dict:
+        params = super()._booster_params(extra)
+        params["objective"] = self.objective
+        return params
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
         """Fit; ``eval_set``: list of ``(X, y)`` or ``(X, y, sample_weight)`` validation sets

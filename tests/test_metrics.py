@@ -82,7 +82,9 @@ def test_multiclass_metrics(weighted):
 
 
 def test_metric_registry():
-    assert set(METRICS) == {"rmse", "mae", "logloss", "error", "auc", "mlogloss", "merror"}
+    assert set(METRICS) == {"rmse", "mae", "logloss", "error", "auc", "mlogloss", "merror",
+                            "poisson-nloglik", "gamma-nloglik", "gamma-deviance", "rmsle",
+                            "mape"}
     assert get_metric("auc").higher_is_better
     for name in ("rmse", "mae", "logloss", "error", "mlogloss", "merror"):
         assert not get_metric(name).higher_is_better

@@ -5,7 +5,9 @@ An objective provides ``n_outputs(y)``, ``init_score(y, weight)``,
 :func:`get_objective` turns a name or a user callable into one. ``distribution:<name>`` and
 ``survival:<name>`` are NGBoost objectives (:mod:`gbt.objectives.ngboost`);
 ``binary:constrained`` is FairGBM (:mod:`gbt.objectives.fairness`); ``rank:pairwise``,
-``rank:ndcg`` and ``rank:map`` rank rows within query groups (:mod:`gbt.objectives.ranking`).
+``rank:ndcg`` and ``rank:map`` rank rows within query groups (:mod:`gbt.objectives.ranking`);
+L1, quantile, Huber, pseudo-Huber, Poisson, gamma, Tweedie and squared-log-error regression
+are in :mod:`gbt.objectives.regression`.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from .fairness import FairnessObjective
 from .losses import (CallableObjective, LogisticLoss, Objective, SoftmaxLoss, SquaredError)
 from .ngboost import PREFIXES, DistributionObjective
 from .ranking import MAPRank, NDCGRank, PairwiseRank, RankingObjective
+from .regression import (AbsoluteError, GammaRegression, Huber, Poisson, PseudoHuber,
+                         QuantileError, SquaredLogError, Tweedie)
 
 OBJECTIVES = {
     "reg:squarederror": SquaredError,
@@ -22,13 +26,26 @@ OBJECTIVES = {
     "rank:pairwise": PairwiseRank,
     "rank:ndcg": NDCGRank,
     "rank:map": MAPRank,
+    "reg:absoluteerror": AbsoluteError,
+    "reg:quantileerror": QuantileError,
+    "reg:huber": Huber,
+    "reg:pseudohubererror": PseudoHuber,
+    "count:poisson": Poisson,
+    "reg:gamma": GammaRegression,
+    "reg:tweedie": Tweedie,
+    "reg:squaredlogerror": SquaredLogError,
 }
 ALIASES = {"regression": "reg:squarederror", "l2": "reg:squarederror",
            "mse": "reg:squarederror", "squared_error": "reg:squarederror",
            "binary": "binary:logistic", "multiclass": "multi:softprob",
            "softmax": "multi:softprob", "multi:softmax": "multi:softprob",
            "constrained_cross_entropy": "binary:constrained",
-           "lambdarank": "rank:ndcg"}
+           "lambdarank": "rank:ndcg",
+           # objective names, not parameter names: "gamma" here is reg:gamma, never min-split-loss
+           "l1": "reg:absoluteerror", "mae": "reg:absoluteerror",
+           "regression_l1": "reg:absoluteerror", "absolute_error": "reg:absoluteerror",
+           "quantile": "reg:quantileerror", "huber": "reg:huber", "poisson": "count:poisson",
+           "gamma": "reg:gamma", "tweedie": "reg:tweedie"}
 
 
 def objective_from_name(name: str, params: dict) -> Objective:
@@ -59,5 +76,6 @@ def get_objective(objective, params: dict | None = None) -> Objective:
 
 __all__ = ["get_objective", "objective_from_name", "DistributionObjective", "Objective",
            "FairnessObjective", "RankingObjective",
-           "SquaredError", "LogisticLoss", "SoftmaxLoss",
+           "SquaredError", "LogisticLoss", "SoftmaxLoss", "AbsoluteError", "QuantileError",
+           "Huber", "PseudoHuber", "Poisson", "GammaRegression", "Tweedie", "SquaredLogError",
            "CallableObjective", "OBJECTIVES"]
