@@ -1,9 +1,12 @@
-"""scikit-learn estimators (the only module importing sklearn): GBTRegressor and GBTClassifier,
-FairGBTClassifier (FairGBM), and the NGBoost family NGBRegressor, NGBClassifier and NGBSurvival.
+"""scikit-learn estimators (the only module importing sklearn besides the tuner): GBTRegressor,
+GBTClassifier, GBTRanker, FairGBTClassifier (FairGBM), and the NGBoost family NGBRegressor,
+NGBClassifier and NGBSurvival.
 
 Parameter names follow XGBoost's scikit-learn API; every one maps to :mod:`gbt.params`.
 """
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
@@ -203,6 +206,16 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         return tags
 
 
+def _base_params(values: dict) -> dict:
+    """The :class:`_GBTModel` parameters among a subclass ``__init__``'s ``locals()``: the
+    subclasses list every parameter explicitly (scikit-learn reads the signature) and hand
+    the shared ones up with this."""
+    return {name: values[name] for name in _BASE_PARAM_NAMES if name in values}
+
+
+_BASE_PARAM_NAMES = tuple(inspect.signature(_GBTModel.__init__).parameters)[1:]
+
+
 class GBTRegressor(RegressorMixin, _GBTModel):
     """Gradient-boosted trees for regression.
 
@@ -234,16 +247,7 @@ class GBTRegressor(RegressorMixin, _GBTModel):
                  early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
                  importance_type="gain"):
-        super().__init__(
-            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
-            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
-            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
-            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
-            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
-            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
-            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
-            importance_type=importance_type)
+        super().__init__(**_base_params(locals()))
         self.objective = objective
         self.quantile_alpha = quantile_alpha
         self.huber_slope = huber_slope
@@ -308,16 +312,7 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
                  importance_type="gain", class_weight=None):
-        super().__init__(
-            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
-            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
-            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
-            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
-            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
-            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
-            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
-            importance_type=importance_type)
+        super().__init__(**_base_params(locals()))
         self.class_weight = class_weight
 
     def _class_weighted(self, y, sample_weight):
@@ -449,16 +444,7 @@ class FairGBTClassifier(GBTClassifier):
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
                  importance_type="gain", class_weight=None):
-        super().__init__(
-            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
-            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
-            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
-            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
-            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
-            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
-            multi_strategy=multi_strategy, validation_fraction=validation_fraction,
-            importance_type=importance_type, class_weight=class_weight)
+        super().__init__(class_weight=class_weight, **_base_params(locals()))
         self.constraint_type = constraint_type
         self.fpr_tolerance = fpr_tolerance
         self.fnr_tolerance = fnr_tolerance
@@ -559,15 +545,7 @@ class GBTRanker(_GBTModel):
                  colsample_bynode=1.0, max_bin=255, n_jobs=None, random_state=0,
                  early_stopping_rounds=None, eval_metric=None, validation_fraction=0.1,
                  importance_type="gain"):
-        super().__init__(
-            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
-            min_child_samples=min_child_samples, reg_lambda=reg_lambda, reg_alpha=reg_alpha,
-            gamma=gamma, max_delta_step=max_delta_step, subsample=subsample,
-            colsample_bytree=colsample_bytree, colsample_bynode=colsample_bynode,
-            max_bin=max_bin, n_jobs=n_jobs, random_state=random_state,
-            early_stopping_rounds=early_stopping_rounds, eval_metric=eval_metric,
-            validation_fraction=validation_fraction, importance_type=importance_type)
+        super().__init__(**_base_params(locals()))
         self.objective = objective
         self.lambdarank_truncation_level = lambdarank_truncation_level
         self.lambdarank_norm = lambdarank_norm
