@@ -56,6 +56,8 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
+from tests.peer_trees import lightgbm_trees  # noqa: E402
+
 DATA_DIR = Path(os.environ.get("GBT_DATA_DIR", REPO.parent / "shared" / "data"))
 ROUNDS, LEAVES, EXPLAIN_ROWS = 100, 255, 1000
 NOISY_CORES = 0.25
@@ -91,36 +93,6 @@ def train_lgb(X, y, threads):
     return lgb.train(params, lgb.Dataset(X, y), ROUNDS)
 
 
-def lightgbm_trees(model):
-    """A LightGBM binary/regression model's trees as gbt Trees (row counts as cover)."""
-    from gbt.tree import Tree
-    trees = []
-    for info in model.dump_model()["tree_info"]:
-        order = []
-
-        def visit(nd):  # pre-order: children get larger indices than their parent
-            k = len(order)
-            order.append(nd)
-            if "split_index" in nd:
-                nd["_left"] = visit(nd["left_child"])
-                nd["_right"] = visit(nd["right_child"])
-            return k
-
-        visit(info["tree_structure"])
-        tree = Tree(len(order))
-        for k, nd in enumerate(order):
-            if "split_index" in nd:
-                if nd["decision_type"] != "<=" or nd["missing_type"] == "Zero":
-                    raise ValueError("only numerical splits with NaN/None missing handling")
-                tree.feature[k], tree.threshold[k] = nd["split_feature"], nd["threshold"]
-                tree.default_left[k] = nd["default_left"]
-                tree.left[k], tree.right[k] = nd["_left"], nd["_right"]
-                tree.value[k, 0], tree.cover[k] = nd["internal_value"], nd["internal_count"]
-            else:
-                tree.value[k, 0], tree.cover[k] = nd["leaf_value"], nd.get("leaf_count", 1)
-        tree.validate()
-        trees.append(tree)
-    return trees
 
 
 def tree_stats(trees):

@@ -11,6 +11,8 @@ from gbt.explain import ShapForest, node_weights, shap_interaction_values, shap_
 from gbt.predict import PackedForest, predict_raw
 from gbt.tree import Tree
 
+from .peer_trees import lightgbm_trees
+
 
 def _nodes(trees):
     return [dict(feature=t.feature, threshold=t.threshold, default_left=t.default_left,
@@ -220,35 +222,6 @@ def test_shap_forest_reuse_float32_and_errors(small_data):
 
 
 # -- against LightGBM's own TreeSHAP on the same (converted) trees ----------------------------
-def lightgbm_trees(model):
-    """The trees of a LightGBM binary/regression model as gbt Trees, with LightGBM's row
-    counts as cover (LightGBM's TreeSHAP weighs children by counts)."""
-    trees = []
-    for info in model.dump_model()["tree_info"]:
-        order = []
-
-        def visit(nd):  # pre-order: children get larger indices than their parent
-            k = len(order)
-            order.append(nd)
-            if "split_index" in nd:
-                nd["_left"] = visit(nd["left_child"])
-                nd["_right"] = visit(nd["right_child"])
-            return k
-
-        visit(info["tree_structure"])
-        tree = Tree(len(order))
-        for k, nd in enumerate(order):
-            if "split_index" in nd:
-                assert nd["decision_type"] == "<=" and nd["missing_type"] != "Zero"
-                tree.feature[k], tree.threshold[k] = nd["split_feature"], nd["threshold"]
-                tree.default_left[k] = nd["default_left"]
-                tree.left[k], tree.right[k] = nd["_left"], nd["_right"]
-                tree.value[k, 0], tree.cover[k] = nd["internal_value"], nd["internal_count"]
-            else:
-                tree.value[k, 0], tree.cover[k] = nd["leaf_value"], nd.get("leaf_count", 1)
-        tree.validate()
-        trees.append(tree)
-    return trees
 
 
 def test_equals_lightgbm_pred_contrib_on_deep_trees():
