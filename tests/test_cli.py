@@ -227,6 +227,12 @@ def test_killing_train_leaves_no_model_file(tmp_path, frame):
     data = _write(pd.concat([frame] * 20, ignore_index=True), tmp_path / "d.csv")
     model = tmp_path / "m.json"
     env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    # a short run first compiles (or loads) every kernel, so the signal below lands in training
+    # rounds, not in a compilation the interpreter cannot interrupt
+    subprocess.run([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
+                    "--num-boost-round", "2", "--quiet", "--out", str(model)], env=env,
+                   check=True, timeout=600)
+    model.unlink()
     proc = subprocess.Popen([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
                              "--num-boost-round", "100000", "--verbose", "--out", str(model)],
                             stderr=subprocess.PIPE, text=True, env=env)
@@ -236,7 +242,7 @@ def test_killing_train_leaves_no_model_file(tmp_path, frame):
     time.sleep(1.0)
     assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "interrupted" in err
     assert os.listdir(tmp_path) == ["d.csv"]
     proc = subprocess.Popen([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
