@@ -296,3 +296,34 @@ def test_pandas_categorical_end_to_end():
                         "num": num[:50]})
     np.testing.assert_allclose(b.predict(df2), b.predict(df.iloc[:50]))
     assert np.sqrt(np.mean((b.predict(df) - y) ** 2)) < 0.3
+
+
+def test_evaluate_matches_the_training_loop_log():
+    from gbt.engine import evaluate
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((600, 3))
+    y = (X[:, 0] + rng.normal(0, 0.5, 600) > 0).astype(float)
+    dtrain, dvalid = gbt.Dataset(X[:400], y[:400]), gbt.Dataset(X[400:], y[400:])
+    booster = gbt.train({"objective": "binary:logistic", "eval_metric": ["auc", "logloss"]},
+                        dtrain, 8, evals=[(dvalid, "valid")])
+    out = evaluate(booster, dvalid)
+    for name in ("auc", "logloss"):
+        assert out[name] == pytest.approx(booster.evals_result["valid"][name][-1], rel=1e-12)
+    assert set(evaluate(booster, dvalid, ["error"])) == {"error"}
+    with pytest.raises(ValueError, match="no label"):
+        evaluate(booster, gbt.Dataset(X))
+    with pytest.raises(TypeError, match="gbt.Dataset"):
+        evaluate(booster, X)
+
+
+def test_booster_attributes_round_trip(tmp_path):
+    X = np.random.default_rng(5).standard_normal((100, 2))
+    booster = gbt.train({}, gbt.Dataset(X, X[:, 0]), 2)
+    booster.set_attr(source="unit test", note="x")
+    booster.set_attr(note=None)  # None deletes
+    path = tmp_path / "m.json"
+    booster.save_model(path)
+    again = gbt.Booster.load_model(path)
+    assert again.attributes() == {"source": "unit test"} and again.attr("note") is None
+    with pytest.raises(TypeError, match="must be a string"):
+        booster.set_attr(rounds=3)
