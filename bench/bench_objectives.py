@@ -65,11 +65,30 @@ Task ``poisson``
 * Fit time (secondary): as for ``quantile``.
 * Bar: gbt's test Poisson deviance <= LightGBM's + 2%.
 
+Task ``cox``
+------------
+* Data: SUPPORT2 (../shared/data/survival/support2.csv.gz, 9105 rows): time ``d.time``,
+  event ``death``; features every column but the outcomes and what is only known after
+  admission or is itself a prognosis (``COX_DROP``: death, d.time, hospdead, slos, sfdm2,
+  charges, totcst, totmcst, dnr, dnrday, surv2m, surv6m, prg2m, prg6m), 33 columns: numeric
+  as they are, the 6 text columns as integer category codes (sorted categories; NaN stays
+  missing for both libraries). A fixed random 80/20 split (``default_rng(0).permutation``).
+* Models: gbt ``survival:cox`` against XGBoost ``survival:cox`` with the same trees:
+  ``COX_ROUNDS`` rounds, learning rate ``COX_LR``, depth-wise to depth ``COX_DEPTH``, min
+  hessian 1 per leaf, ``reg_lambda`` 1 (both libraries' defaults), 255 / 256 bins (hist),
+  ``--threads`` threads.
+* Score: test Harrell's concordance index of the margins by one implementation
+  (``gbt.metrics`` ``c-index``, checked against lifelines' ``concordance_index`` when it is
+  installed); also test ``cox-nloglik`` for information.
+* Fit time (secondary): as for ``quantile``.
+* Bar: gbt test c-index >= XGBoost's - 0.005.
+
 How to run (from the repository root)
 -------------------------------------
     .venv/bin/python bench/bench_objectives.py                       # all tasks, writes RESULTS.md
     .venv/bin/python bench/bench_objectives.py --task ranking --repeats 1 --no-write
     .venv/bin/python bench/bench_objectives.py --task quantile,poisson
+    .venv/bin/python bench/bench_objectives.py --task cox
 
 Needs ../shared/data (or GBT_DATA_DIR); a task whose data is absent says so and is skipped.
 """
@@ -552,9 +571,124 @@ def task_poisson(args, log):
 
 
 # --------------------------------------------------------------------------------------------
+# Task: cox (survival:cox against XGBoost survival:cox)
+# --------------------------------------------------------------------------------------------
+COX_ROUNDS, COX_LR, COX_DEPTH, COX_TEST, COX_BAR = 300, 0.05, 4, 0.2, 0.005
+COX_DROP = ["death", "d.time", "hospdead", "slos", "sfdm2", "charges", "totcst", "totmcst",
+            "dnr", "dnrday", "surv2m", "surv6m", "prg2m", "prg6m"]
+
+
+def load_support2(path):
+    """(X, y, feature names): SUPPORT2 features (text columns as category codes, NaN kept) and
+    XGBoost's Cox label (time; negative = censored)."""
+    import pandas as pd
+    df = pd.read_csv(path, skipinitialspace=True, index_col=0)
+    time_, event = df["d.time"].to_numpy(np.float64), df["death"].to_numpy() == 1
+    feats = df.drop(columns=COX_DROP)
+    for col in feats.columns:
+        if feats[col].dtype == object:
+            codes = feats[col].astype("category").cat.codes.astype(np.float64)
+            feats[col] = codes.where(codes >= 0, np.nan)
+    return (feats.to_numpy(np.float64), np.where(event, time_, -time_), list(feats.columns))
+
+
+def _cox_models(threads):
+    """{row label: fit(X, y)}; the pair compared."""
+    import xgboost as xgb
+
+    import gbt
+    ours = dict(objective="survival:cox", learning_rate=COX_LR, max_depth=COX_DEPTH,
+                min_child_weight=1.0, reg_lambda=1.0, max_bin=255, n_jobs=threads,
+                random_state=0)
+    peer = dict(objective="survival:cox", eta=COX_LR, max_depth=COX_DEPTH, min_child_weight=1.0,
+                reg_lambda=1.0, tree_method="hist", max_bin=256, nthread=threads, seed=0,
+                verbosity=0)
+    return {
+        "gbt survival:cox": lambda X, y: gbt.train(ours, gbt.Dataset(X, y), COX_ROUNDS),
+        "XGBoost survival:cox": lambda X, y: xgb.train(
+            peer, xgb.DMatrix(X, y, nthread=threads), COX_ROUNDS),
+    }
+
+
+def _margin(model, X):
+    import xgboost as xgb
+    if isinstance(model, xgb.Booster):
+        return model.predict(xgb.DMatrix(X), output_margin=True)
+    return model.predict(X, output_margin=True)
+
+
+def task_cox(args, log):
+    from gbt.metrics import get_metric
+    path = DATA_DIR / "survival" / "support2.csv.gz"
+    if not path.exists():
+        return None, [f"SKIP: cox: {path} is absent"]
+    X, y, names = load_support2(path)
+    order = np.random.default_rng(0).permutation(len(y))
+    n_test = int(round(COX_TEST * len(y)))
+    te, tr = np.sort(order[:n_test]), np.sort(order[n_test:])
+    Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
+    cindex, nloglik = get_metric("c-index"), get_metric("cox-nloglik")
+    try:
+        from lifelines.utils import concordance_index as lifelines_ci
+    except ImportError:
+        lifelines_ci = None
+
+    t0 = time.perf_counter()
+    _cox_models(args.threads)["gbt survival:cox"](Xtr, ytr)
+    warm_gbt = time.perf_counter() - t0
+    log(f"cox: warm-up gbt {warm_gbt:.2f} s")
+
+    models = _cox_models(args.threads)
+    scores, check = {}, []
+    for name, fit in models.items():
+        margin = np.asarray(_margin(fit(Xtr, ytr), Xte), dtype=np.float64)
+        scores[name] = (cindex(yte, margin[:, None]), nloglik(yte, margin[:, None]))
+        if lifelines_ci is not None:
+            theirs = lifelines_ci(np.abs(yte), -margin, yte > 0)
+            check.append(f"{name}: lifelines {theirs:.6f}, gbt.metrics "
+                         f"{scores[name][0]:.6f}")
+        log(f"cox: {name}: c-index {scores[name][0]:.4f}")
+    ours, peer = list(models)
+    a, b = scores[ours][0], scores[peer][0]
+    bar = [f"{'PASS' if a >= b - COX_BAR else 'FAIL'}: gbt test c-index >= XGBoost's - "
+           f"{COX_BAR:g} — {a:.4f} vs {b:.4f} ({a - b:+.4f})"]
+    times, noise = _alternating_times(models, Xtr, ytr, args.repeats, log, "cox")
+    if noise > NOISY_CORES:
+        bar.append(f"WARNING: other processes kept up to {noise:.2f} cores busy during a timed "
+                   "fit; the fit times are disturbed")
+    text = "\n".join([
+        "## bench_objectives.py, task cox: survival:cox against XGBoost survival:cox", "",
+        f"Date: {_now()}", "", "Command (from the repository root):", "", "```",
+        command_line(), "```", "",
+        f"SUPPORT2: {len(tr)} train / {len(te)} test rows (random 80/20 split, seed 0), "
+        f"{len(names)} features (outcomes, post-admission and prognosis columns dropped: "
+        f"{', '.join(COX_DROP)}; text columns as category codes, NaN kept), time d.time, "
+        f"event death ({(y > 0).mean():.1%} events). Both models: {COX_ROUNDS} rounds, "
+        f"learning rate {COX_LR:g}, depth-wise to depth {COX_DEPTH}, min hessian 1 per leaf, "
+        f"reg_lambda 1, 255 / 256 bins, {args.threads} threads. C-index: gbt.metrics' Harrell "
+        "concordance of the test margins (the same code for both). Versions: "
+        f"{_versions()}.", "",
+        "### Test concordance", "",
+        "| model | c-index | − XGBoost | cox-nloglik |", "|---|---:|---:|---:|",
+        *[f"| {k} | {c:.4f} | {c - b:+.4f} | {nl:.4f} |" for k, (c, nl) in scores.items()], "",
+        *([f"Check against lifelines' concordance_index: {'; '.join(check)}.", ""]
+          if check else []),
+        f"### Fit time (secondary; median of {args.repeats} alternating fits, Dataset "
+        "construction included)", "",
+        "| model | fit s (median) | all runs | × XGBoost |", "|---|---:|---|---:|",
+        *_time_rows(times, peer), "",
+        f"gbt warm-up (first fit in this process: Numba cache load or compilation, untimed "
+        f"above): {warm_gbt:.2f} s. Most cores other processes kept busy during a timed fit: "
+        f"{noise:.2f}.", "",
+        "### Bar", "", *[f"- {line}" for line in bar], ""])
+    return text, bar
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
-TASKS = {"ranking": task_ranking, "quantile": task_quantile, "poisson": task_poisson}
+TASKS = {"ranking": task_ranking, "quantile": task_quantile, "poisson": task_poisson,
+         "cox": task_cox}
 
 
 def main(argv=None):

@@ -20,7 +20,9 @@ def _subset(dataset: Dataset, rows: np.ndarray) -> Dataset:
     return Dataset(dataset.features.take(rows), label=part(dataset.label),
                    weight=part(dataset.weight), base_margin=part(dataset.base_margin),
                    constraint_group=part(dataset.constraint_group),
-                   qid=part(dataset.query_index))
+                   qid=part(dataset.query_index),
+                   label_lower_bound=part(dataset.label_lower_bound),
+                   label_upper_bound=part(dataset.label_upper_bound))
 
 
 def _query_folds(query_index, nfold: int, shuffle: bool, seed: int) -> list:

@@ -255,6 +255,12 @@ class Dataset:
     qid : array-like of shape (n_samples,), optional
         The query id of each row (integers), XGBoost style; the rows of a query must be
         contiguous (sort the rows by ``qid`` first). Give ``group`` or ``qid``, not both.
+    label_lower_bound, label_upper_bound : array-like of shape (n_samples,), optional
+        Interval labels for ``survival:aft`` (XGBoost's names): each row's time lies in
+        ``[lower, upper]``; ``lower == upper`` is an observed time, ``upper = inf`` a
+        right-censored row, ``lower = 0`` a left-censored one. Give both; ``0 <= lower <=
+        upper``, ``upper > 0``, no NaN. Without a ``label`` the lower bound serves as the
+        label column.
 
     Attributes
     ----------
@@ -266,10 +272,15 @@ class Dataset:
 
     def __init__(self, data, label=None, weight=None, base_margin=None,
                  feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None,
-                 constraint_group=None, group=None, qid=None):
+                 constraint_group=None, group=None, qid=None, label_lower_bound=None,
+                 label_upper_bound=None):
         ref_cats = reference.features.categories if reference is not None else None
         self.features = to_feature_matrix(data, feature_names, ref_cats)
         n_rows = self.features.shape[0]
+        self.label_lower_bound, self.label_upper_bound = _label_bounds(
+            label_lower_bound, label_upper_bound, n_rows)
+        if label is None and self.label_lower_bound is not None:
+            label = self.label_lower_bound
         self.label = None if label is None else \
             _as_float_vector("label", label, n_rows, allow_2d=True)
         self.weight = None
@@ -327,6 +338,51 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset(num_row={self.num_row}, num_feature={self.num_feature})"
+
+
+def _label_bounds(lower, upper, n_rows: int):
+    """Validated (lower, upper) float64 interval labels, or (None, None)."""
+    if lower is None and upper is None:
+        return None, None
+    if lower is None or upper is None:
+        raise ValueError("Give both label_lower_bound and label_upper_bound (upper = inf for a "
+                         "right-censored row).")
+    out = []
+    for name, value in (("label_lower_bound", lower), ("label_upper_bound", upper)):
+        if hasattr(value, "to_numpy"):
+            value = value.to_numpy()
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be numeric: {exc}") from None
+        if arr.ndim != 1 or arr.shape[0] != n_rows:
+            raise ValueError(f"{name} must be 1-D with one entry per row ({n_rows}); got shape "
+                             f"{arr.shape}.")
+        out.append(np.ascontiguousarray(arr))
+    return check_aft_bounds(out[0], out[1], "Dataset")
+
+
+def check_aft_bounds(lower, upper, name="survival:aft"):
+    """Validated float64 (lower, upper) interval labels of ``survival:aft``: finite
+    ``lower >= 0``, ``lower <= upper``, ``upper > 0`` (inf for right-censored), no NaN."""
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    if lower.ndim != 1 or upper.shape != lower.shape:
+        raise ValueError(f"{name}: label_lower_bound and label_upper_bound must be 1-D of the "
+                         f"same length; got shapes {lower.shape} and {upper.shape}.")
+    if np.isnan(lower).any() or np.isnan(upper).any():
+        raise ValueError(f"{name}: the label bounds contain NaN.")
+    if not np.isfinite(lower).all():
+        raise ValueError(f"{name}: label_lower_bound must be finite (use 0 for left-censored).")
+    if (lower < 0).any():
+        raise ValueError(f"{name}: label_lower_bound must be >= 0; got {lower.min()}.")
+    if (upper < lower).any():
+        i = int(np.flatnonzero(upper < lower)[0])
+        raise ValueError(f"{name}: label_lower_bound must be <= label_upper_bound; row {i} "
+                         f"has [{lower[i]}, {upper[i]}].")
+    if (upper <= 0).any():
+        raise ValueError(f"{name}: label_upper_bound must be > 0 (a time of 0 has no log).")
+    return lower, upper
 
 
 def _integer_vector(name: str, value) -> np.ndarray:

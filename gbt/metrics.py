@@ -25,6 +25,19 @@ p^(2-ρ)/(2-ρ)`` at the objective's ``tweedie_variance_power`` ρ, 1.5 without 
 ``tweedie-nloglik@ρ`` picks ρ), ``rmsle`` (predictions clamped above -1, as the objective
 does) and ``mape`` (``|y - p| / max(|y|, eps)``, scikit-learn's guard for y = 0). ``p`` is
 the predicted mean (the transformed prediction).
+
+Survival metrics: ``cox-nloglik`` (lower is better; XGBoost's: Breslow's negative partial
+log-likelihood per event, unweighted, on ``survival:cox`` labels: time, negative =
+right-censored), ``aft-nloglik`` (lower is better; the weighted mean negative log-likelihood
+of ``survival:aft``'s interval labels at the objective's ``aft_loss_distribution`` and
+``aft_loss_distribution_scale``, normal and 1.0 without one) and ``c-index`` (alias
+``cindex``; higher is better): Harrell's concordance index, unweighted, in O(n log n). A pair
+is comparable when the row with the shorter time had an event (a censored row tied in time
+with an event counts as surviving longer; two tied events are not comparable); it is
+concordant when that row has the higher risk, and a tie in predicted risk counts one half,
+as in lifelines' ``concordance_index``. Risk is the margin for Cox labels (1-D) and minus the
+margin (the predicted log time) for AFT labels ``(lower, upper)``, where a row is an event
+when ``lower == upper`` and its time is ``lower``. All three read raw margins.
 """
 from __future__ import annotations
 
@@ -34,6 +47,8 @@ from functools import partial
 from typing import Callable
 
 import numpy as np
+
+from ._native.cpu.metrics import concordance_counts
 
 _EPS = 1e-15
 
@@ -243,6 +258,56 @@ def _ranking_metric(name: str, objective=None) -> Metric | None:
     return Metric(name, fn, True)
 
 
+# -- survival -----------------------------------------------------------------------------------
+def cox_nloglik_metric(y, raw, w):
+    from .objectives.survival import check_cox_label, cox_nloglik
+    y = check_cox_label(y, "cox-nloglik")
+    return cox_nloglik(y, np.asarray(raw, dtype=np.float64).reshape(len(y), -1)[:, 0])
+
+
+def aft_nloglik(y, raw, w, dist="normal", sigma=1.0):
+    from .objectives.survival import aft_row_nloglik
+    return np.average(aft_row_nloglik(y, raw, dist, sigma), weights=w)
+
+
+def _survival_metric(name: str, objective=None) -> Metric | None:
+    """``cox-nloglik``, ``c-index`` / ``cindex``, and ``aft-nloglik`` at the objective's
+    distribution and scale (None for any other name)."""
+    if name == "cox-nloglik":
+        return Metric(name, cox_nloglik_metric, False, on_raw=True)
+    if name in ("c-index", "cindex"):
+        return Metric(name, c_index, True, on_raw=True)
+    if name != "aft-nloglik":
+        return None
+    dist = getattr(objective, "aft_loss_distribution", "normal")
+    sigma = float(getattr(objective, "aft_loss_distribution_scale", 1.0))
+    return Metric(name, partial(aft_nloglik, dist=dist, sigma=sigma), False, on_raw=True)
+
+
+def concordance_index(time, risk, event) -> float:
+    """Harrell's C of ``risk`` (higher = shorter survival) against right-censored ``time``
+    (``event`` True where the time is an event); nan without a comparable pair."""
+    time = np.ascontiguousarray(time, dtype=np.float64)
+    risk = np.asarray(risk, dtype=np.float64)
+    if np.isnan(risk).any():
+        raise ValueError("c-index: the predictions contain NaN.")
+    _, rank = np.unique(risk, return_inverse=True)
+    rank = np.ascontiguousarray(rank.reshape(-1), dtype=np.int64) + 1
+    c, t, p = concordance_counts(time, np.ascontiguousarray(event, dtype=np.bool_), rank,
+                                  int(rank.max()) if rank.size else 0)
+    return (c + 0.5 * t) / p if p > 0 else float("nan")
+
+
+def c_index(y, raw, w):
+    raw = np.asarray(raw, dtype=np.float64).reshape(len(y), -1)[:, 0]
+    if y.ndim == 2 and y.shape[1] == 2:  # AFT bounds: the margin is the log time
+        return concordance_index(y[:, 0], -raw, y[:, 0] == y[:, 1])
+    if y.ndim != 1:
+        raise ValueError("c-index needs survival labels: 1-D (time, negative = censored) or "
+                         f"(lower, upper) bounds; got shape {y.shape}.")
+    return concordance_index(np.abs(y), raw, y > 0)
+
+
 # name -> (function, its parameter's keyword, the objective attribute that gives it, the
 # default, its valid range): metrics evaluated at the objective's own parameter
 _PARAM_METRICS = {
@@ -286,6 +351,7 @@ METRICS = {m.name: m for m in (
     Metric("gamma-deviance", gamma_deviance, False),
     Metric("rmsle", rmsle, False), Metric("mape", mape, False),
 )}
+SURVIVAL_METRICS = ("cox-nloglik", "aft-nloglik", "c-index", "cindex")  # _survival_metric
 
 
 def get_metric(name, objective=None) -> Metric:
@@ -298,15 +364,15 @@ def get_metric(name, objective=None) -> Metric:
     own = getattr(objective, "metrics", {})
     if name in own:
         return own[name]
-    for parse in (_ranking_metric, _param_metric):
+    for parse in (_ranking_metric, _param_metric, _survival_metric):
         parsed = parse(name, objective) if isinstance(name, str) else None
         if parsed is not None:
             return parsed
     if name in METRICS:
         return METRICS[name]
-    known = set(METRICS) | set(_PARAM_METRICS) | set(own)
+    known = set(METRICS) | set(_PARAM_METRICS) | set(own) | set(SURVIVAL_METRICS)
     raise ValueError(f"Unknown metric {name!r}; expected one of {sorted(known)}, ndcg, "
                      "ndcg@k, map, map@k, quantile@alpha or tweedie-nloglik@rho.")
 
 
-__all__ = ["Metric", "METRICS", "get_metric"]
+__all__ = ["Metric", "METRICS", "get_metric", "concordance_index"]

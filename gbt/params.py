@@ -146,6 +146,13 @@ PARAMS: dict[str, ParamSpec] = {
                                         "hessian is exp(raw + this), a safeguard of the "
                                         "Newton step; XGBoost's max_delta_step for Poisson)"),
     "tweedie_variance_power": ParamSpec(1.5, _num(1, 2, hi_open=True), "a number in [1, 2)"),
+    # survival:aft; see gbt.objectives.survival
+    "aft_loss_distribution": ParamSpec("normal", _choice("normal", "logistic", "extreme"),
+                                       "'normal', 'logistic' or 'extreme' (survival:aft: the "
+                                       "distribution of the log-time noise)", str),
+    "aft_loss_distribution_scale": ParamSpec(1.0, _num(0, lo_open=True),
+                                             "a number > 0 (survival:aft: the scale sigma of "
+                                             "the log-time noise)"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 

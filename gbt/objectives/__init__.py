@@ -7,7 +7,9 @@ An objective provides ``n_outputs(y)``, ``init_score(y, weight)``,
 ``binary:constrained`` is FairGBM (:mod:`gbt.objectives.fairness`); ``rank:pairwise``,
 ``rank:ndcg`` and ``rank:map`` rank rows within query groups (:mod:`gbt.objectives.ranking`);
 L1, quantile, Huber, pseudo-Huber, Poisson, gamma, Tweedie and squared-log-error regression
-are in :mod:`gbt.objectives.regression`.
+are in :mod:`gbt.objectives.regression`. ``survival:cox`` (Cox proportional hazards) and
+``survival:aft`` (accelerated failure time) are XGBoost's survival objectives
+(:mod:`gbt.objectives.survival`); every other ``survival:<name>`` is an NGBoost distribution.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .ngboost import PREFIXES, DistributionObjective
 from .ranking import MAPRank, NDCGRank, PairwiseRank, RankingObjective
 from .regression import (AbsoluteError, GammaRegression, Huber, Poisson, PseudoHuber,
                          QuantileError, SquaredLogError, Tweedie)
+from .survival import AcceleratedFailureTime, CoxRegression
 
 OBJECTIVES = {
     "reg:squarederror": SquaredError,
@@ -34,6 +37,9 @@ OBJECTIVES = {
     "reg:gamma": GammaRegression,
     "reg:tweedie": Tweedie,
     "reg:squaredlogerror": SquaredLogError,
+    # checked before the NGBoost prefixes: "survival:cox" is not a distribution
+    "survival:cox": CoxRegression,
+    "survival:aft": AcceleratedFailureTime,
 }
 ALIASES = {"regression": "reg:squarederror", "l2": "reg:squarederror",
            "mse": "reg:squarederror", "squared_error": "reg:squarederror",
@@ -52,6 +58,8 @@ def objective_from_name(name: str, params: dict) -> Objective:
     """The objective called ``name`` (an alias, a table entry, ``distribution:<d>`` or
     ``survival:<d>``), configured from ``params``."""
     name = ALIASES.get(name, name)
+    if name in OBJECTIVES:  # survival:cox and survival:aft before the NGBoost prefixes
+        return OBJECTIVES[name].from_params(params)
     if name.startswith(tuple(PREFIXES)):
         return DistributionObjective.from_name(name, params)
     if name not in OBJECTIVES:
@@ -78,4 +86,5 @@ __all__ = ["get_objective", "objective_from_name", "DistributionObjective", "Obj
            "FairnessObjective", "RankingObjective",
            "SquaredError", "LogisticLoss", "SoftmaxLoss", "AbsoluteError", "QuantileError",
            "Huber", "PseudoHuber", "Poisson", "GammaRegression", "Tweedie", "SquaredLogError",
+           "CoxRegression", "AcceleratedFailureTime",
            "CallableObjective", "OBJECTIVES"]
