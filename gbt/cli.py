@@ -626,28 +626,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job), raised like Ctrl-C so writes clean up."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    previous = _on_sigterm(_raise_terminated)
     try:
         return args.func(args)
     except (UserError, DataFileError) as exc:
         print(f"gbt: error: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, SystemError) as exc:
-        if not _interrupted(exc):
+        stop = _interruption(exc)
+        if stop is None:
             raise
-        print("gbt: interrupted; nothing written", file=sys.stderr)
-        return 130
+        print("gbt: stopped; nothing written", file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    finally:
+        _on_sigterm(previous)
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """Ctrl-C, also when it arrived inside a compiled kernel (Numba then raises a SystemError
-    caused by the KeyboardInterrupt)."""
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM (main thread only); return the one it replaces."""
+    import signal
+    import threading
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _interruption(exc: BaseException):
+    """The KeyboardInterrupt (Ctrl-C, or SIGTERM as :class:`_Terminated`) behind ``exc``, also
+    when it arrived inside a compiled kernel (Numba then raises a SystemError caused by it);
+    None for anything else."""
     while exc is not None:
         if isinstance(exc, KeyboardInterrupt):
-            return True
+            return exc
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

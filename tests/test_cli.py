@@ -223,35 +223,38 @@ def test_user_mistakes_are_one_line_and_write_nothing(tmp_path, monkeypatch, cap
     assert set(os.listdir(tmp_path)) == before  # no model, no predictions, no temp file
 
 
-def test_killing_train_leaves_no_model_file(tmp_path, frame):
+def _start_training(data, model, env):
+    """``gbt train`` for many rounds in a subprocess, returned once it is training. SIGINT is
+    reset to its default in the child: a job started in the background by a non-interactive
+    shell (as CI runners may do) inherits SIGINT ignored, and Python then never sees Ctrl-C."""
+    proc = subprocess.Popen([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
+                             "--num-boost-round", "100000", "--verbose", "--out", str(model)],
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    line = proc.stderr.readline()  # --verbose reports the end of reading; then it trains
+    assert "[time] read data" in line, line
+    time.sleep(1.0)
+    assert proc.poll() is None
+    return proc
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                       (signal.SIGKILL, -signal.SIGKILL)])
+def test_stopping_train_leaves_no_model_file(tmp_path, frame, sig, code):
     data = _write(pd.concat([frame] * 20, ignore_index=True), tmp_path / "d.csv")
     model = tmp_path / "m.json"
     env = dict(os.environ, NUMBA_NUM_THREADS="1")
-    # a short run first compiles (or loads) every kernel, so the signal below lands in training
-    # rounds, not in a compilation the interpreter cannot interrupt
+    # a short run first compiles (or loads) every kernel, so the signal lands in training rounds
     subprocess.run([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
                     "--num-boost-round", "2", "--quiet", "--out", str(model)], env=env,
                    check=True, timeout=600)
     model.unlink()
-    proc = subprocess.Popen([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
-                             "--num-boost-round", "100000", "--verbose", "--out", str(model)],
-                            stderr=subprocess.PIPE, text=True, env=env)
-    # --verbose reports the end of reading; from there on it is training
-    line = proc.stderr.readline()
-    assert "[time] read data" in line, line
-    time.sleep(1.0)
-    assert proc.poll() is None
-    proc.send_signal(signal.SIGINT)
+    proc = _start_training(data, model, env)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "interrupted" in err
-    assert os.listdir(tmp_path) == ["d.csv"]
-    proc = subprocess.Popen([sys.executable, "-m", "gbt", "train", data, "--target", "amount",
-                             "--num-boost-round", "100000", "--verbose", "--out", str(model)],
-                            stderr=subprocess.PIPE, text=True, env=env)
-    assert "[time] read data" in proc.stderr.readline()
-    time.sleep(1.0)
-    proc.kill()
-    proc.wait(timeout=60)
+    assert proc.returncode == code
+    if sig != signal.SIGKILL:
+        assert err.strip().endswith("gbt: stopped; nothing written")
     assert os.listdir(tmp_path) == ["d.csv"]
 
 
