@@ -32,7 +32,7 @@ from .data import Dataset, check_int
 from .grower import TreeGrower
 from .metrics import get_metric
 from .objectives import get_objective
-from .params import resolve_n_threads, resolve_params
+from .params import resolve_feature_constraints, resolve_n_threads, resolve_params
 from .predict import PackedForest, predict_raw
 from .split_grad import GradientSketch
 
@@ -132,6 +132,9 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
         raise ValueError("dtrain has no label.")
     num_boost_round = check_int("num_boost_round", num_boost_round, 0)
     params = resolve_params(params)
+    # Constraint feature names -> column indices, checked against the training data.
+    params["monotone_constraints"], params["interaction_constraints"] = \
+        resolve_feature_constraints(params, dtrain.feature_names, dtrain.num_feature)
     evals = _check_evals(evals, dtrain)
     callbacks = list(callbacks or [])
     if early_stopping_rounds is not None:
@@ -225,6 +228,10 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                 leaves = np.flatnonzero(tree.is_leaf)
                 tree.value[leaves] = refit_leaves(y, raw, weight, grower.leaf_of_row, leaves,
                                                   params["learning_rate"], k)
+                if grower.node_bounds is not None:  # monotone constraints hold after a refit
+                    width = tree.value.shape[1]
+                    np.clip(tree.value, grower.node_bounds[:, :width],
+                            grower.node_bounds[:, width:], out=tree.value)
             if sample_rows is None:  # the tree adds to move[:, k:k + tree_width]
                 kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
             else:

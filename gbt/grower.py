@@ -7,6 +7,16 @@ the kernel's node tables into a :class:`~gbt.tree.Tree` with raw thresholds and 
 Policies: ``depthwise`` expands leaves level by level (bounded by ``max_depth`` and, if set,
 ``max_leaves``); ``lossguide`` always expands the open leaf with the largest gain (bounded by
 ``max_leaves`` and, if set, ``max_depth``).
+
+Constraints (resolved to column indices by :func:`gbt.params.resolve_feature_constraints`):
+``monotone_constraints`` use the "basic" method of XGBoost / LightGBM (a split on a
+constrained feature must order its children's values, every output's for vector leaves; the
+children are then bounded at the mean of the two values, the bounds pass down to every node
+below, and each node's value is clipped into its bounds, so the model is monotone for every
+input without missing values). ``interaction_constraints``: a node may split on a feature only
+if one allowed set holds it together with every feature split on above the node; a feature in
+no set forms a set of its own. Every tree is grown by
+:func:`gbt._native.cpu.grow.grow_tree_constrained` (no constraints: the plain loop).
 """
 from __future__ import annotations
 
@@ -56,6 +66,21 @@ class TreeGrower:
         self.max_leaves = int(params["max_leaves"])
         self.lossguide = params["grow_policy"] == "lossguide"
         self.colsample_bynode = float(params["colsample_bynode"])
+        # Constraints, as resolve_feature_constraints leaves them (column indices).
+        mono = params.get("monotone_constraints")
+        if isinstance(mono, dict) or mono is not None and len(mono) != n_features:
+            raise ValueError("monotone_constraints must be resolved to one entry per feature "
+                             "(gbt.params.resolve_feature_constraints).")
+        self.monotone = np.zeros(n_features, dtype=np.int8)
+        if mono is not None:
+            self.monotone[:] = mono
+        self.interaction_sets = _interaction_matrix(params.get("interaction_constraints"),
+                                                    n_features)
+        self.constrained = bool(self.monotone.any()) or self.interaction_sets.shape[0] > 0
+        # After grow() with monotone constraints: (n_nodes, 2K) lower[K], upper[K] bounds of
+        # each node's value, learning rate included (None without them). A leaf refit must
+        # stay inside them for the model to stay monotone.
+        self.node_bounds = None
 
     def _max_nodes(self, n_rows: int) -> int:
         """An upper bound on the nodes of one tree (every leaf holds at least one row)."""
@@ -103,11 +128,18 @@ class TreeGrower:
             m = sample_rows.size
             self.rows[:m] = sample_rows
             self.leaf_of_row[:] = -1
-        node_int, node_float = _grow.grow_tree(
+        if gh_leaves is not None and self.monotone.any():
+            raise NotImplementedError(
+                "monotone_constraints with split_grad other than 'full' (the split search "
+                "sees a sketch of the gradients, the leaves the full ones) is not supported.")
+        # One compiled entry point whether or not constraints are set (grow_tree is the same
+        # loop without them; calling only this one compiles the loop once).
+        node_int, node_float, bounds = _grow.grow_tree_constrained(
             self.X, self.X_T, gh, self.rows, m, self.n_bins, self.missing_bin,
             self.split_params, self.max_depth, self.max_leaves, self.lossguide,
-            self._node_masks(tree_mask, rng, m), self.n_chunks, self.scratch,
-            self.chunk_counts, self.chunk_buffers, self.hist_pool)
+            self._node_masks(tree_mask, rng, m), self.monotone, self.interaction_sets,
+            self.n_chunks, self.scratch, self.chunk_counts, self.chunk_buffers,
+            self.hist_pool)
         _grow.leaf_of_rows(self.rows, node_int, self.leaf_of_row)
         if gh_leaves is None:
             g_cols, h_cols = _grow.node_float_columns(self.n_outputs)
@@ -117,7 +149,15 @@ class TreeGrower:
             sums = np.empty((node_int.shape[0], gh_leaves.shape[1], 2))
             _grow.node_gradient_sums(self.leaf_of_row, node_int, gh_leaves, sums)
             G, H = np.ascontiguousarray(sums[:, :, 0]), np.ascontiguousarray(sums[:, :, 1])
-        return self._build_tree(node_int, node_float[:, _grow.NODE_GAIN], G, H, cuts)
+        tree = self._build_tree(node_int, node_float[:, _grow.NODE_GAIN], G, H, cuts)
+        self.node_bounds = None
+        if self.monotone.any():
+            # Every node's value clipped into its bounds (learning rate > 0 keeps the order).
+            K = tree.value.shape[1]
+            self.node_bounds = bounds * self.learning_rate
+            np.clip(tree.value, self.node_bounds[:, :K], self.node_bounds[:, K:],
+                    out=tree.value)
+        return tree
 
     def _build_tree(self, node_int, gain, G, H, cuts) -> Tree:
         """A Tree from the node tables; G, H: (n_nodes, K) gradient and hessian sums."""
@@ -136,3 +176,18 @@ class TreeGrower:
         for n in np.flatnonzero(tree.left != -1):
             tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)
         return tree
+
+
+def _interaction_matrix(groups, n_features: int) -> np.ndarray:
+    """(n_sets, n_features) bool membership of the allowed interaction sets; a feature in no
+    set gets a set of its own (it may split a node only where nothing else is on the path).
+    (0, n_features) without constraints."""
+    if not groups:
+        return np.zeros((0, n_features), dtype=np.bool_)
+    sets = np.zeros((len(groups), n_features), dtype=np.bool_)
+    for i, group in enumerate(groups):
+        sets[i, list(group)] = True
+    alone = np.flatnonzero(~sets.any(axis=0))
+    singles = np.zeros((alone.size, n_features), dtype=np.bool_)
+    singles[np.arange(alone.size), alone] = True
+    return np.ascontiguousarray(np.vstack([sets, singles]))

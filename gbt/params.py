@@ -153,6 +153,14 @@ PARAMS: dict[str, ParamSpec] = {
     "aft_loss_distribution_scale": ParamSpec(1.0, _num(0, lo_open=True),
                                              "a number > 0 (survival:aft: the scale sigma of "
                                              "the log-time noise)"),
+    # training-time constraints; names are resolved against the Dataset by
+    # resolve_feature_constraints (checked in full there, the form here)
+    "monotone_constraints": ParamSpec(None, lambda v: True, "None, a list of -1 / 0 / 1 per "
+                                      "feature, a string '(1,0,-1)' or a dict "
+                                      "{feature name or index: -1 / 0 / 1}", object),
+    "interaction_constraints": ParamSpec(None, lambda v: True, "None or a list of lists of "
+                                         "feature indices or names, e.g. [[0, 1], [2, 3]] "
+                                         "(or the same as a string)", object),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
 
@@ -186,6 +194,9 @@ ALIASES: dict[str, str] = {
     # and Huber parameter) is not an alias: "alpha" is XGBoost's reg_alpha above; spell it
     # quantile_alpha or huber_slope.
     "huber_delta": "huber_slope",
+    # LightGBM's spellings of the constraints
+    "monotone_constraint": "monotone_constraints", "mc": "monotone_constraints",
+    "interaction_constraint": "interaction_constraints",
 }
 
 
@@ -241,6 +252,8 @@ def resolve_params(params: dict | None) -> dict:
             raise ValueError(f"Parameter {name!r}={value!r} is invalid: expected {spec.expected}.")
         if isinstance(value, np.generic):
             out[name] = value.item()  # plain Python numbers from here on (and in model files)
+    out["monotone_constraints"] = _monotone_form(out["monotone_constraints"])
+    out["interaction_constraints"] = _interaction_form(out["interaction_constraints"])
     if out["grow_policy"] == "lossguide" and out["max_leaves"] == 0 and out["max_depth"] == 0:
         raise ValueError("grow_policy='lossguide' needs max_leaves > 0 or max_depth > 0 "
                          "to bound the tree size.")
@@ -268,3 +281,144 @@ def resolve_n_threads(n_jobs: int | None) -> int:
     if n_jobs < 0:
         return max(1, n_cores + 1 + n_jobs)
     return n_jobs
+
+
+# ----------------------------------------------------------------------------------------------
+# Monotone and interaction constraints. resolve_params checks their form and turns strings into
+# lists; resolve_feature_constraints (called by train() once the Dataset's feature names and
+# count are known) maps names to indices and checks lengths and ranges.
+# ----------------------------------------------------------------------------------------------
+
+_MONO_EXPECTED = PARAMS["monotone_constraints"].expected
+_INTER_EXPECTED = PARAMS["interaction_constraints"].expected
+
+
+def _feature_key(v) -> bool:
+    return isinstance(v, str) or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+
+
+def _mono_value(v, where: str) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, float)) or \
+            isinstance(v, float) and not v.is_integer():
+        raise TypeError(f"Parameter 'monotone_constraints': {where} is {v!r}; expected -1, 0 "
+                        "or 1.")
+    if int(v) not in (-1, 0, 1):
+        raise ValueError(f"Parameter 'monotone_constraints': {where} is {v!r}; expected -1 "
+                         "(decreasing), 0 (none) or 1 (increasing).")
+    return int(v)
+
+
+def _monotone_form(value):
+    """None, a list of ints in {-1, 0, 1}, or a dict {name or index: int}."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("(", "[")) and text.endswith((")", "]")):
+            text = text[1:-1]
+        try:
+            value = [int(t) for t in text.split(",") if t.strip()]
+        except ValueError:
+            raise ValueError(f"Parameter 'monotone_constraints'={value!r} is invalid: expected "
+                             f"{_MONO_EXPECTED}.") from None
+    if isinstance(value, dict):
+        out = {}
+        for key, v in value.items():
+            if not _feature_key(key):
+                raise TypeError(f"Parameter 'monotone_constraints': key {key!r} is not a "
+                                "feature name or index.")
+            out[key if isinstance(key, str) else int(key)] = _mono_value(v, f"the value of "
+                                                                          f"{key!r}")
+        return out
+    if isinstance(value, (list, tuple, np.ndarray)):
+        seq = value.tolist() if isinstance(value, np.ndarray) else value
+        return [_mono_value(v, f"entry {i}") for i, v in enumerate(seq)]
+    raise TypeError(f"Parameter 'monotone_constraints'={value!r} is invalid: expected "
+                    f"{_MONO_EXPECTED}.")
+
+
+def _interaction_form(value):
+    """None or a list of lists of feature names / indices."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        import json
+        try:
+            value = json.loads(value.replace("(", "[").replace(")", "]").replace("'", '"'))
+        except ValueError:
+            raise ValueError(f"Parameter 'interaction_constraints'={value!r} is invalid: "
+                             f"expected {_INTER_EXPECTED}.") from None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"Parameter 'interaction_constraints'={value!r} is invalid: expected "
+                        f"{_INTER_EXPECTED}.")
+    out = []
+    for i, group in enumerate(value):
+        if isinstance(group, np.ndarray):
+            group = group.tolist()
+        if not isinstance(group, (list, tuple, set, frozenset)):
+            raise TypeError(f"Parameter 'interaction_constraints': entry {i} is {group!r}; "
+                            "expected a list of feature indices or names.")
+        if len(group) == 0:
+            raise ValueError(f"Parameter 'interaction_constraints': entry {i} is empty.")
+        for v in group:
+            if not _feature_key(v):
+                raise TypeError(f"Parameter 'interaction_constraints': {v!r} in entry {i} is "
+                                "not a feature index or name.")
+        out.append([v if isinstance(v, str) else int(v) for v in group])
+    return out
+
+
+def _feature_index(key, feature_names, n_features: int, name: str) -> int:
+    if isinstance(key, str):
+        names = list(feature_names or [])
+        if key not in names:
+            shown = names if len(names) <= 20 else names[:20] + ["..."]
+            raise ValueError(f"Parameter {name!r}: unknown feature name {key!r}; the data's "
+                             f"features are {shown}.")
+        return names.index(key)
+    if not 0 <= key < n_features:
+        raise ValueError(f"Parameter {name!r}: feature index {key} is out of range for "
+                         f"{n_features} features.")
+    return int(key)
+
+
+def resolve_feature_constraints(params: dict, feature_names, n_features: int):
+    """The constraints of resolved ``params`` with names mapped to column indices.
+
+    Parameters
+    ----------
+    params : dict, from :func:`resolve_params`
+    feature_names : list of str or None, the training data's column names
+    n_features : int
+
+    Returns
+    -------
+    (monotone, interaction) : a list of ``n_features`` ints in {-1, 0, 1} (None when every
+    entry is 0) and a list of lists of column indices (None without constraints).
+
+    Raises
+    ------
+    ValueError
+        A list of the wrong length, an unknown feature name, an index out of range.
+    """
+    mono = params.get("monotone_constraints")
+    if isinstance(mono, dict):
+        out = [0] * n_features
+        for key, c in mono.items():
+            out[_feature_index(key, feature_names, n_features, "monotone_constraints")] = c
+        mono = out
+    elif mono is not None and len(mono) != n_features:
+        raise ValueError(f"Parameter 'monotone_constraints' has {len(mono)} entries; the data "
+                         f"has {n_features} features (give one entry per feature, or a dict).")
+    if mono is not None and not any(mono):
+        mono = None
+    inter = params.get("interaction_constraints")
+    if inter is not None:
+        inter = [sorted({_feature_index(k, feature_names, n_features,
+                                        "interaction_constraints") for k in group})
+                 for group in inter]
+        if not inter:
+            inter = None
+    return mono, inter

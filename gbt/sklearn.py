@@ -89,7 +89,8 @@ class _GBTModel(_FittedBooster, BaseEstimator):
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
-                 importance_type="gain"):
+                 importance_type="gain",
+                 monotone_constraints=None, interaction_constraints=None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -112,6 +113,8 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         self.multi_strategy = multi_strategy
         self.validation_fraction = validation_fraction
         self.importance_type = importance_type
+        self.monotone_constraints = monotone_constraints
+        self.interaction_constraints = interaction_constraints
 
     # Estimator parameters that are not booster parameters.
     _NOT_BOOSTER = ("n_estimators", "early_stopping_rounds", "validation_fraction",
@@ -246,7 +249,8 @@ class GBTRegressor(RegressorMixin, _GBTModel):
                  colsample_bynode=1.0, max_bin=255, n_jobs=None, random_state=0,
                  early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
-                 importance_type="gain"):
+                 importance_type="gain",
+                 monotone_constraints=None, interaction_constraints=None):
         super().__init__(**_base_params(locals()))
         self.objective = objective
         self.quantile_alpha = quantile_alpha
@@ -300,6 +304,11 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
     validation_fraction : float in (0, 1), default 0.1
     importance_type : {"gain", "total_gain", "split", "cover", "total_cover"}, default "gain"
         What ``feature_importances_`` measures.
+    monotone_constraints : list, str or dict, optional
+        +1 / -1 / 0 per feature (or ``{name: c}``): predictions non-decreasing /
+        non-increasing in that feature for every input (see :mod:`gbt.params`).
+    interaction_constraints : list of lists, optional
+        Groups of features (indices or names); every root-to-leaf path stays in one group.
     class_weight : dict, "balanced" or None
         Weights of the classes (single-label), multiplied into ``sample_weight``;
         ``"balanced"`` weighs each class by ``n_samples / (n_classes * class count)``.
@@ -311,7 +320,8 @@ class GBTClassifier(ClassifierMixin, _GBTModel):
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
-                 importance_type="gain", class_weight=None):
+                 importance_type="gain",
+                 monotone_constraints=None, interaction_constraints=None, class_weight=None):
         super().__init__(**_base_params(locals()))
         self.class_weight = class_weight
 
@@ -443,7 +453,8 @@ class FairGBTClassifier(GBTClassifier):
                  colsample_bytree=1.0, colsample_bynode=1.0, max_bin=255, n_jobs=None,
                  random_state=0, early_stopping_rounds=None, eval_metric=None,
                  multi_strategy="one_per_output", validation_fraction=0.1,
-                 importance_type="gain", class_weight=None):
+                 importance_type="gain",
+                 monotone_constraints=None, interaction_constraints=None, class_weight=None):
         super().__init__(class_weight=class_weight, **_base_params(locals()))
         self.constraint_type = constraint_type
         self.fpr_tolerance = fpr_tolerance
@@ -544,7 +555,8 @@ class GBTRanker(_GBTModel):
                  gamma=0.0, max_delta_step=0.0, subsample=1.0, colsample_bytree=1.0,
                  colsample_bynode=1.0, max_bin=255, n_jobs=None, random_state=0,
                  early_stopping_rounds=None, eval_metric=None, validation_fraction=0.1,
-                 importance_type="gain"):
+                 importance_type="gain",
+                 monotone_constraints=None, interaction_constraints=None):
         super().__init__(**_base_params(locals()))
         self.objective = objective
         self.lambdarank_truncation_level = lambdarank_truncation_level

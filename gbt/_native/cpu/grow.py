@@ -20,7 +20,8 @@ from numba import njit, uint64
 
 from .histogram import build_histogram, subtract_histogram
 from .partition import partition_rows
-from .split import _split_rules, find_best_split, find_best_split_pair, scan_work_rows
+from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_monotone,
+                    find_best_split_pair, find_best_split_pair_monotone, scan_work_rows)
 
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
@@ -57,6 +58,23 @@ def _grown(table, capacity):
 def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_depth,
               max_leaves, lossguide, node_masks, n_chunks, scratch, chunk_counts,
               chunk_buffers, hist_pool):
+    """Grow one tree without monotone or interaction constraints; see
+    :func:`grow_tree_constrained`. Returns ``(node_int, node_float)``."""
+    n_features = X.shape[1]
+    monotone = np.zeros(n_features, dtype=np.int8)
+    interaction_sets = np.zeros((0, n_features), dtype=np.bool_)
+    node_int, node_float, _ = grow_tree_constrained(
+        X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_depth, max_leaves,
+        lossguide, node_masks, monotone, interaction_sets, n_chunks, scratch, chunk_counts,
+        chunk_buffers, hist_pool)
+    return node_int, node_float
+
+
+@njit(cache=True, nogil=True)
+def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params,
+                          max_depth, max_leaves, lossguide, node_masks, monotone,
+                          interaction_sets, n_chunks, scratch, chunk_counts, chunk_buffers,
+                          hist_pool):
     """Grow one tree on rows ``rows[:n_rows]``; return its node tables.
 
     X : (n, n_features) uint8/uint16 bins, C order              # IN
@@ -68,17 +86,31 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     node_masks : (1 or n_mask_nodes, n_features) bool, features each node may split on; one
                  row means the same for every node, else node k uses row k (rows must cover
                  every node the tree can have)                    # IN
+    monotone : (n_features,) int8, -1 / 0 / +1 monotone constraint per feature; all zeros =
+               none. Splits on a constrained feature must order the children's values (every
+               output's), and each child's leaf values are bounded at the mean of the two
+               ("basic" method of XGBoost / LightGBM)            # IN
+    interaction_sets : (n_sets, n_features) bool, allowed interaction sets (every feature in
+               at least one; 0 rows = no constraint). A node may split on a feature only if
+               one set holds it and every feature split on above the node      # IN
     scratch, chunk_counts, chunk_buffers : kernel scratch (see partition / histogram)
     hist_pool : typed List of zeroed (n_features, n_bins_total, K, 2) float64 buffers, reused
                 across trees and grown here when more leaves are open at once than ever before
 
-    Returns ``(node_int, node_float)``: (n_nodes, N_NODE_INT) int64 and (n_nodes, 1 + 2K)
-    float64 (gain, G[K], H[K]; see :func:`node_float_columns`). Children come after their
-    parent; a leaf has left == right == -1 and its rows are ``rows[start:end]``.
+    Returns ``(node_int, node_float, node_bounds)``: (n_nodes, N_NODE_INT) int64,
+    (n_nodes, 1 + 2K) float64 (gain, G[K], H[K]; see :func:`node_float_columns`) and
+    (n_nodes, 2K) float64, each node's lower[K] then upper[K] bounds on its (unscaled) value
+    (-inf, +inf without monotone constraints). Children come after their parent; a leaf has
+    left == right == -1 and its rows are ``rows[start:end]``.
     """
-    _, _, _, mcw, mcs, _ = _split_rules(split_params)
+    lam, alpha, _, mcw, mcs, mds = _split_rules(split_params)
     n_features = X.shape[1]
     K = gh.shape[1]
+    use_mono = False
+    for f in range(n_features):
+        use_mono = use_mono or monotone[f] != 0
+    n_sets = interaction_sets.shape[0]
+    use_sets = n_sets > 0
     shape = (n_features, missing_bin + 1, K, 2)
     per_node_masks = node_masks.shape[0] > 1
     row_width = 4 + 2 * K  # a split row: gain, feature, bin, default_left, G_left, H_left
@@ -96,6 +128,13 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     # leaf (a split row).
     node_aux = np.full((capacity, 2), -1, dtype=np.int64)
     best = np.empty((capacity, row_width))
+    # Per node: leaf-value bounds lower[K], upper[K]; allowed interaction sets.
+    node_bounds = np.empty((capacity, 2 * K))
+    node_bounds[0, :K] = -np.inf
+    node_bounds[0, K:] = np.inf
+    node_sets = np.ones((capacity, n_sets), dtype=np.bool_)
+    child_masks = np.empty((2, n_features), dtype=np.bool_)
+    pair_bounds = np.empty((2, 2 * K))
     # Split-scan scratch: per-bin rows, and the vector scan's missing-bin row needs 2K entries.
     scan_work = np.empty((2 * n_features, scan_work_rows(K), max(missing_bin + 1, 2 * K)))
     totals = np.empty((2, 2 * K + 1))  # per child: G[K], H[K], row count
@@ -119,8 +158,16 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     totals[0, :2 * K] = node_float[0, 1:]
     totals[0, 2 * K] = n_rows
     if _can_split(0, n_rows, _hessian_sum(node_float[0], K), max_depth, mcw, mcs):
-        find_best_split(root_hist, n_bins, node_masks[0], totals[0], split_params, scan_work,
-                        best[0])
+        root_mask = node_masks[0]
+        if use_sets:
+            _interaction_mask(node_masks[0], node_sets[0], interaction_sets, child_masks[0])
+            root_mask = child_masks[0]
+        if use_mono:
+            find_best_split_monotone(root_hist, n_bins, root_mask, totals[0], split_params,
+                                     monotone, node_bounds[0], scan_work, best[0])
+        else:
+            find_best_split(root_hist, n_bins, root_mask, totals[0], split_params,
+                            scan_work, best[0])
         if best[0, 1] >= 0:
             heapq.heappush(heap, (_priority(lossguide, best[0, 0], 0), np.int64(0)))
     if len(heap) == 0:
@@ -136,6 +183,8 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
             node_float = _grown(node_float, capacity)
             node_aux = _grown(node_aux, capacity)
             best = _grown(best, capacity)
+            node_bounds = _grown(node_bounds, capacity)
+            node_sets = _grown(node_sets, capacity)
         feature = np.int64(best[node, 1])
         bin_ = np.int64(best[node, 2])
         default_left = best[node, 3] > 0.0
@@ -163,6 +212,26 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         for j in range(2 * K):  # left sums from the split row, right = parent - left
             node_float[left, 1 + j] = best[node, 4 + j]
             node_float[right, 1 + j] = node_float[node, 1 + j] - best[node, 4 + j]
+        for c in range(2):
+            child = left + c
+            node_bounds[child, :] = node_bounds[node, :]
+            for s_ in range(n_sets):
+                node_sets[child, s_] = node_sets[node, s_] and interaction_sets[s_, feature]
+        if monotone[feature] != 0:
+            for k in range(K):  # bound both children at the mean of their values
+                lo = node_bounds[node, k]
+                hi = node_bounds[node, K + k]
+                wl = bounded_weight(node_float[left, 1 + k], node_float[left, 1 + K + k], lam,
+                                    alpha, mds, lo, hi)
+                wr = bounded_weight(node_float[right, 1 + k], node_float[right, 1 + K + k],
+                                    lam, alpha, mds, lo, hi)
+                w_mid = 0.5 * (wl + wr)
+                if monotone[feature] > 0:
+                    node_bounds[left, K + k] = w_mid
+                    node_bounds[right, k] = w_mid
+                else:
+                    node_bounds[left, k] = w_mid
+                    node_bounds[right, K + k] = w_mid
         for c in range(2):
             child = left + c
             count = node_int[child, NODE_END] - node_int[child, NODE_START]
@@ -196,10 +265,23 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
         # Both children's best splits in one parallel scan.
         mask_left = node_masks[left if per_node_masks else 0]
         mask_right = node_masks[right if per_node_masks else 0]
-        find_best_split_pair(hist_pool[node_aux[left, SLOT]],
-                             hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
-                             mask_right, totals, evaluate, split_params, scan_work,
-                             pair_out)
+        if use_sets:
+            _interaction_mask(mask_left, node_sets[left], interaction_sets, child_masks[0])
+            _interaction_mask(mask_right, node_sets[right], interaction_sets, child_masks[1])
+            mask_left = child_masks[0]
+            mask_right = child_masks[1]
+        if use_mono:
+            pair_bounds[0, :] = node_bounds[left, :]
+            pair_bounds[1, :] = node_bounds[right, :]
+            find_best_split_pair_monotone(hist_pool[node_aux[left, SLOT]],
+                                          hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
+                                          mask_right, totals, evaluate, split_params,
+                                          monotone, pair_bounds, scan_work, pair_out)
+        else:
+            find_best_split_pair(hist_pool[node_aux[left, SLOT]],
+                                 hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
+                                 mask_right, totals, evaluate, split_params, scan_work,
+                                 pair_out)
         for c in range(2):
             child = left + c
             if evaluate[c] and pair_out[c, 1] >= 0:
@@ -209,7 +291,20 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
             else:  # a leaf that will not split needs no histogram
                 free.append(node_aux[child, SLOT])
                 node_aux[child, SLOT] = -1
-    return node_int[:n_nodes], node_float[:n_nodes]
+    return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _interaction_mask(base_mask, sets_row, interaction_sets, out):
+    """out[f] = base_mask[f] and f is in one of the sets still allowed at the node."""
+    for f in range(base_mask.shape[0]):
+        allowed = False
+        if base_mask[f]:
+            for s_ in range(sets_row.shape[0]):
+                if sets_row[s_] and interaction_sets[s_, f]:
+                    allowed = True
+                    break
+        out[f] = allowed
 
 
 @njit(cache=True, nogil=True, inline="always")

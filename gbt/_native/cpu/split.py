@@ -483,3 +483,231 @@ def _feature_best_naive(hist_f, nb, f, G, H, C, per_h, mcw, mcs, total_score, mi
                 default_left = bool(hl.sum() >= hr.sum()) if dl is None else dl
                 best_gain, best = gain, (gain, f, b, default_left, gl, hl)
     return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Monotone constraints ("basic" method of XGBoost / LightGBM).
+#
+# Each node carries bounds [lower_k, upper_k] on each output's leaf value. A child's value is
+# the Newton value clipped into its node's bounds, and scores are taken at that clipped value:
+# ``-(2 G w + (H + lambda) w^2 + 2 alpha |w|)``. On a feature with constraint c = +1 a
+# candidate is rejected unless w_left <= w_right for every output (c = -1: w_left >= w_right);
+# the grower then bounds the children at mid = (w_left + w_right) / 2. Bounds are passed as a
+# (2K,) row: lower[K], then upper[K].
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bounded_weight(G, H, lam, alpha, mds, lower, upper):
+    """leaf_weight clipped into [lower, upper]."""
+    w = leaf_weight(G, H, lam, alpha, mds)
+    if w < lower:
+        return lower
+    if w > upper:
+        return upper
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _score_at(G, H, w, lam, alpha):
+    """-2 x the regularised objective of a leaf with value ``w``."""
+    return -(2.0 * G * w + (H + lam) * w * w + 2.0 * alpha * abs(w))
+
+
+@njit(cache=True, nogil=True)
+def _bounded_parent_score(totals, K, bounds, lam, alpha, mds):
+    score = 0.0
+    for k in range(K):
+        w = bounded_weight(totals[k], totals[K + k], lam, alpha, mds, bounds[k], bounds[K + k])
+        score += _score_at(totals[k], totals[K + k], w, lam, alpha)
+    return score
+
+
+@njit(cache=True, nogil=True)
+def _scan_monotone(hist_f, nb, totals, bounds, mono, parent, lam, alpha, mds, mcw, mcs,
+                   min_gain, work):
+    """(gain, bin, default_left) of one feature under bounds and a constraint ``mono``
+    (-1, 0, +1); same candidates and scan order as :func:`_scan_scalar`.
+
+    hist_f : (n_bins_total, K, 2); totals : (2K + 1,); bounds : (2K,) lower[K], upper[K];
+    work : (>= 2, >= 2K) scratch."""
+    K = hist_f.shape[1]
+    miss = hist_f.shape[0] - 1
+    acc = work[0]   # running left sums g[K], h[K]
+    mrow = work[1]  # the missing bin's g[K], h[K]
+    has_missing = False
+    H_sum = 0.0
+    hm_sum = 0.0
+    for k in range(K):
+        mrow[k] = hist_f[miss, k, 0]
+        mrow[K + k] = hist_f[miss, k, 1]
+        has_missing = has_missing or mrow[k] != 0.0 or mrow[K + k] != 0.0
+        H_sum += totals[K + k]
+        hm_sum += mrow[K + k]
+        acc[k] = 0.0
+        acc[K + k] = 0.0
+    C = totals[2 * K]
+    per_h = count_factor(C, H_sum)
+    last = nb if has_missing else nb - 1
+    n_left_candidates = min(last, nb - 1) if has_missing else 0
+    best_gain, best_b, best_dl, best_hl = min_gain, -1, False, 0.0
+    for b in range(last):
+        hl_sum = 0.0
+        for k in range(K):
+            acc[k] += hist_f[b, k, 0]
+            acc[K + k] += hist_f[b, k, 1]
+            hl_sum += acc[K + k]
+        for d in range(2):  # 0: missing rows right, 1: missing rows left
+            if d == 1 and b >= n_left_candidates:
+                break
+            left_h = hl_sum + hm_sum if d == 1 else hl_sum
+            if not _sizes_ok(left_h, H_sum - left_h, C, per_h, mcw, mcs):
+                continue
+            gain = 0.0
+            ok = True
+            for k in range(K):
+                gl = acc[k] + mrow[k] if d == 1 else acc[k]
+                hl = acc[K + k] + mrow[K + k] if d == 1 else acc[K + k]
+                gr = totals[k] - gl
+                hr = totals[K + k] - hl
+                wl = bounded_weight(gl, hl, lam, alpha, mds, bounds[k], bounds[K + k])
+                wr = bounded_weight(gr, hr, lam, alpha, mds, bounds[k], bounds[K + k])
+                if (mono > 0 and wl > wr) or (mono < 0 and wl < wr):
+                    ok = False
+                    break
+                gain += _score_at(gl, hl, wl, lam, alpha) + _score_at(gr, hr, wr, lam, alpha)
+            if not ok:
+                continue
+            gain -= parent
+            if gain > best_gain:
+                best_gain, best_b, best_dl, best_hl = gain, b, d == 1, hl_sum
+    if best_b >= 0 and not has_missing:
+        best_dl = best_hl >= H_sum - best_hl
+    return best_gain, best_b, best_dl
+
+
+@njit(cache=True, nogil=True)
+def find_best_split_monotone(hist, n_bins, feature_mask, totals, split_params, monotone,
+                             bounds, work, out):
+    """Best split of one node under monotone constraints and leaf-value bounds.
+
+    As :func:`find_best_split`, plus
+    monotone : (n_features,) int8, -1 / 0 / +1 per feature                  # IN
+    bounds : (2K,) float64, the node's lower[K] then upper[K] leaf bounds   # IN
+    """
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    K = hist.shape[2]
+    parent = _bounded_parent_score(totals, K, bounds, lam, alpha, mds)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    _no_split(min_gain, out)
+    best_gain, best_f, best_b, best_dl = min_gain, -1, -1, False
+    for f in range(hist.shape[0]):
+        if not feature_mask[f]:
+            continue
+        gain, b, dl = _scan_monotone(hist[f], n_bins[f], totals, bounds, monotone[f], parent,
+                                     lam, alpha, mds, mcw, mcs, min_gain, work[0])
+        if b >= 0 and _beats(gain, best_gain):
+            best_gain, best_f, best_b, best_dl = gain, f, b, dl
+    if best_f >= 0:
+        _write_split(hist[best_f], best_gain, best_f, best_b, best_dl, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def find_best_split_pair_monotone(hist_left, hist_right, n_bins, mask_left, mask_right,
+                                  totals, evaluate, split_params, monotone, bounds, work, out):
+    """:func:`find_best_split_pair` under monotone constraints; bounds : (2, 2K) float64,
+    each child's lower[K] then upper[K]. Gives exactly what :func:`find_best_split_monotone`
+    gives for each child."""
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    n_features = hist_left.shape[0]
+    K = hist_left.shape[2]
+    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin, default_left
+    for task in prange(2 * n_features):
+        c = task // n_features
+        f = task - c * n_features
+        if not evaluate[c]:
+            continue
+        hist = hist_left if c == 0 else hist_right
+        mask = mask_left if c == 0 else mask_right
+        if not mask[f]:
+            continue
+        parent = _bounded_parent_score(totals[c], K, bounds[c], lam, alpha, mds)
+        gain, b, dl = _scan_monotone(hist[f], n_bins[f], totals[c], bounds[c], monotone[f],
+                                     parent, lam, alpha, mds, mcw, mcs, min_gain, work[task])
+        per_feature[c, f, 0] = gain
+        per_feature[c, f, 1] = b
+        per_feature[c, f, 2] = 1.0 if dl else 0.0
+    for c in range(2):
+        _no_split(min_gain, out[c])
+        best, best_f = min_gain, -1
+        for f in range(n_features):
+            if per_feature[c, f, 1] >= 0 and _beats(per_feature[c, f, 0], best):
+                best, best_f = per_feature[c, f, 0], f
+        if best_f >= 0:
+            hist = hist_left if c == 0 else hist_right
+            _write_split(hist[best_f], best, best_f, np.int64(per_feature[c, best_f, 1]),
+                         per_feature[c, best_f, 2] > 0.0, out[c])
+
+
+def find_best_split_monotone_naive(hist, n_bins, feature_mask, totals, split_params, monotone,
+                                   bounds):
+    """Reference for :func:`find_best_split_monotone`: every candidate's children materialised,
+    weights clipped into ``bounds`` ((2K,) lower then upper), order checked per output.
+
+    Returns (gain, feature, bin, default_left, G_left (K,), H_left (K,))."""
+    lam, alpha, gamma, mcw, mcs, mds = (float(v) for v in split_params)
+    K = hist.shape[2]
+    totals = np.asarray(totals, dtype=np.float64)
+    G, H, C = totals[:K], totals[K:2 * K], totals[2 * K]
+    lo, hi = np.asarray(bounds[:K], float), np.asarray(bounds[K:], float)
+
+    def weight(g, h, k):
+        t = np.sign(g) * max(abs(g) - alpha, 0.0)
+        w = 0.0 if (t == 0.0 or h + lam <= 0) else -t / (h + lam)
+        if mds > 0:
+            w = float(np.clip(w, -mds, mds))
+        return float(np.clip(w, lo[k], hi[k]))
+
+    def score(g, h, w):
+        return -(2 * g * w + (h + lam) * w * w + 2 * alpha * abs(w))
+
+    parent = sum(score(G[k], H[k], weight(G[k], H[k], k)) for k in range(K))
+    per_h = C / H.sum() if H.sum() > 0 else 0.0
+    min_gain = max(gamma, 0.0)
+    best = (min_gain, -1, -1, False, np.zeros(K), np.zeros(K))
+    for f in range(hist.shape[0]):
+        if not feature_mask[f]:
+            continue
+        nb = int(n_bins[f])
+        miss = hist[f, -1]
+        f_best = None
+        f_gain = min_gain
+        for b in range(nb):
+            left_vals = hist[f, :b + 1].sum(axis=0)
+            directions = []
+            if np.any(miss != 0):
+                directions.append((False, left_vals))
+                if b < nb - 1:
+                    directions.append((True, left_vals + miss))
+            elif b < nb - 1:
+                directions.append((None, left_vals))
+            for dl, left in directions:
+                gl, hl = left[:, 0], left[:, 1]
+                gr, hr = G - gl, H - hl
+                count_left = np.floor(hl.sum() * per_h + 0.5)
+                if min(hl.sum(), hr.sum()) < mcw or \
+                        min(count_left, C - count_left) < max(mcs, 1e-12):
+                    continue
+                wl = [weight(gl[k], hl[k], k) for k in range(K)]
+                wr = [weight(gr[k], hr[k], k) for k in range(K)]
+                if any(monotone[f] * (wr[k] - wl[k]) < 0 for k in range(K)):
+                    continue
+                gain = sum(score(gl[k], hl[k], wl[k]) + score(gr[k], hr[k], wr[k])
+                           for k in range(K)) - parent
+                if gain > f_gain:
+                    default_left = bool(hl.sum() >= hr.sum()) if dl is None else dl
+                    f_gain, f_best = gain, (gain, f, b, default_left, gl, hl)
+        if f_best is not None and f_best[0] > best[0] + TIE_RTOL * abs(best[0]):
+            best = f_best
+    return best
