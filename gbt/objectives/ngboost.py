@@ -104,8 +104,10 @@ class DistributionObjective(Objective):
             grad = self.distribution.natural_gradient(y, raw, self.score, self._natural)
         else:
             grad = self.distribution.d_score(y, raw, self.score)
-        grad = np.nan_to_num(grad, nan=0.0, copy=False)
-        return np.clip(grad, -GRAD_CLIP, GRAD_CLIP, out=grad)
+        if not np.isfinite(grad.sum()):  # one cheap pass finds any NaN or inf
+            grad = np.nan_to_num(grad, nan=0.0, copy=False)
+        np.maximum(grad, -GRAD_CLIP, out=grad)
+        return np.minimum(grad, GRAD_CLIP, out=grad)
 
     def curvature(self, raw) -> np.ndarray:
         """(n, P) the metric's diagonal, each row's weight under ``natural_hessian="fisher"``."""
