@@ -26,4 +26,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_fit.py
 
 clean:
-	rm -rf .numba_cache .pytest_cache build *.egg-info demo_model.json
+	rm -rf .numba_cache .pytest_cache .hypothesis build *.egg-info demo_model.json
