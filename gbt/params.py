@@ -211,6 +211,23 @@ def canonical_name(name: str) -> str:
     raise ValueError(f"Unknown parameter {name!r}.{hint}")
 
 
+# Objectives whose level LightGBM calls "alpha" (quantile level, Huber delta).
+_LIGHTGBM_ALPHA_OBJECTIVES = {"quantile": "quantile_alpha", "reg:quantileerror": "quantile_alpha",
+                              "huber": "huber_slope", "reg:huber": "huber_slope"}
+
+
+def _refuse_lightgbm_alpha(given: dict, resolved: dict) -> None:
+    """``alpha`` is XGBoost's L1 regularisation here; a LightGBM user writing it next to a
+    quantile or Huber objective means the level, and would otherwise get a silently wrong
+    model."""
+    level = _LIGHTGBM_ALPHA_OBJECTIVES.get(resolved.get("objective")) \
+        if isinstance(resolved.get("objective"), str) else None
+    if level is not None and "alpha" in given:
+        raise ValueError(f"'alpha' is the L1 regularisation (reg_alpha) here, not the "
+                         f"{resolved['objective']!r} level: write {level}= for the level (or "
+                         "reg_alpha= for L1).")
+
+
 def resolve_params(params: dict | None) -> dict:
     """Return a full, validated parameter dict with canonical names.
 
@@ -252,6 +269,7 @@ def resolve_params(params: dict | None) -> dict:
             raise ValueError(f"Parameter {name!r}={value!r} is invalid: expected {spec.expected}.")
         if isinstance(value, np.generic):
             out[name] = value.item()  # plain Python numbers from here on (and in model files)
+    _refuse_lightgbm_alpha(params, out)
     out["monotone_constraints"] = _monotone_form(out["monotone_constraints"])
     out["interaction_constraints"] = _interaction_form(out["interaction_constraints"])
     if out["grow_policy"] == "lossguide" and out["max_leaves"] == 0 and out["max_depth"] == 0:

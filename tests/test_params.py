@@ -156,3 +156,13 @@ def test_resolve_n_threads_zero_is_not_a_thread_count():
     except ValueError:
         return
     assert got >= 1
+
+
+def test_lightgbm_alpha_next_to_a_quantile_or_huber_objective_is_refused():
+    from gbt.params import resolve_params
+    for objective, level in (("quantile", "quantile_alpha"), ("reg:huber", "huber_slope")):
+        with pytest.raises(ValueError, match=level):
+            resolve_params({"objective": objective, "alpha": 0.9})
+    # the canonical L1 name and alpha with other objectives stay as they were
+    assert resolve_params({"objective": "quantile", "reg_alpha": 0.5})["reg_alpha"] == 0.5
+    assert resolve_params({"objective": "reg:squarederror", "alpha": 0.5})["reg_alpha"] == 0.5
