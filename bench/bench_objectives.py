@@ -510,6 +510,13 @@ def _pois_models(threads):
     }
 
 
+def _random_split(n_rows: int, test_fraction: float):
+    """(train_rows, test_rows), sorted: a fixed random split (seed 0)."""
+    order = np.random.default_rng(0).permutation(n_rows)
+    n_test = int(round(test_fraction * n_rows))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
 def task_poisson(args, log):
     from sklearn.metrics import mean_poisson_deviance
 
@@ -518,9 +525,7 @@ def task_poisson(args, log):
     if not path.exists():
         return None, [f"SKIP: poisson: {path} is absent"]
     X, y, names = load_bike(path)
-    order = np.random.default_rng(0).permutation(len(y))
-    n_test = int(round(POIS_TEST * len(y)))
-    te, tr = np.sort(order[:n_test]), np.sort(order[n_test:])
+    tr, te = _random_split(len(y), POIS_TEST)
     Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
     nloglik = get_metric("poisson-nloglik")
 
@@ -623,9 +628,7 @@ def task_cox(args, log):
     if not path.exists():
         return None, [f"SKIP: cox: {path} is absent"]
     X, y, names = load_support2(path)
-    order = np.random.default_rng(0).permutation(len(y))
-    n_test = int(round(COX_TEST * len(y)))
-    te, tr = np.sort(order[:n_test]), np.sort(order[n_test:])
+    tr, te = _random_split(len(y), COX_TEST)
     Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
     cindex, nloglik = get_metric("c-index"), get_metric("cox-nloglik")
     try:

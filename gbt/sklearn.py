@@ -124,7 +124,7 @@ class _GBTModel(_FittedBooster, BaseEstimator):
         params = self.get_params()
         for name in self._NOT_BOOSTER:
             params.pop(name, None)
-        params["objective"] = self._objective
+        params.setdefault("objective", self._objective)  # an ``objective`` parameter wins
         params.update(extra or {})
         return params
 
@@ -256,11 +256,6 @@ class GBTRegressor(RegressorMixin, _GBTModel):
         self.quantile_alpha = quantile_alpha
         self.huber_slope = huber_slope
         self.tweedie_variance_power = tweedie_variance_power
-
-    def _booster_params(self, extra=None) -> dict:
-        params = super()._booster_params(extra)
-        params["objective"] = self.objective
-        return params
 
     def fit(self, X, y, sample_weight=None, eval_set=None, verbose=False):
         """Fit; ``eval_set``: list of ``(X, y)`` or ``(X, y, sample_weight)`` validation sets
@@ -563,12 +558,6 @@ class GBTRanker(_GBTModel):
         self.lambdarank_norm = lambdarank_norm
         self.label_gain = label_gain
         self.eval_at = eval_at
-
-    def _booster_params(self, extra=None) -> dict:
-        params = super()._booster_params(extra)
-        params["objective"] = self.objective
-        params.pop("multi_strategy", None)
-        return params
 
     @staticmethod
     def _query_ids(n_rows, group, qid, what="fit"):
