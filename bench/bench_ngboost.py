@@ -6,7 +6,9 @@ What it measures
   boston_housing, concrete, energy, kin8nm, naval_propulsion, power_plant, protein,
   wine_quality_red, yacht), on the first ``--splits`` standard train/test splits of each.
 * Both libraries with their defaults: Normal distribution, log score, natural gradient,
-  500 rounds, learning rate 0.01, depth-3 trees. gbt: ``gbt.NGBRegressor()`` (random_state 0,
+  500 rounds, learning rate 0.01, depth-3 trees; they differ in the rows per round (gbt's
+  ``minibatch_frac`` default is 0.5, ngboost's 1.0) and in the trees (gbt: one condensed tree
+  per round, ngboost: one per parameter). gbt: ``gbt.NGBRegressor()`` (random_state 0,
   ``n_jobs`` as ``--threads``, all cores by default); ngboost:
   ``ngboost.NGBRegressor(verbose=False, random_state=split)``.
 * Test NLL = ``-pred_dist(X_test).logpdf(y_test).mean()`` and test RMSE of ``predict``, each
@@ -188,7 +190,9 @@ def report(args, results, warmup_s):
     parts = ["## bench_ngboost.py: NGBoost against the ngboost package", "", f"Date: {now}", "",
              "Command (from the repository root):", "", "```", command_line(), "```", "",
              f"UCI regression sets, first {args.splits} standard split(s) each; both libraries "
-             "with their defaults (Normal, log score, 500 rounds, learning rate 0.01, depth 3); "
+             "with their defaults (Normal, log score, 500 rounds, learning rate 0.01, depth 3; "
+             "rows per round: gbt minibatch_frac 0.5, ngboost 1.0; trees per round: gbt one "
+             "condensed tree, ngboost one per parameter); "
              f"gbt {threads}; ngboost {ngboost.__version__} with random_state = split index. "
              f"{args.repeats} timed fit(s) per split and library, order alternating by split; "
              "NLL and RMSE are means over the splits, fit seconds the median over the splits "

@@ -83,12 +83,33 @@ Task ``cox``
 * Fit time (secondary): as for ``quantile``.
 * Bar: gbt test c-index >= XGBoost's - 0.005.
 
+Task ``categorical``
+--------------------
+* Data: UCI Bank Marketing (../shared/data/lightgbm/bank.csv.gz, 4521 rows, 16 features of
+  which 9 text columns; label ``y == "yes"``) and UCI Adult (../shared/data/fairness/
+  adult.{data,test}.gz, 32561 / 16281 rows, 14 features of which 8 text columns; label income
+  > 50K; loaded by ``tests.real_data.load_adult``). Text columns become pandas ``category``
+  columns (the training rows' sorted categories) and both libraries split them natively:
+  gbt from the category dtype, LightGBM from the same data frame (``categorical_feature=
+  "auto"``). Bank has no standard split: ``CAT_SPLITS`` random stratified 80/20 splits
+  (seeds 0, 1, ...; the mean test AUC is compared); Adult uses its train / test files.
+* Models, the same trees: ``CAT_ROUNDS`` rounds, learning rate ``CAT_LR``, 31 leaves (gbt
+  loss-guided), min 20 rows and min hessian 1e-3 per leaf, ``reg_lambda=0``, 255 bins,
+  ``--threads`` threads, and LightGBM's categorical defaults in both (``max_cat_to_onehot=4``,
+  ``max_cat_threshold=32``, ``cat_smooth=10``, ``cat_l2=10``, ``min_data_per_group=100``;
+  gbt splits one-vs-rest below 4 categories, LightGBM at 4 or fewer).
+* Score: test AUC (``sklearn.metrics.roc_auc_score``).
+* Fit time: median of ``--repeats`` alternating fits (A B, reversed every other round) of gbt
+  and LightGBM, Dataset construction included, after an untimed warm-up fit each.
+* Bar: gbt test AUC >= LightGBM's - 0.003 and gbt fit time <= 1.5x LightGBM's, per dataset.
+
 How to run (from the repository root)
 -------------------------------------
     .venv/bin/python bench/bench_objectives.py                       # all tasks, writes RESULTS.md
     .venv/bin/python bench/bench_objectives.py --task ranking --repeats 1 --no-write
     .venv/bin/python bench/bench_objectives.py --task quantile,poisson
     .venv/bin/python bench/bench_objectives.py --task cox
+    .venv/bin/python bench/bench_objectives.py --task categorical
 
 Needs ../shared/data (or GBT_DATA_DIR); a task whose data is absent says so and is skipped.
 """
@@ -688,10 +709,160 @@ def task_cox(args, log):
 
 
 # --------------------------------------------------------------------------------------------
+# Task: categorical (native categorical splits against LightGBM's)
+# --------------------------------------------------------------------------------------------
+CAT_ROUNDS, CAT_LR, CAT_LEAVES, CAT_SPLITS, CAT_TEST = 200, 0.05, 31, 5, 0.2
+CAT_AUC_BAR, CAT_TIME_BAR = 0.003, 1.5
+
+
+def load_bank(path):
+    """(X data frame with category columns, y 0/1) of UCI Bank Marketing."""
+    import pandas as pd
+    df = pd.read_csv(path)
+    y = (df.pop("y") == "yes").astype(np.float64).to_numpy()
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            df[col] = pd.Categorical(df[col], categories=sorted(df[col].dropna().unique()))
+    return df, y
+
+
+def _cat_models(threads):
+    """{name: fit(X, y)}: gbt and LightGBM with the same trees, categorical natively."""
+    import lightgbm as lgb
+
+    import gbt
+    gbt_params = dict(objective="binary:logistic", learning_rate=CAT_LR,
+                      grow_policy="lossguide", max_leaves=CAT_LEAVES, max_depth=0,
+                      min_child_samples=REG_MIN_ROWS, min_child_weight=REG_MIN_HESS,
+                      reg_lambda=0.0, max_bin=255, n_jobs=threads, random_state=0)
+    lgb_params = dict(objective="binary", learning_rate=CAT_LR, num_leaves=CAT_LEAVES,
+                      min_data_in_leaf=REG_MIN_ROWS, min_sum_hessian_in_leaf=REG_MIN_HESS,
+                      lambda_l2=0.0, max_bin=255, num_threads=threads, seed=0,
+                      deterministic=True, verbose=-1)
+
+    def fit_gbt(X, y):
+        return gbt.train(gbt_params, gbt.Dataset(X, y), CAT_ROUNDS)
+
+    def fit_lgb(X, y):
+        return lgb.train(lgb_params, lgb.Dataset(X, y, params={"max_bin": 255,
+                                                               "verbose": -1}), CAT_ROUNDS)
+    return {"gbt": fit_gbt, "LightGBM": fit_lgb}
+
+
+def _stratified_split(y, seed):
+    from sklearn.model_selection import train_test_split
+    tr, te = train_test_split(np.arange(len(y)), test_size=CAT_TEST, stratify=y,
+                              random_state=seed)
+    return np.sort(tr), np.sort(te)
+
+
+def _alternating_wall_cpu(pair, X, y, repeats, log, label):
+    """As :func:`_alternating_times`, plus the process CPU seconds of each fit (all threads):
+    ({name: [wall s]}, {name: [cpu s]}, most cores other processes kept busy)."""
+    wall, cpu = {k: [] for k in pair}, {k: [] for k in pair}
+    noise = []
+    for r in range(repeats):
+        for name in (list(pair) if r % 2 == 0 else list(pair)[::-1]):
+            release_free_memory()
+            with OtherCpu() as other:
+                c0, t0 = time.process_time(), time.perf_counter()
+                pair[name](X, y)
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+            noise.append(other.cores)
+            log(f"{label} timing round {r + 1}/{repeats} {name}: {wall[name][-1]:.3f} s "
+                f"(cpu {cpu[name][-1]:.3f} s, other load {other.cores:.2f})")
+    return wall, cpu, max(noise)
+
+
+def task_categorical(args, log):
+    from sklearn.metrics import roc_auc_score
+
+    from tests.real_data import load_adult
+    bank_path = DATA_DIR / "lightgbm" / "bank.csv.gz"
+    adult_dir = DATA_DIR / "fairness"
+    if not bank_path.exists() or not (adult_dir / "adult.data.gz").exists():
+        return None, [f"SKIP: categorical: {bank_path} or {adult_dir}/adult.* is absent"]
+    models = _cat_models(args.threads)
+    datasets = {}
+    Xb, yb = load_bank(bank_path)
+    datasets["bank"] = [(Xb.iloc[tr], yb[tr], Xb.iloc[te], yb[te])
+                        for tr, te in (_stratified_split(yb, s) for s in range(CAT_SPLITS))]
+    a = load_adult(adult_dir)
+    datasets["adult"] = [(a["X_train"], a["y_train"].astype(np.float64), a["X_test"],
+                          a["y_test"].astype(np.float64))]
+    t0 = time.perf_counter()
+    models["gbt"](*datasets["adult"][0][:2])
+    warm_gbt = time.perf_counter() - t0
+    log(f"categorical: warm-up gbt {warm_gbt:.2f} s")
+    rows, bar, time_rows, noise_all = [], [], [], 0.0
+    for name, splits in datasets.items():
+        auc = {m: [] for m in models}
+        for Xtr, ytr, Xte, yte in splits:
+            for m, fit in models.items():
+                auc[m].append(roc_auc_score(yte, fit(Xtr, ytr).predict(Xte)))
+        mean = {m: float(np.mean(v)) for m, v in auc.items()}
+        log(f"categorical: {name}: AUC " + ", ".join(f"{m} {v:.5f}" for m, v in mean.items()))
+        Xtr, ytr = splits[0][:2]
+        models["LightGBM"](Xtr, ytr)  # warm-up
+        times, cpu, noise = _alternating_wall_cpu(models, Xtr, ytr, args.repeats, log,
+                                                  f"categorical {name}")
+        noise_all = max(noise_all, noise)
+        med = {m: statistics.median(v) for m, v in times.items()}
+        med_cpu = {m: statistics.median(v) for m, v in cpu.items()}
+        ratio = med["gbt"] / med["LightGBM"]
+        n_cat = sum(str(t) == "category" for t in Xtr.dtypes)
+        for m in models:
+            rows.append(f"| {name} | {m} | {mean[m]:.5f} | "
+                        f"{' / '.join(f'{v:.4f}' for v in auc[m])} | "
+                        f"{mean[m] - mean['LightGBM']:+.5f} | {med[m]:.3f} | "
+                        f"{' / '.join(f'{t:.3f}' for t in times[m])} | "
+                        f"{med[m] / med['LightGBM']:.2f} | {med_cpu[m]:.3f} | "
+                        f"{med_cpu[m] / med_cpu['LightGBM']:.2f} |")
+        d = mean["gbt"] - mean["LightGBM"]
+        bar.append(f"{'PASS' if d >= -CAT_AUC_BAR else 'FAIL'}: {name}: gbt test AUC >= "
+                   f"LightGBM's - {CAT_AUC_BAR} — {mean['gbt']:.5f} vs {mean['LightGBM']:.5f} "
+                   f"({d:+.5f})")
+        bar.append(f"{'PASS' if ratio <= CAT_TIME_BAR else 'FAIL'}: {name}: gbt fit time <= "
+                   f"{CAT_TIME_BAR}x LightGBM's — {med['gbt']:.3f} s vs {med['LightGBM']:.3f} s "
+                   f"({ratio:.2f}x)")
+        time_rows.append(f"{name}: {len(ytr)} train / {len(splits[0][3])} test rows, "
+                         f"{Xtr.shape[1]} features ({n_cat} categorical)")
+    if noise_all > NOISY_CORES:
+        bar.append(f"WARNING: other processes kept up to {noise_all:.2f} cores busy during a "
+                   "timed fit; the fit times are disturbed")
+    text = "\n".join([
+        "## bench_objectives.py, task categorical: native categorical splits against "
+        "LightGBM's", "",
+        f"Date: {_now()}", "", "Command (from the repository root):", "", "```",
+        command_line(), "```", "",
+        f"Data: {'; '.join(time_rows)}. Bank: mean over {CAT_SPLITS} random stratified "
+        f"80/20 splits (seeds 0..{CAT_SPLITS - 1}); Adult: its train / test files. Text "
+        "columns are pandas categories split natively by both libraries. Both: "
+        f"{CAT_ROUNDS} rounds, learning rate {CAT_LR:g}, {CAT_LEAVES} leaves (gbt "
+        f"loss-guided), min {REG_MIN_ROWS} rows and min hessian {REG_MIN_HESS:g} per leaf, "
+        "reg_lambda 0, 255 bins, LightGBM's categorical defaults (max_cat_to_onehot 4, "
+        "max_cat_threshold 32, cat_smooth 10, cat_l2 10, min_data_per_group 100), "
+        f"{args.threads} threads. Fit time: median of {args.repeats} alternating fits on the "
+        "(first) training set, Dataset construction included. Versions: "
+        f"{_versions()}.", "",
+        "| data | library | test AUC (mean) | per split | AUC − LightGBM | fit s (median) | "
+        "all runs | × LightGBM | fit CPU s (median) | CPU × LightGBM |",
+        "|---|---|---:|---|---:|---:|---|---:|---:|---:|", *rows, "",
+        "_fit CPU s_: process CPU time of a fit, all threads (less disturbed than wall time "
+        "when other processes load the machine; it counts LightGBM's OpenMP spin-waiting).", "",
+        f"gbt warm-up (first fit in this process: Numba cache load or compilation, untimed "
+        f"above): {warm_gbt:.2f} s. Most cores other processes kept busy during a timed fit: "
+        f"{noise_all:.2f}.", "",
+        "### Bar", "", *[f"- {line}" for line in bar], ""])
+    return text, bar
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
 TASKS = {"ranking": task_ranking, "quantile": task_quantile, "poisson": task_poisson,
-         "cox": task_cox}
+         "cox": task_cox, "categorical": task_categorical}
 
 
 def main(argv=None):

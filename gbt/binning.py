@@ -6,6 +6,11 @@ when ``max_bin <= 255`` and ``uint16`` above. Feature ``j``'s values fall in bin
 histograms are ``max_bin + 1`` wide). A constant feature has one value bin and never splits.
 Cut points come from the weighted quantile sketch (:mod:`gbt.sketch`), so sample weights (or
 hessians) shape the bins.
+
+Categorical features (``fit(..., categorical={feature: n_categories})``): one bin per category,
+bin ``c`` = code ``c`` (cuts ``0.5, 1.5, ..., +inf``); NaN, negative, fractional and
+``>= n_categories`` codes (unseen categories) go to the missing bin. At most ``max_bin``
+categories (checked by :func:`gbt.data.resolve_categorical`).
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class BinMapper:
         self.sketch_rows = int(sketch_rows)
         self.random_state = random_state
         self.cuts: list[np.ndarray] = []
+        self.categorical: dict[int, int] = {}  # feature -> number of categories
 
     # -- fitted state -------------------------------------------------------------------------
     @property
@@ -67,8 +73,14 @@ class BinMapper:
 
     # -- fit / transform ----------------------------------------------------------------------
     def fit(self, features: FeatureMatrix, sample_weight=None, hessian=None,
-            n_threads: int = 1) -> "BinMapper":
-        """Learn cut points. Weights are ``sample_weight * hessian`` where given."""
+            n_threads: int = 1, categorical: dict | None = None) -> "BinMapper":
+        """Learn cut points. Weights are ``sample_weight * hessian`` where given;
+        ``categorical`` maps categorical features to their number of categories."""
+        self.categorical = {int(j): int(n) for j, n in (categorical or {}).items()}
+        for j, n in self.categorical.items():
+            if not 1 <= n <= self.max_bin:
+                raise ValueError(f"Categorical feature {j} has {n} categories; expected 1 to "
+                                 f"max_bin={self.max_bin}.")
         values = features.values
         n_rows = values.shape[0]
         weight = None
@@ -84,6 +96,8 @@ class BinMapper:
             sample = np.sort(rng.choice(n_rows, self.sketch_rows, replace=False))
 
         def cuts_of(j):
+            if j in self.categorical:  # bin c holds code c
+                return np.r_[np.arange(self.categorical[j] - 1) + 0.5, np.inf]
             col, w = self._column(values, j, weight, sample)
             if w is not None:  # rows of zero weight do not exist for the model: nor for its bins
                 col, w = col[w > 0], w[w > 0]
@@ -126,7 +140,21 @@ class BinMapper:
         else:
             kernels.bin_dense(values, cuts_flat, offsets, self.missing_bin,
                               max(1, n_threads), out)
+        for j, n in self.categorical.items():
+            self._bin_codes(values, j, n, out)
         return out
+
+    def _bin_codes(self, values, j: int, n: int, out: np.ndarray) -> None:
+        """Categorical column ``j``: bin = code; anything but a code in [0, n) is missing."""
+        if hasattr(values, "indptr"):
+            lo, hi = values.indptr[j], values.indptr[j + 1]
+            rows, col = values.indices[lo:hi], values.data[lo:hi]
+            out[:, j] = self.missing_bin
+        else:
+            rows, col = slice(None), values[:, j]
+        with np.errstate(invalid="ignore"):
+            valid = (col >= 0) & (col < n) & (col == np.floor(col))
+        out[rows, j] = np.where(valid, np.nan_to_num(col), self.missing_bin).astype(self.dtype)
 
     def bin_upper_edge(self, feature: int, bin_index: int) -> float:
         """The raw threshold equivalent to ``bin <= bin_index`` for ``feature``."""

@@ -11,9 +11,11 @@ import os
 import numpy as np
 
 from .data import FeatureMatrix, align_columns, to_feature_matrix
+from ._native.backend import prediction_device, use_threads
+from .errors import keyboard_interrupts
 from .io import write_atomic
 from .objectives import Objective, objective_from_name
-from .params import resolve_n_threads
+from .params import resolve_n_threads, resolve_params
 from .predict import PackedForest, predict_leaf, predict_raw
 from .tree import Tree
 
@@ -145,7 +147,12 @@ class Booster:
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        from ._native.backend import use_threads
+        with keyboard_interrupts():
+            return self._predict(X, output_margin, iteration_range, pred_leaf, pred_contribs,
+                                 pred_interactions, n_jobs)
+
+    def _predict(self, X, output_margin, iteration_range, pred_leaf, pred_contribs,
+                 pred_interactions, n_jobs):
         features = self._features(X)
         first, last = self._tree_range(iteration_range)
         n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
@@ -160,7 +167,8 @@ class Booster:
                 return predict_leaf(forest, features.values, n_threads)
             raw = np.empty((features.shape[0], self.n_outputs))
             raw[:] = self.base_score
-            predict_raw(forest, features.values, raw, n_threads)
+            predict_raw(forest, features.values, raw, n_threads,
+                        device=prediction_device(self.params.get("device", "cpu")))
         if output_margin:
             return raw[:, 0] if self.n_outputs == 1 else raw
         return self.objective.transform(raw)
@@ -168,7 +176,6 @@ class Booster:
     def staged_margins(self, X, n_jobs: int | None = None):
         """Yield the raw scores ``(n_samples, n_outputs)`` after each boosting round in turn
         (each round's trees are added to the previous scores: one pass over the forest)."""
-        from ._native.backend import use_threads
         features = self._features(X)
         n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
         raw = np.empty((features.shape[0], self.n_outputs))
@@ -248,8 +255,7 @@ class Booster:
             raise ValueError(f"Model file lacks fields {missing}.")
         objective = _objective_from_dict(d["objective"])
         base = d["base_score"]
-        if not isinstance(base, list) or not base or \
-                not all(isinstance(v, (int, float)) and np.isfinite(v) for v in base):
+        if not isinstance(base, list) or not base or not all(_is_finite_number(v) for v in base):
             raise ValueError("Model field 'base_score' must be a non-empty list of numbers.")
         names = d["feature_names"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -261,7 +267,7 @@ class Booster:
             categories = {int(k): v for k, v in cats.items()}
         except ValueError:
             raise ValueError("Model field 'categories' has a non-integer key.") from None
-        booster = cls(objective, base, names, categories, d.get("params") or {})
+        booster = cls(objective, base, names, categories, _params_from_dict(d.get("params")))
         trees, outputs = d["trees"], d["tree_output"]
         if not isinstance(trees, list) or not isinstance(outputs, list) or \
                 len(trees) != len(outputs):
@@ -279,6 +285,7 @@ class Booster:
                 raise ValueError(f"Model tree_output entry {out!r} is out of range for a tree "
                                  f"with {tree.n_outputs} output(s).")
             tree.validate(n_features=len(names))
+            _check_categorical_nodes(tree, categories)
             booster.append_tree(tree, out)
         best = d.get("best_iteration")
         if best is not None and (not isinstance(best, int) or
@@ -305,16 +312,26 @@ class Booster:
     @classmethod
     def load_model(cls, path) -> "Booster":
         """Read a model written by :meth:`save_model`; raises ``ValueError`` if invalid."""
-        try:
-            with open(path) as fh:
-                d = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not a valid gbt model file: {exc}") from None
-        return cls.from_dict(d)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return cls.load_raw(data, source=str(path))
 
     def save_raw(self) -> bytes:
         """The model file's bytes (what :meth:`save_model` writes)."""
         return json.dumps(self.to_dict(), allow_nan=False).encode()
+
+    @classmethod
+    def load_raw(cls, data: bytes, source: str = "the model") -> "Booster":
+        """A model from the bytes :meth:`save_raw` gives; raises ``ValueError`` if they are not
+        a valid model (JSON only: nothing in a model file is ever executed or unpickled)."""
+        try:
+            d = json.loads(data, parse_constant=_refuse_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{source} is not a valid gbt model file: {exc}") from None
+        except RecursionError:
+            raise ValueError(f"{source} is not a valid gbt model file: nested too deeply.") \
+                from None
+        return cls.from_dict(d)
 
     def __getstate__(self):
         return self.to_dict()
@@ -340,6 +357,34 @@ def _objective_from_dict(d) -> Objective:
         raise ValueError(f"Model objective {name!r} is unknown to this gbt ({e}).") from None
 
 
+def _params_from_dict(params) -> dict:
+    """The stored parameters, checked as ``train`` checks them (prediction reads some, e.g.
+    ``n_jobs`` and ``device``)."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ValueError("Model field 'params' must be an object.")
+    try:
+        resolve_params(params)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Model field 'params' is invalid: {exc}") from None
+    return dict(params)
+
+
+def _is_finite_number(v) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return bool(np.isfinite(float(v)))
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _refuse_constant(name):
+    """NaN and Infinity are not JSON; save_model never writes them."""
+    raise ValueError(f"a model file holds {name}, which is not JSON")
+
+
 def _is_json_scalar(v) -> bool:
     return v is None or isinstance(v, (bool, int, float, str)) and \
         not (isinstance(v, float) and not np.isfinite(v))
@@ -347,3 +392,16 @@ def _is_json_scalar(v) -> bool:
 
 def _jsonable(v):
     return v.item() if isinstance(v, np.generic) else v
+
+
+def _check_categorical_nodes(tree: Tree, categories: dict) -> None:
+    """A categorical split must be on a feature with a category list of its node's size."""
+    for node in np.flatnonzero(tree.is_categorical):
+        f = int(tree.feature[node])
+        if f not in categories:
+            raise ValueError(f"Tree node {node} is a categorical split on feature {f}, which "
+                             "has no category list in the model's 'categories'.")
+        if tree.cat_count[node] != len(categories[f]):
+            raise ValueError(f"Tree node {node} splits feature {f} with "
+                             f"{tree.cat_count[node]} categories; the model lists "
+                             f"{len(categories[f])}.")

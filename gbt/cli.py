@@ -16,6 +16,7 @@ import tomllib
 
 import numpy as np
 
+from .errors import interruption
 from .io import DataFile, DataFileError, read_data, write_atomic, write_table
 from .params import resolve_params
 
@@ -643,7 +644,7 @@ def main(argv=None) -> int:
         print(f"gbt: error: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, SystemError) as exc:
-        stop = _interruption(exc)
+        stop = interruption(exc)
         if stop is None:
             raise
         print("gbt: stopped; nothing written", file=sys.stderr)
@@ -659,17 +660,6 @@ def _on_sigterm(handler):
     if handler is None or threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, handler)
-
-
-def _interruption(exc: BaseException):
-    """The KeyboardInterrupt (Ctrl-C, or SIGTERM as :class:`_Terminated`) behind ``exc``, also
-    when it arrived inside a compiled kernel (Numba then raises a SystemError caused by it);
-    None for anything else."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

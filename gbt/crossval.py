@@ -22,7 +22,8 @@ def _subset(dataset: Dataset, rows: np.ndarray) -> Dataset:
                    constraint_group=part(dataset.constraint_group),
                    qid=part(dataset.query_index),
                    label_lower_bound=part(dataset.label_lower_bound),
-                   label_upper_bound=part(dataset.label_upper_bound))
+                   label_upper_bound=part(dataset.label_upper_bound),
+                   categorical_feature=dataset.categorical_feature)
 
 
 def _query_folds(query_index, nfold: int, shuffle: bool, seed: int) -> list:

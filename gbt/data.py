@@ -58,8 +58,16 @@ def _is_polars_df(data) -> bool:
     return type(data).__module__.startswith("polars") and hasattr(data, "to_arrow")
 
 
-def _is_cupy(data) -> bool:
-    return type(data).__module__.startswith("cupy")
+def _to_host(data):
+    """GPU arrays (CuPy, or anything with ``__cuda_array_interface__``: PyTorch CUDA tensors,
+    Numba device arrays) copied to a numpy array; other data as it is. The host copy feeds the
+    quantile sketch; with ``device="cuda"`` the bins are made on the GPU from it."""
+    if not hasattr(data, "__cuda_array_interface__"):
+        return data
+    if type(data).__module__.startswith("cupy"):
+        return data.get()
+    from ._native.gpu import require_cupy
+    return require_cupy().asarray(data).get()
 
 
 def _coerce_dense(arr: np.ndarray) -> np.ndarray:
@@ -111,6 +119,9 @@ def _from_columns(names: list[str], columns: list, is_cat: list[bool], categorie
 def _pandas_columns(df, categories_ref):
     import pandas as pd
     names = [str(c) for c in df.columns]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"Feature names must be unique; duplicated: {dup}.")
     columns, is_cat = [], []
     for c in df.columns:
         s = df[c]
@@ -161,8 +172,7 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
     """
     if isinstance(data, FeatureMatrix):
         return data
-    if _is_cupy(data):
-        data = data.get()
+    data = _to_host(data)
     if _is_polars_df(data):
         data = data.to_arrow()
     cats: dict[int, list] = {}
@@ -206,8 +216,7 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
 
 
 def _as_float_vector(name: str, value, n_rows: int, allow_2d: bool = False) -> np.ndarray:
-    if _is_cupy(value):
-        value = value.get()
+    value = _to_host(value)
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     try:
@@ -255,6 +264,12 @@ class Dataset:
     qid : array-like of shape (n_samples,), optional
         The query id of each row (integers), XGBoost style; the rows of a query must be
         contiguous (sort the rows by ``qid`` first). Give ``group`` or ``qid``, not both.
+    categorical_feature : list of int or str, optional
+        Features (indices or names) to split as categories (LightGBM's name); pandas
+        ``category``, arrow dictionary and polars categorical columns are categorical without
+        being listed. A listed numeric column holds integer category codes: negative codes
+        are missing, fractional ones an error. The ``categorical_feature`` training parameter,
+        when given, replaces this list.
     label_lower_bound, label_upper_bound : array-like of shape (n_samples,), optional
         Interval labels for ``survival:aft`` (XGBoost's names): each row's time lies in
         ``[lower, upper]``; ``lower == upper`` is an observed time, ``upper = inf`` a
@@ -273,9 +288,12 @@ class Dataset:
     def __init__(self, data, label=None, weight=None, base_margin=None,
                  feature_names: Sequence[str] | None = None, reference: "Dataset | None" = None,
                  constraint_group=None, group=None, qid=None, label_lower_bound=None,
-                 label_upper_bound=None):
+                 label_upper_bound=None, categorical_feature=None):
         ref_cats = reference.features.categories if reference is not None else None
         self.features = to_feature_matrix(data, feature_names, ref_cats)
+        if categorical_feature is None and reference is not None:
+            categorical_feature = reference.categorical_feature
+        self.categorical_feature = categorical_feature
         n_rows = self.features.shape[0]
         self.label_lower_bound, self.label_upper_bound = _label_bounds(
             label_lower_bound, label_upper_bound, n_rows)
@@ -387,8 +405,7 @@ def check_aft_bounds(lower, upper, name="survival:aft"):
 
 def _integer_vector(name: str, value) -> np.ndarray:
     """1-D int64 from integer (or integer-valued float) input; TypeError / ValueError else."""
-    if _is_cupy(value):
-        value = value.get()
+    value = _to_host(value)
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     arr = np.asarray(value)
@@ -464,3 +481,78 @@ def check_int(name: str, value: Any, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}.")
     return int(value)
+
+
+def resolve_categorical(features: FeatureMatrix, listed, enable_categorical: bool = True,
+                        max_bin: int = 255):
+    """The categorical features of training data and the category list of each.
+
+    Parameters
+    ----------
+    features : FeatureMatrix
+    listed : None or list of int / str
+        Features named as categorical (``categorical_feature``), by index or name.
+    enable_categorical : bool
+        Whether data-frame category columns are split as categories (else on their codes).
+    max_bin : int
+        A categorical feature may have at most ``max_bin`` categories (one bin each).
+
+    Returns
+    -------
+    (counts, categories) : ``{feature index: number of categories}`` for the categorical
+    features, and the model's ``{feature index: category list}``: the data's own lists plus,
+    for a listed numeric column, ``[0, 1, ..., n - 1]`` with ``n`` its largest code + 1.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, an index out of range, a listed column with fractional values, or
+        more categories than ``max_bin``.
+    """
+    n_features = features.shape[1]
+    names = list(features.feature_names)
+    chosen = set(features.categories) if enable_categorical else set()
+    for key in listed or ():
+        if isinstance(key, str):
+            if key not in names:
+                shown = names if len(names) <= 20 else names[:20] + ["..."]
+                raise ValueError(f"Parameter 'categorical_feature': unknown feature name "
+                                 f"{key!r}; the data's features are {shown}.")
+            chosen.add(names.index(key))
+        elif isinstance(key, (bool, np.bool_)) or not isinstance(key, numbers.Integral):
+            raise TypeError(f"Parameter 'categorical_feature': {key!r} is not a feature index "
+                            "or name.")
+        elif not 0 <= key < n_features:
+            raise ValueError(f"Parameter 'categorical_feature': feature index {key} is out of "
+                             f"range for {n_features} features.")
+        else:
+            chosen.add(int(key))
+    categories = {j: list(v) for j, v in features.categories.items()}
+    counts = {}
+    for j in sorted(chosen):
+        if j not in categories:
+            categories[j] = list(range(_integer_codes(features.values, j, names[j])))
+        n = len(categories[j])
+        if n > max_bin:
+            raise ValueError(f"Categorical feature {names[j]!r} has {n} categories; at most "
+                             f"max_bin={max_bin} are supported (one bin per category): raise "
+                             "max_bin (up to 65534) or merge rare categories.")
+        counts[j] = max(n, 1)
+    return counts, categories
+
+
+def _integer_codes(values, j: int, name: str) -> int:
+    """Number of categories (largest code + 1) of a numeric column listed as categorical;
+    ``ValueError`` for fractional values (negative ones are missing)."""
+    if sp.issparse(values):
+        col = values.data[values.indptr[j]:values.indptr[j + 1]]
+    else:
+        col = values[:, j]
+    col = col[~np.isnan(col)]
+    bad = col != np.floor(col)
+    if bad.any():
+        raise ValueError(f"Categorical feature {name!r} holds the non-integer value "
+                         f"{col[bad][0]!r}; a numeric categorical column must hold integer "
+                         "codes (negative = missing), or use a pandas 'category' column.")
+    col = col[col >= 0]
+    return int(col.max()) + 1 if col.size else 1

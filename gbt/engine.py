@@ -24,15 +24,18 @@ from typing import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._native.backend import get_backend, use_threads
+from ._native.backend import get_backend, resolve_device, use_threads
 from .binning import BinMapper
 from .booster import Booster
 from .callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor, TrainingCallback
-from .data import Dataset, check_int
+from .data import Dataset, check_int, resolve_categorical
+from .device import Margins, bin_on_device, check_device_memory, device_memory
+from .errors import keyboard_interrupts
 from .grower import TreeGrower
 from .metrics import get_metric
 from .objectives import get_objective
-from .params import resolve_feature_constraints, resolve_n_threads, resolve_params
+from .params import (CATEGORICAL_PARAMS, resolve_feature_constraints, resolve_n_threads,
+                     resolve_params)
 from .predict import PackedForest, predict_raw
 from .split_grad import GradientSketch
 
@@ -135,6 +138,7 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
     # Constraint feature names -> column indices, checked against the training data.
     params["monotone_constraints"], params["interaction_constraints"] = \
         resolve_feature_constraints(params, dtrain.feature_names, dtrain.num_feature)
+    categories = _categorical_setup(params, dtrain)
     evals = _check_evals(evals, dtrain)
     callbacks = list(callbacks or [])
     if early_stopping_rounds is not None:
@@ -152,25 +156,34 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
         base_score = np.asarray(objective.init_score(y, weight), dtype=np.float64)
     metrics = [get_metric(m, objective) for m in _metric_names(params, objective)]
     n_threads = resolve_n_threads(params["n_jobs"])
-    booster = Booster(objective, base_score, dtrain.feature_names, dtrain.features.categories,
-                      params)
+    model_params = params if params["categorical_feature"] else \
+        {k: v for k, v in params.items() if k not in CATEGORICAL_PARAMS}
+    booster = Booster(objective, base_score, dtrain.feature_names, categories, model_params)
+    device = resolve_device(params["device"])
     # BLAS threads (a user's objective, numpy matmul) spin after each call and would compete
     # with the tree kernels' threads for the same cores, so BLAS runs on one thread here.
-    with use_threads(n_threads), threadpool_limits(limits=1, user_api="blas"):
+    with use_threads(n_threads), threadpool_limits(limits=1, user_api="blas"), \
+            device_memory(device), keyboard_interrupts():
         _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
-               n_threads, evals_result)
+               n_threads, evals_result, device)
     return booster
 
 
 def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
-           n_threads, evals_result):
+           n_threads, evals_result, device="cpu"):
     _, kernels = get_backend("cpu")
     objective = booster.objective
     mapper = BinMapper(params["max_bin"], random_state=params["random_state"] or 0)
-    mapper.fit(dtrain.features, sample_weight=weight, n_threads=n_threads)
-    X_binned = mapper.transform(dtrain.features, n_threads)
-    n, n_features = X_binned.shape
+    mapper.fit(dtrain.features, sample_weight=weight, n_threads=n_threads,
+               categorical={j: len(booster.categories[j])
+                            for j in params["categorical_feature"] or ()})
+    n, n_features = dtrain.features.shape
     n_outputs = booster.n_outputs
+    if device == "cuda":  # bins live on the GPU; the tree loop runs there
+        check_device_memory(n, n_features, n_outputs, mapper)
+        X_binned = bin_on_device(mapper, dtrain.features, n_threads)
+    else:
+        X_binned = mapper.transform(dtrain.features, n_threads)
     # condensed: one tree with K-vector leaves per round; else one tree per output column.
     strategy = params["multi_strategy"]
     if strategy == "auto":
@@ -182,12 +195,18 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     sketch = GradientSketch(objective, params, tree_width, n)
     grower = None  # built on the first tree, once the search width is known
     rng = np.random.default_rng(params["random_state"])
-    raw = _initial_margin(dtrain, booster.base_score)
-    g = np.empty((n, n_outputs), dtype=np.float32)
-    h = np.empty((n, n_outputs), dtype=np.float32)
-    gh = np.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
     after_iteration = getattr(objective, "after_iteration", None)
     refit_leaves = getattr(objective, "refit_leaves", None)
+    # On a GPU the margins and gradients stay there when the objective has device gradients
+    # and no hook that reads margins on the host; otherwise only the trees grow there.
+    margins = Margins(device, objective, n_outputs, y, weight,
+                      hooks=line_search or refit_leaves is not None or
+                      after_iteration is not None or sketch.active)
+    raw = margins.put(_initial_margin(dtrain, booster.base_score))
+    xp = margins.xp
+    g = xp.empty((n, n_outputs), dtype=np.float32)
+    h = xp.empty((n, n_outputs), dtype=np.float32)
+    gh = xp.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
     if after_iteration is not None and OBJECTIVE_LOG in {name for _, name in evals}:
         raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
                          "give the evaluation set another name.")
@@ -197,13 +216,16 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     evals_log.clear()
     for cb in callbacks:
         booster = cb.before_training(booster)
-    all_rows = np.arange(n, dtype=np.int32)
     for it in range(num_boost_round):
-        objective.grad_hess(y, raw, weight, g, h)
-        sample_rows = None
+        margins.grad_hess(raw, g, h)
+        _check_finite_gradients(g, h, it)
+        sample_rows = other_rows = None
         if params["subsample"] < 1.0:
             m = max(1, int(round(params["subsample"] * n)))
             sample_rows = np.sort(rng.choice(n, m, replace=False)).astype(np.int32)
+            in_sample = np.zeros(n, dtype=np.bool_)
+            in_sample[sample_rows] = True
+            other_rows = np.flatnonzero(~in_sample).astype(np.int32)
         tree_mask = np.ones(n_features, dtype=np.bool_)
         if params["colsample_bytree"] < 1.0:
             k_feat = max(1, int(round(params["colsample_bytree"] * n_features)))
@@ -211,14 +233,14 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
             tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
         first_new = len(booster.trees)
         # A line-searching objective (NGBoost) sees the round's whole move before it lands.
-        move = np.zeros_like(raw) if line_search else raw
+        move = xp.zeros_like(raw) if line_search else raw
         for k in range(0, n_outputs, tree_width):
             gh[:, :, 0] = g[:, k:k + tree_width]
             gh[:, :, 1] = h[:, k:k + tree_width]
             gh_search = sketch(gh, rng)
             if grower is None:
                 grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params,
-                                    n_threads, n_outputs=gh_search.shape[1])
+                                    n_threads, n_outputs=gh_search.shape[1], device=device)
             elif gh_search.shape[1] != grower.n_outputs:
                 raise ValueError("objective.split_grad must return the same number of columns "
                                  f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
@@ -232,17 +254,21 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                     width = tree.value.shape[1]
                     np.clip(tree.value, grower.node_bounds[:, :width],
                             grower.node_bounds[:, width:], out=tree.value)
-            if sample_rows is None:  # the tree adds to move[:, k:k + tree_width]
+            if device == "cuda":
+                margins.add_tree(grower, tree, k, move, X_binned, mapper.missing_bin,
+                                 sample_rows is not None)
+            else:  # the tree adds to move[:, k:k + tree_width]: the grown rows by their
+                # leaves, the rows outside a subsample (if any) by walking the tree
                 kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
-            else:
-                kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
-                                            tree.default_left, tree.left, tree.right, tree.value,
-                                            mapper.missing_bin, all_rows, n_threads, k, move)
+                if other_rows is not None and other_rows.size:
+                    _walk_tree(kernels, tree, X_binned, mapper.missing_bin, other_rows,
+                               n_threads, k, move)
             booster.append_tree(tree, k)
         if line_search:
             _apply_line_search(objective, booster, first_new, y, raw, move, weight,
                                sample_rows, params["learning_rate"])
-        _evaluate(booster, objective, eval_sets, first_new, raw, y, weight, metrics,
+        raw_train = margins.host(raw) if any(es.is_train for es in eval_sets) else None
+        _evaluate(booster, objective, eval_sets, first_new, raw_train, y, weight, metrics,
                   evals_log, n_threads)
         if after_iteration is not None:  # objective state, e.g. FairGBM's multipliers
             for key, value in (after_iteration(raw, y, weight) or {}).items():
@@ -253,6 +279,52 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         booster = cb.after_training(booster)
     booster.evals_result = evals_log
     return booster
+
+
+def _categorical_setup(params: dict, dtrain: Dataset) -> dict:
+    """Resolve the categorical features of ``dtrain`` into ``params["categorical_feature"]``
+    (sorted column indices, None without any) and return the model's category lists; a
+    monotone constraint on a categorical feature raises ``ValueError``."""
+    listed = params["categorical_feature"]
+    if listed is None:
+        listed = dtrain.categorical_feature
+        if listed is not None:
+            listed = resolve_params({"categorical_feature": listed})["categorical_feature"]
+    counts, categories = resolve_categorical(dtrain.features, listed,
+                                             params["enable_categorical"], params["max_bin"])
+    params["categorical_feature"] = sorted(counts) or None
+    mono = params["monotone_constraints"]
+    if mono is not None:
+        bad = [dtrain.feature_names[j] for j in counts if mono[j] != 0]
+        if bad:
+            raise ValueError(f"monotone_constraints on categorical features {bad}: categories "
+                             "have no order, so a prediction cannot be monotone in them; set "
+                             "their constraint to 0.")
+    return categories
+
+
+def _walk_tree(kernels, tree, X_binned, missing_bin, rows, n_threads, first_output, out):
+    """out[rows, first_output:...] += the tree's leaf values, walking the binned rows."""
+    if tree.has_categorical:
+        kernels.predict_binned_tree_categorical(
+            X_binned, tree.feature, tree.threshold_bin, tree.default_left, tree.left,
+            tree.right, tree.is_categorical, tree.cat_bits, tree.value, missing_bin, rows,
+            n_threads, first_output, out)
+    else:
+        kernels.predict_binned_tree(X_binned, tree.feature, tree.threshold_bin,
+                                    tree.default_left, tree.left, tree.right, tree.value,
+                                    missing_bin, rows, n_threads, first_output, out)
+
+
+def _check_finite_gradients(g, h, iteration):
+    """A non-finite gradient would grow a tree of NaN gains: a silent wrong model. One float64
+    sum of each buffer finds any inf or NaN (float32 values cannot overflow it)."""
+    if not (np.isfinite(float(g.sum(dtype=np.float64))) and
+            np.isfinite(float(h.sum(dtype=np.float64)))):
+        raise ValueError(f"The objective's gradients or hessians are not finite in round "
+                         f"{iteration}: labels too large for float32 gradients (beyond about "
+                         "1e38), or margins that overflow; check the labels, base_margin and "
+                         "learning_rate.")
 
 
 def _apply_line_search(objective, booster, first_new, y, raw, move, weight, rows,

@@ -146,9 +146,15 @@ class ShapForest:
 
     def _args(self):
         p = self.packed
-        return (p.feature, p.threshold, p.default_left, p.left, p.right, self.frac, p.value,
-                p.value_offsets, p.tree_offsets, p.tree_output, p.tree_width, self.tree_npts,
-                self.gl_s, self.gl_w, self.max_depth)
+        if p.has_categorical:
+            cat = (p.is_categorical, p.cat_count, p.cat_bits)
+        else:  # one kernel signature: no categorical nodes
+            n = p.feature.size
+            cat = (np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int32),
+                   np.zeros((n, 0), dtype=np.uint32))
+        return (p.feature, p.threshold, p.default_left, p.left, p.right, *cat, self.frac,
+                p.value, p.value_offsets, p.tree_offsets, p.tree_output, p.tree_width,
+                self.tree_npts, self.gl_s, self.gl_w, self.max_depth)
 
     def _run(self, values, out, out_inter, n_threads):
         """SHAP values into ``out`` and, when ``out_inter`` has rows, interaction values."""

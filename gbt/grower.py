@@ -16,7 +16,9 @@ below, and each node's value is clipped into its bounds, so the model is monoton
 input without missing values). ``interaction_constraints``: a node may split on a feature only
 if one allowed set holds it together with every feature split on above the node; a feature in
 no set forms a set of its own. Every tree is grown by
-:func:`gbt._native.cpu.grow.grow_tree_constrained` (no constraints: the plain loop).
+:func:`gbt._native.cpu.grow.grow_tree_categorical` (no constraints and no categorical
+features: the plain loop). Categorical features (``categorical_feature``, resolved to column
+indices by the engine) split on sets of categories; see :mod:`gbt._native.cpu.split`.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from numba import typed, types
 
 from ._native.backend import get_backend
 from ._native.cpu import grow as _grow
-from ._native.cpu.split import SPLIT_PARAM_NAMES
+from ._native.cpu.split import CAT_PARAM_NAMES, SPLIT_PARAM_NAMES
+from .params import PARAMS
 from .tree import MAX_THRESHOLD, Tree
 
 
@@ -34,32 +37,26 @@ class TreeGrower:
 
     Parameters
     ----------
-    X_binned : (n_samples, n_features) uint8/uint16
+    X_binned : (n_samples, n_features) uint8/uint16 (a CuPy array with ``device="cuda"``)
     n_bins : (n_features,) int32, value bins per feature
     missing_bin : int
     params : dict, resolved parameters (see :mod:`gbt.params`)
     n_threads : int, row chunks for the parallel kernels
     n_outputs : int, gradient columns each tree fits (K > 1: vector leaves)
+    device : "cpu" or "cuda": the tree loop runs in the compiled CPU kernel or, batched, on
+        the GPU (:mod:`gbt._native.gpu.grow`); the trees are the same
     """
 
-    def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1, n_outputs=1):
+    def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1, n_outputs=1,
+                 device="cpu"):
         _, self.k = get_backend("cpu")
+        self.device = device
         self.X = X_binned
-        self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
         self.missing_bin = int(missing_bin)
         self.n_chunks = max(1, int(n_threads))
         n_rows, n_features = X_binned.shape
         self.n_outputs = int(n_outputs)
-        self.hist_pool = typed.List.empty_list(types.float64[:, :, :, ::1])
-        # Zeroed once: the histogram kernels only ever write each feature's valid bins.
-        self.chunk_buffers = np.zeros((self.n_chunks, n_features, missing_bin + 1,
-                                       self.n_outputs, 2))
-        self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
-        self.rows = np.arange(n_rows, dtype=np.int32)
-        # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
-        self.leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
-        self.scratch = np.empty(n_rows, dtype=np.int32)
         self.split_params = np.array([float(params[n]) for n in SPLIT_PARAM_NAMES])
         self.learning_rate = float(params["learning_rate"])
         self.max_depth = int(params["max_depth"])
@@ -77,10 +74,59 @@ class TreeGrower:
         self.interaction_sets = _interaction_matrix(params.get("interaction_constraints"),
                                                     n_features)
         self.constrained = bool(self.monotone.any()) or self.interaction_sets.shape[0] > 0
+        # Categorical features (column indices, as the engine resolves them): their bins are
+        # category codes and their splits send a set of categories left.
+        self.is_cat = np.zeros(n_features, dtype=np.bool_)
+        self.is_cat[list(params.get("categorical_feature") or ())] = True
+        self.cat_params = np.array([float(params.get(n, PARAMS[n].default))
+                                    for n in CAT_PARAM_NAMES])
+        self.node_cat = None  # after grow(): (n_nodes, W) bool, each node's left categories
+        if device == "cuda" and self.is_cat.any():
+            raise NotImplementedError("Categorical features are built for device='cpu' only; "
+                                      "train on the CPU or pass categorical_feature=[] and "
+                                      "enable_categorical=False to split on the codes.")
         # After grow() with monotone constraints: (n_nodes, 2K) lower[K], upper[K] bounds of
         # each node's value, learning rate included (None without them). A leaf refit must
         # stay inside them for the model to stay monotone.
         self.node_bounds = None
+        if device == "cuda":
+            self._init_device(X_binned)
+            return
+        self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
+        self.hist_pool = typed.List.empty_list(types.float64[:, :, :, ::1])
+        # Zeroed once: the histogram kernels only ever write each feature's valid bins.
+        self.chunk_buffers = np.zeros((self.n_chunks, n_features, missing_bin + 1,
+                                       self.n_outputs, 2))
+        self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
+        self.rows = np.arange(n_rows, dtype=np.int32)
+        # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
+        self._leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
+        self.scratch = np.empty(n_rows, dtype=np.int32)
+
+    def _init_device(self, X_device):
+        """The GPU loop (:mod:`gbt._native.gpu.grow`) on device-resident bins."""
+        if self.constrained:
+            raise NotImplementedError("monotone_constraints and interaction_constraints are "
+                                      "built for device='cpu' only.")
+        from ._native.gpu.grow import DeviceTreeGrower
+        xp, kernels = get_backend("cuda")
+        self.device_grower = DeviceTreeGrower(
+            xp, kernels, X_device, self.n_bins, self.missing_bin, self.split_params,
+            self.n_outputs, self.max_depth, self.max_leaves, self.lossguide)
+        self._leaf_of_row = None  # host copy, made on first use after each tree
+
+    @property
+    def leaf_of_row(self) -> np.ndarray:
+        """(n_samples,) int32 on the host: the leaf holding each row of the last tree's sample,
+        -1 for rows outside it."""
+        if self._leaf_of_row is None:
+            self._leaf_of_row = self.device_grower.leaf_of_row.get()
+        return self._leaf_of_row
+
+    @property
+    def leaf_of_row_device(self):
+        """The same on the GPU (``device="cuda"`` only)."""
+        return self.device_grower.leaf_of_row
 
     def _max_nodes(self, n_rows: int) -> int:
         """An upper bound on the nodes of one tree (every leaf holds at least one row)."""
@@ -121,32 +167,40 @@ class TreeGrower:
         Returns the Tree; ``self.leaf_of_row`` then holds each sampled row's leaf (-1 for rows
         outside the sample).
         """
-        if sample_rows is None:
-            m = self.rows.size
-            self.rows[:] = np.arange(m, dtype=np.int32)
+        m = self.X.shape[0] if sample_rows is None else sample_rows.size
+        if self.device == "cuda":
+            dg = self.device_grower
+            node_int, node_float = dg.grow(dg.xp.asarray(gh), sample_rows,
+                                           self._node_masks(tree_mask, rng, m))
+            self._leaf_of_row = None
+            bounds = None
         else:
-            m = sample_rows.size
-            self.rows[:m] = sample_rows
-            self.leaf_of_row[:] = -1
-        if gh_leaves is not None and self.monotone.any():
-            raise NotImplementedError(
-                "monotone_constraints with split_grad other than 'full' (the split search "
-                "sees a sketch of the gradients, the leaves the full ones) is not supported.")
-        # One compiled entry point whether or not constraints are set (grow_tree is the same
-        # loop without them; calling only this one compiles the loop once).
-        node_int, node_float, bounds = _grow.grow_tree_constrained(
-            self.X, self.X_T, gh, self.rows, m, self.n_bins, self.missing_bin,
-            self.split_params, self.max_depth, self.max_leaves, self.lossguide,
-            self._node_masks(tree_mask, rng, m), self.monotone, self.interaction_sets,
-            self.n_chunks, self.scratch, self.chunk_counts, self.chunk_buffers,
-            self.hist_pool)
-        _grow.leaf_of_rows(self.rows, node_int, self.leaf_of_row)
+            if sample_rows is None:
+                self.rows[:] = np.arange(m, dtype=np.int32)
+            else:
+                self.rows[:m] = sample_rows
+                self._leaf_of_row[:] = -1
+            if gh_leaves is not None and self.monotone.any():
+                raise NotImplementedError(
+                    "monotone_constraints with split_grad other than 'full' (the split "
+                    "search sees a sketch of the gradients, the leaves the full ones) is not "
+                    "supported.")
+            # One compiled entry point whether or not constraints are set (grow_tree is the
+            # same loop without them; calling only this one compiles the loop once).
+            node_int, node_float, bounds, self.node_cat = _grow.grow_tree_categorical(
+                self.X, self.X_T, gh, self.rows, m, self.n_bins, self.missing_bin,
+                self.split_params, self.max_depth, self.max_leaves, self.lossguide,
+                self._node_masks(tree_mask, rng, m), self.monotone, self.interaction_sets,
+                self.is_cat, self.cat_params, self.n_chunks, self.scratch, self.chunk_counts,
+                self.chunk_buffers, self.hist_pool)
+            _grow.leaf_of_rows(self.rows, node_int, self._leaf_of_row)
         if gh_leaves is None:
             g_cols, h_cols = _grow.node_float_columns(self.n_outputs)
             G = np.ascontiguousarray(node_float[:, g_cols])
             H = np.ascontiguousarray(node_float[:, h_cols])
         else:
             sums = np.empty((node_int.shape[0], gh_leaves.shape[1], 2))
+            gh_leaves = gh_leaves.get() if hasattr(gh_leaves, "get") else gh_leaves
             _grow.node_gradient_sums(self.leaf_of_row, node_int, gh_leaves, sums)
             G, H = np.ascontiguousarray(sums[:, :, 0]), np.ascontiguousarray(sums[:, :, 1])
         tree = self._build_tree(node_int, node_float[:, _grow.NODE_GAIN], G, H, cuts)
@@ -173,8 +227,20 @@ class TreeGrower:
         values = tree.value.reshape(-1)  # a view: the kernel fills tree.value in place
         self.k.leaf_weights(G.reshape(-1), H.reshape(-1), self.split_params,
                             self.learning_rate, values)
-        for n in np.flatnonzero(tree.left != -1):
+        inner = np.flatnonzero(tree.left != -1)
+        cat = inner[self.is_cat[tree.feature[inner]]]
+        for n in inner[~self.is_cat[tree.feature[inner]]]:
             tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)
+        if cat.size:  # the kernel's left sets as bitsets; NODE_BIN held the split's code
+            width = self.node_cat.shape[1]
+            bits = np.zeros((tree.n_nodes, (width + 31) // 32 * 32), dtype=np.bool_)
+            bits[cat, :width] = self.node_cat[cat]
+            tree.cat_bits = np.packbits(bits, axis=1, bitorder="little").view("<u4").astype(
+                np.uint32)
+            tree.is_categorical[cat] = True
+            tree.cat_count[cat] = self.n_bins[tree.feature[cat]]
+            tree.threshold[cat] = 0.0
+            tree.threshold_bin[cat] = -1
         return tree
 
 

@@ -95,6 +95,9 @@ PARAMS: dict[str, ParamSpec] = {
                                 "'auto' (the objective's choice: condensed for distributions, "
                                 "else one_per_output), 'one_per_output' (K trees per round) or "
                                 "'condensed' (one vector-leaf tree per round)", str),
+    "device": ParamSpec("cpu", _choice("cpu", "cuda", "gpu", "auto"),
+                        "'cpu', 'cuda' (alias 'gpu': an NVIDIA GPU through CuPy) or 'auto' "
+                        "(the GPU when one is usable, else the CPU with a warning)", str),
     "split_grad": ParamSpec("full", _choice("full", "top_k", "random_projection"),
                             "'full', 'top_k' or 'random_projection' (condensed trees: search "
                             "splits on a sketch of the gradient matrix)", str),
@@ -161,8 +164,30 @@ PARAMS: dict[str, ParamSpec] = {
     "interaction_constraints": ParamSpec(None, lambda v: True, "None or a list of lists of "
                                          "feature indices or names, e.g. [[0, 1], [2, 3]] "
                                          "(or the same as a string)", object),
+    # categorical features (LightGBM's names and defaults; see gbt._native.cpu.split)
+    "categorical_feature": ParamSpec(None, lambda v: True, "None or a list of feature indices "
+                                     "or names (or a string '0,3' / 'name:a,b')", object),
+    "enable_categorical": ParamSpec(True, _bool, "True or False (XGBoost's switch: False "
+                                    "splits data-frame category columns on their codes as "
+                                    "ordered numbers; listed categorical_feature columns stay "
+                                    "categorical)", bool),
+    "max_cat_to_onehot": ParamSpec(4, _int(1), "an integer >= 1 (a categorical feature with "
+                                   "fewer categories splits one category against the rest)"),
+    "max_cat_threshold": ParamSpec(32, _int(1), "an integer >= 1 (most categories on the "
+                                   "left of a partition split)"),
+    "cat_smooth": ParamSpec(10.0, _num(0), "a number >= 0 (added to each category's hessian "
+                            "when sorting; categories with fewer rows are not sorted)"),
+    "cat_l2": ParamSpec(10.0, _num(0), "a number >= 0 (extra L2 on the children of a "
+                        "partition split)"),
+    "min_data_per_group": ParamSpec(100, _int(1), "an integer >= 1 (rows between partition "
+                                    "candidates, and at least on the right)"),
     "verbosity": ParamSpec(1, _int(0, 3), "an integer in [0, 3]"),
 }
+
+# Parameters of categorical splits: saved in a model file only when it has categorical
+# features (files of other models stay as they were).
+CATEGORICAL_PARAMS = ("categorical_feature", "enable_categorical", "max_cat_to_onehot",
+                      "max_cat_threshold", "cat_smooth", "cat_l2", "min_data_per_group")
 
 # LightGBM (and a few XGBoost native) spellings -> canonical name.
 ALIASES: dict[str, str] = {
@@ -178,6 +203,7 @@ ALIASES: dict[str, str] = {
     "feature_fraction_bynode": "colsample_bynode",
     "max_bins": "max_bin",
     "num_threads": "n_jobs", "nthread": "n_jobs", "n_threads": "n_jobs",
+    "device_type": "device",
     "seed": "random_state", "random_seed": "random_state",
     "metric": "eval_metric",
     "num_classes": "num_class",
@@ -197,6 +223,9 @@ ALIASES: dict[str, str] = {
     # LightGBM's spellings of the constraints
     "monotone_constraint": "monotone_constraints", "mc": "monotone_constraints",
     "interaction_constraint": "interaction_constraints",
+    # LightGBM's spellings of the categorical feature list
+    "categorical_column": "categorical_feature", "cat_feature": "categorical_feature",
+    "cat_column": "categorical_feature", "categorical_features": "categorical_feature",
 }
 
 
@@ -272,6 +301,7 @@ def resolve_params(params: dict | None) -> dict:
     _refuse_lightgbm_alpha(params, out)
     out["monotone_constraints"] = _monotone_form(out["monotone_constraints"])
     out["interaction_constraints"] = _interaction_form(out["interaction_constraints"])
+    out["categorical_feature"] = _categorical_form(out["categorical_feature"])
     if out["grow_policy"] == "lossguide" and out["max_leaves"] == 0 and out["max_depth"] == 0:
         raise ValueError("grow_policy='lossguide' needs max_leaves > 0 or max_depth > 0 "
                          "to bound the tree size.")
@@ -353,6 +383,33 @@ def _monotone_form(value):
         return [_mono_value(v, f"entry {i}") for i, v in enumerate(seq)]
     raise TypeError(f"Parameter 'monotone_constraints'={value!r} is invalid: expected "
                     f"{_MONO_EXPECTED}.")
+
+
+def _categorical_form(value):
+    """None or a list of feature indices / names, from a list, one index or name, or
+    LightGBM's strings ``"0,3,5"`` and ``"name:a,b"``."""
+    if value is None:
+        return None
+    expected = PARAMS["categorical_feature"].expected
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("name:"):
+            value = [t.strip() for t in text[5:].split(",") if t.strip()]
+        else:
+            value = [int(t) if t.strip().lstrip("-").isdigit() else t.strip()
+                     for t in text.split(",") if t.strip()]
+    elif _feature_key(value):
+        value = [value]
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise TypeError(f"Parameter 'categorical_feature'={value!r} is invalid: expected "
+                        f"{expected}.")
+    for v in value:
+        if not _feature_key(v):
+            raise TypeError(f"Parameter 'categorical_feature': {v!r} is not a feature index or "
+                            "name.")
+    return [v if isinstance(v, str) else int(v) for v in value]
 
 
 def _interaction_form(value):

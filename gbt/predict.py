@@ -1,6 +1,8 @@
 """Prediction over a list of trees: raw margins, leaf indices; dense or sparse input.
 
 Trees are packed once into flat node arrays (:class:`PackedForest`) that the kernels walk.
+A forest with categorical splits also packs their flags, category counts and bitsets and is
+walked by the CPU ``*_categorical`` kernels (on any device).
 Sparse input is densified a block of rows at a time (absent entries become NaN = missing), so
 memory stays bounded.
 """
@@ -39,6 +41,18 @@ class PackedForest:
         self.value = np.ascontiguousarray(
             np.concatenate([t.value.ravel() for t in trees]) if trees else np.zeros(0))
         self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
+        # Categorical splits (see gbt.tree): node flags, category counts and bitsets padded to
+        # the widest tree's words; forests without them take the plain kernels.
+        self.has_categorical = any(t.has_categorical for t in trees)
+        if self.has_categorical:
+            self.is_categorical = cat("is_categorical", np.bool_)
+            self.cat_count = cat("cat_count", np.int32)
+            words = max(t.cat_bits.shape[1] for t in trees)
+            self.cat_bits = np.zeros((self.feature.size, words), dtype=np.uint32)
+            for t, tree in enumerate(trees):
+                lo = self.tree_offsets[t]
+                self.cat_bits[lo:lo + tree.n_nodes, :tree.cat_bits.shape[1]] = tree.cat_bits
+        self.device_arrays = None  # GPU copies, made by the first GPU prediction
 
     @property
     def n_trees(self) -> int:
@@ -60,15 +74,38 @@ def _dense_blocks(values):
         yield slice(lo, hi), block
 
 
-def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 1) -> None:
-    """Add the forest's raw scores to ``out`` of shape ``(n_samples, n_outputs)``."""
-    _, k = get_backend("cpu")
+def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 1,
+                device: str = "cpu") -> None:
+    """Add the forest's raw scores to ``out`` of shape ``(n_samples, n_outputs)``; with
+    ``device="cuda"`` the rows are walked on the GPU (same trees, same comparisons)."""
     if forest.n_trees == 0:
+        return
+    _, k = get_backend("cpu")
+    if forest.has_categorical:  # the CPU kernel (categorical splits are built for the CPU)
+        for rows, block in _dense_blocks(values):
+            k.predict_raw_categorical(
+                block, forest.feature, forest.threshold, forest.default_left, forest.left,
+                forest.right, forest.is_categorical, forest.cat_count, forest.cat_bits,
+                forest.value, forest.value_offsets, forest.tree_offsets, forest.tree_output,
+                forest.tree_width, max(1, n_threads), out[rows])
+        return
+    if device == "cuda":
+        _predict_raw_device(forest, values, out)
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
         k.predict_raw(block, forest.feature, forest.threshold, forest.default_left, forest.left,
                       forest.right, forest.value, forest.value_offsets, forest.tree_offsets,
                       forest.tree_output, forest.tree_width, max(1, n_threads), out[rows])
+
+
+def _predict_raw_device(forest: PackedForest, values, out: np.ndarray) -> None:
+    cp, k = get_backend("cuda")
+    if forest.device_arrays is None:  # uploaded once per packed forest
+        forest.device_arrays = k.device_forest(forest)
+    for rows, block in _dense_blocks(values):
+        d_out = cp.zeros(out[rows].shape)
+        k.predict_raw(cp.asarray(block), forest.device_arrays, d_out)
+        out[rows] += d_out.get()
 
 
 def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray:
@@ -78,6 +115,12 @@ def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray
     if forest.n_trees == 0:
         return out
     for rows, block in _dense_blocks(values):
+        if forest.has_categorical:
+            k.predict_leaf_categorical(
+                block, forest.feature, forest.threshold, forest.default_left, forest.left,
+                forest.right, forest.is_categorical, forest.cat_count, forest.cat_bits,
+                forest.tree_offsets, max(1, n_threads), out[rows])
+            continue
         k.predict_leaf(block, forest.feature, forest.threshold, forest.default_left,
                        forest.left, forest.right, forest.tree_offsets, max(1, n_threads),
                        out[rows])

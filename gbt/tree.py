@@ -8,6 +8,16 @@ column for an ordinary tree, K for a condensed multi-output tree (a vector leaf)
 nodes keep the values they had as leaves. ``gain``, ``cover`` (hessian sum over outputs) and
 ``count`` (rows) serve importances and inspection. In JSON a one-output tree's ``value`` is a
 flat list and a vector tree's a list of rows.
+
+Categorical splits: where ``is_categorical[k]``, ``x[feature[k]]`` is a category code and rows
+whose code is in node ``k``'s set go LEFT, every other code right. The set is the bitset row
+``cat_bits[k]`` (``(n_nodes, n_words)`` uint32; code ``c`` is bit ``c % 32`` of word
+``c // 32``); ``cat_count[k]`` is the number of categories the feature had in training. A
+missing value, and a code that is not one of those categories (negative, not an integer, or
+``>= cat_count[k]``: an unseen category), follows ``default_left[k]``. ``threshold`` is 0 and
+``threshold_bin`` -1 at such nodes. Trees without categorical splits have ``n_words = 0`` and
+their JSON has no categorical fields; with them, JSON adds ``cat_nodes`` (node indices),
+``cat_count`` and ``cat_left`` (each node's left categories, a sorted list of codes).
 """
 from __future__ import annotations
 
@@ -19,13 +29,16 @@ MAX_THRESHOLD = float(np.finfo(np.float64).max)
 _INT_FIELDS = ("feature", "threshold_bin", "left", "right")
 _FLOAT_FIELDS = ("threshold", "value", "gain", "cover", "count")
 _BOOL_FIELDS = ("default_left",)
+_CAT_FIELDS = ("cat_nodes", "cat_count", "cat_left")
+# Most categories a categorical split may hold (binned codes are uint16 at most).
+MAX_CATEGORIES = 65534
 
 
 class Tree:
     """A grown tree; construct through :meth:`from_arrays` or :meth:`from_dict`."""
 
     __slots__ = ("feature", "threshold", "threshold_bin", "default_left", "left", "right",
-                 "value", "gain", "cover", "count")
+                 "value", "gain", "cover", "count", "is_categorical", "cat_count", "cat_bits")
 
     def __init__(self, n_nodes: int, n_outputs: int = 1):
         self.feature = np.full(n_nodes, -1, dtype=np.int32)
@@ -38,6 +51,43 @@ class Tree:
         self.gain = np.zeros(n_nodes, dtype=np.float64)
         self.cover = np.zeros(n_nodes, dtype=np.float64)
         self.count = np.zeros(n_nodes, dtype=np.float64)
+        self.is_categorical = np.zeros(n_nodes, dtype=np.bool_)
+        self.cat_count = np.zeros(n_nodes, dtype=np.int32)
+        self.cat_bits = np.zeros((n_nodes, 0), dtype=np.uint32)
+
+    @property
+    def has_categorical(self) -> bool:
+        return bool(self.is_categorical.any())
+
+    def set_categorical(self, node: int, n_categories: int, left_categories) -> None:
+        """Make ``node`` a categorical split: codes in ``left_categories`` go left."""
+        codes = np.asarray(left_categories, dtype=np.int64).reshape(-1)
+        n_categories = int(n_categories)
+        if not 1 <= n_categories <= MAX_CATEGORIES:
+            raise ValueError(f"A categorical split needs 1 to {MAX_CATEGORIES} categories; got "
+                             f"{n_categories}.")
+        if codes.size and (codes.min() < 0 or codes.max() >= n_categories):
+            raise ValueError(f"Categorical split codes must lie in [0, {n_categories}).")
+        words = (n_categories + 31) // 32
+        if words > self.cat_bits.shape[1]:
+            grown = np.zeros((self.n_nodes, words), dtype=np.uint32)
+            grown[:, :self.cat_bits.shape[1]] = self.cat_bits
+            self.cat_bits = grown
+        self.is_categorical[node] = True
+        self.cat_count[node] = n_categories
+        self.threshold[node] = 0.0
+        self.threshold_bin[node] = -1
+        self.cat_bits[node] = 0
+        np.bitwise_or.at(self.cat_bits[node], codes // 32,
+                         np.left_shift(np.uint32(1), (codes % 32).astype(np.uint32)))
+
+    def left_categories(self, node: int) -> list:
+        """The sorted category codes a categorical ``node`` sends left."""
+        if not self.is_categorical[node]:
+            raise ValueError(f"Node {node} is not a categorical split.")
+        bits = np.unpackbits(self.cat_bits[node].astype("<u4").view(np.uint8),
+                             bitorder="little")
+        return np.flatnonzero(bits[:self.cat_count[node]]).tolist()
 
     @property
     def n_nodes(self) -> int:
@@ -67,6 +117,11 @@ class Tree:
         out["default_left"] = self.default_left.astype(int).tolist()
         if self.n_outputs == 1:
             out["value"] = self.value[:, 0].tolist()
+        if self.has_categorical:
+            nodes = np.flatnonzero(self.is_categorical)
+            out["cat_nodes"] = nodes.tolist()
+            out["cat_count"] = self.cat_count[nodes].tolist()
+            out["cat_left"] = [self.left_categories(k) for k in nodes]
         return out
 
     @classmethod
@@ -77,6 +132,8 @@ class Tree:
         missing = [k for k in _INT_FIELDS + _FLOAT_FIELDS + _BOOL_FIELDS if k not in d]
         if missing:
             raise ValueError(f"Tree entry lacks fields {missing}.")
+        if not isinstance(d["feature"], list):
+            raise ValueError("Tree field 'feature' must be a list.")
         n = len(d["feature"])
         tree = cls(n)
         for name in _INT_FIELDS + _FLOAT_FIELDS + _BOOL_FIELDS:
@@ -85,14 +142,18 @@ class Tree:
                 raise ValueError(f"Tree field {name!r} must be a list of {n} entries.")
             try:
                 arr = np.asarray(values, dtype=getattr(tree, name).dtype)
-            except (TypeError, ValueError):
-                raise ValueError(f"Tree field {name!r} holds non-numeric entries.") from None
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError(f"Tree field {name!r} holds entries that are not numbers of "
+                                 "its type.") from None
+            if name != "value" and arr.ndim != 1:
+                raise ValueError(f"Tree field {name!r} must be a flat list of numbers.")
             if name == "value":
                 arr = arr.reshape(n, 1) if arr.ndim == 1 else arr
                 if arr.ndim != 2 or arr.shape[1] == 0:
                     raise ValueError("Tree field 'value' must be a list of numbers or of "
                                      "equal-length rows of numbers.")
             setattr(tree, name, arr)
+        _categorical_from_dict(tree, d)
         tree.validate()
         return tree
 
@@ -114,7 +175,49 @@ class Tree:
             raise ValueError(f"Tree split features must lie in [0, {n_features}).")
         if not np.isfinite(self.value).all() or np.isnan(self.threshold).any():
             raise ValueError("Tree values must be finite and thresholds not NaN.")
+        if (self.is_categorical & ~internal).any():
+            raise ValueError("Only internal tree nodes can be categorical splits.")
+        if self.has_categorical and ((self.cat_count[self.is_categorical] < 1).any() or
+                                     self.cat_bits.shape[1] * 32 <
+                                     self.cat_count[self.is_categorical].max()):
+            raise ValueError("Categorical tree nodes need a category count that fits their "
+                             "bitset.")
         n_parents = np.bincount(np.r_[self.left[internal], self.right[internal]], minlength=n)
         if n_parents[0] != 0 or (n_parents[1:] != 1).any():
             raise ValueError("Every non-root tree node must have exactly one parent.")
 
+
+
+def _categorical_from_dict(tree: Tree, d: dict) -> None:
+    """Read the optional categorical fields of a tree entry into ``tree``; ``ValueError`` when
+    they are malformed."""
+    present = [k for k in _CAT_FIELDS if k in d]
+    if not present:
+        return
+    if len(present) != len(_CAT_FIELDS):
+        raise ValueError(f"Tree entry has {present} but needs all of {list(_CAT_FIELDS)}.")
+    nodes, counts, lefts = (d[k] for k in _CAT_FIELDS)
+    if not (isinstance(nodes, list) and isinstance(counts, list) and isinstance(lefts, list)
+            and len(nodes) == len(counts) == len(lefts)):
+        raise ValueError("Tree fields 'cat_nodes', 'cat_count' and 'cat_left' must be lists of "
+                         "equal length.")
+
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    seen = set()
+    for node, count, left in zip(nodes, counts, lefts):
+        if not is_int(node) or not 0 <= node < tree.n_nodes or node in seen:
+            raise ValueError(f"Tree field 'cat_nodes' holds {node!r}: expected distinct node "
+                             f"indices in [0, {tree.n_nodes}).")
+        seen.add(node)
+        if tree.left[node] == -1:
+            raise ValueError(f"Tree node {node} is a leaf and cannot be a categorical split.")
+        if not is_int(count) or not 1 <= count <= MAX_CATEGORIES:
+            raise ValueError(f"Tree field 'cat_count' holds {count!r}: expected an integer in "
+                             f"[1, {MAX_CATEGORIES}].")
+        if not isinstance(left, list) or not all(is_int(c) and 0 <= c < count for c in left) \
+                or len(set(left)) != len(left):
+            raise ValueError(f"Tree field 'cat_left' of node {node} must list distinct category "
+                             f"codes in [0, {count}).")
+        tree.set_categorical(node, count, left)

@@ -110,7 +110,7 @@ def test_pickle_round_trip(binary_data):
     (lambda d: d.update(format_version=99), "format_version"),
     (lambda d: d.pop("trees"), "lacks fields"),
     (lambda d: d["trees"][0].update(left=[0] + d["trees"][0]["left"][1:]), "child"),
-    (lambda d: d["trees"][0].update(value=["x"] * len(d["trees"][0]["value"])), "non-numeric"),
+    (lambda d: d["trees"][0].update(value=["x"] * len(d["trees"][0]["value"])), "not numbers"),
     (lambda d: d.update(objective={"name": "nope"}), "unknown"),
     (lambda d: d.update(tree_output=[7] * len(d["tree_output"])), "out of range"),
 ])
@@ -327,3 +327,16 @@ def test_booster_attributes_round_trip(tmp_path):
     assert again.attributes() == {"source": "unit test"} and again.attr("note") is None
     with pytest.raises(TypeError, match="must be a string"):
         booster.set_attr(rounds=3)
+
+
+def test_subsampled_rounds_keep_training_margins_equal_to_predictions(regression_data):
+    """Rows inside a round's subsample move by their leaf, the others by a tree walk: both
+    must give what prediction gives (the training metric is computed on those margins)."""
+    X, y = regression_data
+    dtrain = gbt.Dataset(X, y)
+    log = {}
+    booster = gbt.train({"subsample": 0.6, "max_depth": 4, "eval_metric": "rmse",
+                         "random_state": 5}, dtrain, 12, evals=[(dtrain, "train")],
+                        evals_result=log)
+    rmse = np.sqrt(np.mean((booster.predict(X) - y) ** 2))
+    assert log["train"]["rmse"][-1] == pytest.approx(rmse, rel=1e-12)

@@ -91,10 +91,13 @@ def test_unfitted_and_bad_params(binary_data):
 # scikit-learn's own estimator checks. NGBSurvival (fit(X, T, E)) does not take fit(X, y).
 # FairGBTClassifier is checked with a global FPR constraint, the configuration that needs no
 # constraint_group (its multipliers still ascend every round); GBTRanker with the pairwise loss
-# (the checks' targets are real numbers) and all rows one query.
+# (the checks' targets are real numbers) and all rows one query. The NGB estimators run on all
+# rows (minibatch_frac=1.0; their default, 0.5, samples rows, so a weight of 2 cannot equal a
+# repeated row, as for any subsampling booster).
 @parametrize_with_checks(
     [GBTRegressor(n_estimators=5, n_jobs=1), GBTClassifier(n_estimators=5, n_jobs=1),
-     NGBRegressor(n_estimators=5, n_jobs=1), NGBClassifier(n_estimators=5, n_jobs=1),
+     NGBRegressor(n_estimators=5, n_jobs=1, minibatch_frac=1.0),
+     NGBClassifier(n_estimators=5, n_jobs=1, minibatch_frac=1.0),
      FairGBTClassifier(constraint_type=None, global_constraint_type="FPR",
                        global_target_fpr=0.3, n_estimators=5, n_jobs=1),
      GBTRanker(objective="rank:pairwise", n_estimators=5, n_jobs=1)])

@@ -746,5 +746,14 @@ def test_backend_exposes_kernels():
                  "predict_raw",
                  "predict_leaf", "predict_binned_tree", "add_leaf_values"):
         assert callable(getattr(k, name)), name
-    with pytest.raises(NotImplementedError, match="cuda"):
-        get_backend("cuda")
+    from gbt._native.gpu import cuda_available
+    if cuda_available():
+        _, gpu = get_backend("cuda")
+        for name in ("bin_dense", "build_histograms", "best_splits", "partition",
+                     "predict_raw", "predict_binned_tree", "add_leaf_values"):
+            assert callable(getattr(gpu, name)), name
+    else:
+        with pytest.raises(RuntimeError, match="device='cuda' needs a CUDA GPU"):
+            get_backend("cuda")
+    with pytest.raises(ValueError, match="device='tpu'"):
+        get_backend("tpu")

@@ -19,9 +19,11 @@ import numpy as np
 from numba import njit, uint64
 
 from .histogram import build_histogram, subtract_histogram
-from .partition import partition_rows
-from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_monotone,
-                    find_best_split_pair, find_best_split_pair_monotone, scan_work_rows)
+from .partition import partition_rows, partition_rows_set
+from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_categorical,
+                    find_best_split_monotone, find_best_split_pair,
+                    find_best_split_pair_categorical, find_best_split_pair_monotone,
+                    scan_work_rows)
 
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
@@ -75,6 +77,23 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                           max_depth, max_leaves, lossguide, node_masks, monotone,
                           interaction_sets, n_chunks, scratch, chunk_counts, chunk_buffers,
                           hist_pool):
+    """Grow one tree without categorical features; see :func:`grow_tree_categorical`.
+    Returns ``(node_int, node_float, node_bounds)``."""
+    n_features = X.shape[1]
+    is_cat = np.zeros(n_features, dtype=np.bool_)
+    cat_params = np.zeros(5)
+    node_int, node_float, node_bounds, _ = grow_tree_categorical(
+        X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_depth, max_leaves,
+        lossguide, node_masks, monotone, interaction_sets, is_cat, cat_params, n_chunks,
+        scratch, chunk_counts, chunk_buffers, hist_pool)
+    return node_int, node_float, node_bounds
+
+
+@njit(cache=True, nogil=True)
+def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params,
+                          max_depth, max_leaves, lossguide, node_masks, monotone,
+                          interaction_sets, is_cat, cat_params, n_chunks, scratch,
+                          chunk_counts, chunk_buffers, hist_pool):
     """Grow one tree on rows ``rows[:n_rows]``; return its node tables.
 
     X : (n, n_features) uint8/uint16 bins, C order              # IN
@@ -93,15 +112,21 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     interaction_sets : (n_sets, n_features) bool, allowed interaction sets (every feature in
                at least one; 0 rows = no constraint). A node may split on a feature only if
                one set holds it and every feature split on above the node      # IN
+    is_cat : (n_features,) bool, categorical features: their bins are category codes and
+             a split sends a set of categories left (see split.py); all False = none  # IN
+    cat_params : (5,) float64, see split.CAT_PARAM_NAMES                        # IN
     scratch, chunk_counts, chunk_buffers : kernel scratch (see partition / histogram)
     hist_pool : typed List of zeroed (n_features, n_bins_total, K, 2) float64 buffers, reused
                 across trees and grown here when more leaves are open at once than ever before
 
-    Returns ``(node_int, node_float, node_bounds)``: (n_nodes, N_NODE_INT) int64,
-    (n_nodes, 1 + 2K) float64 (gain, G[K], H[K]; see :func:`node_float_columns`) and
+    Returns ``(node_int, node_float, node_bounds, node_cat)``: (n_nodes, N_NODE_INT) int64,
+    (n_nodes, 1 + 2K) float64 (gain, G[K], H[K]; see :func:`node_float_columns`),
     (n_nodes, 2K) float64, each node's lower[K] then upper[K] bounds on its (unscaled) value
-    (-inf, +inf without monotone constraints). Children come after their parent; a leaf has
-    left == right == -1 and its rows are ``rows[start:end]``.
+    (-inf, +inf without monotone constraints), and (n_nodes, W) bool, W = the most bins of a
+    categorical feature (1 without any): row k marks the categories node k sends left when
+    it splits on a categorical feature (its NODE_BIN is then the split's code, not a bin).
+    Children come after their parent; a leaf has left == right == -1 and its rows are
+    ``rows[start:end]``.
     """
     lam, alpha, _, mcw, mcs, mds = _split_rules(split_params)
     n_features = X.shape[1]
@@ -111,6 +136,12 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         use_mono = use_mono or monotone[f] != 0
     n_sets = interaction_sets.shape[0]
     use_sets = n_sets > 0
+    use_cat = False
+    cat_width = 1
+    for f in range(n_features):
+        if is_cat[f]:
+            use_cat = True
+            cat_width = max(cat_width, np.int64(n_bins[f]))
     shape = (n_features, missing_bin + 1, K, 2)
     per_node_masks = node_masks.shape[0] > 1
     row_width = 4 + 2 * K  # a split row: gain, feature, bin, default_left, G_left, H_left
@@ -128,6 +159,9 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     # leaf (a split row).
     node_aux = np.full((capacity, 2), -1, dtype=np.int64)
     best = np.empty((capacity, row_width))
+    # Per node: the categories a categorical split sends left (set with the node's best split).
+    node_cat = np.zeros((capacity, cat_width), dtype=np.bool_)
+    pair_cat = np.zeros((2, cat_width), dtype=np.bool_)
     # Per node: leaf-value bounds lower[K], upper[K]; allowed interaction sets.
     node_bounds = np.empty((capacity, 2 * K))
     node_bounds[0, :K] = -np.inf
@@ -162,7 +196,11 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_sets:
             _interaction_mask(node_masks[0], node_sets[0], interaction_sets, child_masks[0])
             root_mask = child_masks[0]
-        if use_mono:
+        if use_cat:
+            find_best_split_categorical(root_hist, n_bins, root_mask, totals[0], split_params,
+                                        is_cat, cat_params, monotone, use_mono,
+                                        node_bounds[0], scan_work, best[0], node_cat[0])
+        elif use_mono:
             find_best_split_monotone(root_hist, n_bins, root_mask, totals[0], split_params,
                                      monotone, node_bounds[0], scan_work, best[0])
         else:
@@ -185,13 +223,19 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             best = _grown(best, capacity)
             node_bounds = _grown(node_bounds, capacity)
             node_sets = _grown(node_sets, capacity)
+            node_cat = _grown(node_cat, capacity)
         feature = np.int64(best[node, 1])
         bin_ = np.int64(best[node, 2])
         default_left = best[node, 3] > 0.0
         start = node_int[node, NODE_START]
         end = node_int[node, NODE_END]
-        n_left = partition_rows(X_T[feature], rows, start, end, bin_, default_left,
-                                missing_bin, n_chunks, scratch, chunk_counts)
+        if use_cat and is_cat[feature]:
+            n_left = partition_rows_set(X_T[feature], rows, start, end, node_cat[node],
+                                        default_left, missing_bin, n_chunks, scratch,
+                                        chunk_counts)
+        else:
+            n_left = partition_rows(X_T[feature], rows, start, end, bin_, default_left,
+                                    missing_bin, n_chunks, scratch, chunk_counts)
         mid = start + n_left
         left = n_nodes
         right = n_nodes + 1
@@ -273,6 +317,14 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_mono:
             pair_bounds[0, :] = node_bounds[left, :]
             pair_bounds[1, :] = node_bounds[right, :]
+        if use_cat:
+            find_best_split_pair_categorical(hist_pool[node_aux[left, SLOT]],
+                                             hist_pool[node_aux[right, SLOT]], n_bins,
+                                             mask_left, mask_right, totals, evaluate,
+                                             split_params, is_cat, cat_params, monotone,
+                                             use_mono, pair_bounds, scan_work, pair_out,
+                                             pair_cat)
+        elif use_mono:
             find_best_split_pair_monotone(hist_pool[node_aux[left, SLOT]],
                                           hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
                                           mask_right, totals, evaluate, split_params,
@@ -286,12 +338,14 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             child = left + c
             if evaluate[c] and pair_out[c, 1] >= 0:
                 best[child, :] = pair_out[c, :]
+                if use_cat:
+                    node_cat[child, :] = pair_cat[c, :]
                 priority = _priority(lossguide, pair_out[c, 0], depth)
                 heapq.heappush(heap, (priority, np.int64(child)))
             else:  # a leaf that will not split needs no histogram
                 free.append(node_aux[child, SLOT])
                 node_aux[child, SLOT] = -1
-    return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes]
+    return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes], node_cat[:n_nodes]
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -70,6 +70,72 @@ def partition_rows(column, rows, start, end, threshold_bin, default_left, missin
     return n_left
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _in_set(b, left_set, default_left, missing_bin):
+    if b == missing_bin:
+        return default_left
+    return left_set[b]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def partition_rows_set(column, rows, start, end, left_set, default_left, missing_bin,
+                       n_chunks, scratch, chunk_counts):
+    """:func:`partition_rows` for a categorical split: rows whose bin (category) is marked in
+    ``left_set`` go left, missing ones follow ``default_left``.
+
+    left_set : (>= the feature's n_bins,) bool    # IN
+    """
+    n = end - start
+    if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
+        n_left = 0
+        n_right = 0
+        for i in range(start, end):
+            r = rows[i]
+            if _in_set(column[r], left_set, default_left, missing_bin):
+                rows[start + n_left] = r
+                n_left += 1
+            else:
+                scratch[n_right] = r
+                n_right += 1
+        rows[start + n_left:end] = scratch[:n_right]
+        return n_left
+    chunk = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        count = 0
+        for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
+            if _in_set(column[rows[i]], left_set, default_left, missing_bin):
+                count += 1
+        chunk_counts[c] = count
+    n_left = 0
+    for c in range(n_chunks):
+        n_left += chunk_counts[c]
+    for c in prange(n_chunks):
+        lo = start + c * chunk
+        hi = min(end, lo + chunk)
+        left_pos = start
+        for k in range(c):
+            left_pos += chunk_counts[k]
+        right_pos = start + n_left + (lo - start) - (left_pos - start)
+        for i in range(lo, hi):
+            r = rows[i]
+            if _in_set(column[r], left_set, default_left, missing_bin):
+                scratch[left_pos] = r
+                left_pos += 1
+            else:
+                scratch[right_pos] = r
+                right_pos += 1
+    rows[start:end] = scratch[start:end]
+    return n_left
+
+
+def partition_rows_set_naive(column, rows, left_set, default_left, missing_bin):
+    """Reference for :func:`partition_rows_set`. Returns (left rows, right rows)."""
+    b = column[rows].astype(np.int64)
+    in_set = np.asarray(left_set, dtype=bool)[np.minimum(b, len(left_set) - 1)]
+    left = np.where(b == missing_bin, default_left, in_set)
+    return rows[left], rows[~left]
+
+
 def partition_rows_naive(column, rows, threshold_bin, default_left, missing_bin):
     """Reference: boolean masks. Returns (left rows, right rows)."""
     b = column[rows]

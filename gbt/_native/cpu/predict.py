@@ -6,6 +6,13 @@ indices local to the tree; a node is a leaf when ``left == -1``. Tree ``t`` adds
 ``tree_output[t]`` onwards; node ``k``'s values are
 ``value[value_offsets[t] + k * width :][:width]``. A row goes left when its value is
 ``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
+
+Forests with categorical splits use the ``*_categorical`` kernels, which take three more node
+arrays: ``is_cat`` (bool), ``cat_count`` (int32, the feature's training categories) and
+``cat_bits`` ((n_nodes, n_words) uint32 bitsets). At a categorical node a row goes left when
+its code's bit is set; missing values and codes that are not categories of the training data
+(negative, fractional, ``>= cat_count``) follow ``default_left`` (see :mod:`gbt.tree`). On
+binned data a categorical feature's bin is its code.
 """
 import numpy as np
 from numba import njit, prange
@@ -117,6 +124,115 @@ def add_leaf_values(leaf_of_row, node_values, first_output, out):
                 out[r, first_output + j] += node_values[node, j]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _cat_goes_left(x, k, default_left, cat_count, cat_bits):
+    """The direction of raw value ``x`` at categorical node ``k`` (global index)."""
+    if np.isnan(x) or x < 0.0 or x >= cat_count[k] or x != np.floor(x):
+        return default_left[k]
+    c = np.int64(x)
+    return (cat_bits[k, c >> 5] >> np.uint32(c & 31)) & np.uint32(1) != 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _leaf_raw_cat(X, r, feature, threshold, default_left, left, right, is_cat, cat_count,
+                  cat_bits, base):
+    node = 0
+    while left[base + node] != -1:
+        k = base + node
+        x = np.float64(X[r, feature[k]])
+        if is_cat[k]:
+            go_left = _cat_goes_left(x, k, default_left, cat_count, cat_bits)
+        elif np.isnan(x):
+            go_left = default_left[k]
+        else:
+            go_left = x <= threshold[k]
+        node = left[k] if go_left else right[k]
+    return node
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_raw_categorical(X, feature, threshold, default_left, left, right, is_cat,
+                            cat_count, cat_bits, value, value_offsets, tree_offsets,
+                            tree_output, tree_width, n_chunks, out):
+    """:func:`predict_raw` for a forest with categorical splits.
+
+    is_cat : (n_nodes,) bool; cat_count : (n_nodes,) int32;
+    cat_bits : (n_nodes, n_words) uint32                               # IN
+    """
+    n_rows = X.shape[0]
+    n_trees = tree_offsets.shape[0] - 1
+    n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
+    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for blk in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+            lo = blk * ROW_BLOCK
+            hi = min(n_rows, lo + ROW_BLOCK)
+            for t in range(n_trees):
+                base = tree_offsets[t]
+                k = tree_output[t]
+                width = tree_width[t]
+                for r in range(lo, hi):
+                    node = _leaf_raw_cat(X, r, feature, threshold, default_left, left, right,
+                                         is_cat, cat_count, cat_bits, base)
+                    first = value_offsets[t] + node * width
+                    for j in range(width):
+                        out[r, k + j] += value[first + j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_leaf_categorical(X, feature, threshold, default_left, left, right, is_cat,
+                             cat_count, cat_bits, tree_offsets, n_chunks, out):
+    """:func:`predict_leaf` for a forest with categorical splits."""
+    n_rows = X.shape[0]
+    n_trees = tree_offsets.shape[0] - 1
+    chunk = (n_rows + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            for t in range(n_trees):
+                out[r, t] = _leaf_raw_cat(X, r, feature, threshold, default_left, left, right,
+                                          is_cat, cat_count, cat_bits, tree_offsets[t])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_binned_tree_categorical(Xb, feature, threshold_bin, default_left, left, right,
+                                    is_cat, cat_bits, value, missing_bin, rows, n_chunks,
+                                    first_output, out):
+    """:func:`predict_binned_tree` for a tree with categorical splits (a categorical
+    feature's bin is its code)."""
+    m = rows.shape[0]
+    chunk = (m + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        for i in range(c * chunk, min(m, (c + 1) * chunk)):
+            r = rows[i]
+            node = 0
+            while left[node] != -1:
+                b = Xb[r, feature[node]]
+                if b == missing_bin:
+                    go_left = default_left[node]
+                elif is_cat[node]:
+                    cb = np.int64(b)
+                    go_left = (cat_bits[node, cb >> 5] >> np.uint32(cb & 31)) & \
+                        np.uint32(1) != 0
+                else:
+                    go_left = b <= threshold_bin[node]
+                node = left[node] if go_left else right[node]
+            for j in range(value.shape[1]):
+                out[r, first_output + j] += value[node, j]
+
+
+def goes_left_naive(nd, node, x):
+    """Reference direction of raw value ``x`` at ``node`` of a tree dict (numeric or
+    categorical: ``is_categorical``, ``cat_count`` and ``cat_left`` sets per node)."""
+    if nd.get("is_categorical") is not None and nd["is_categorical"][node]:
+        n_cat = nd["cat_count"][node]
+        if np.isnan(x) or x < 0 or x >= n_cat or x != int(x):
+            return bool(nd["default_left"][node])
+        return int(x) in set(nd["cat_left"][node])
+    if np.isnan(x):
+        return bool(nd["default_left"][node])
+    return x <= nd["threshold"][node]
+
+
 def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):
     """Reference: walk each row through each tree in Python.
 
@@ -129,7 +245,7 @@ def predict_raw_naive(X, trees_nodes, tree_output, n_outputs):
             node = 0
             while nd["left"][node] != -1:
                 x = float(X[r, nd["feature"][node]])
-                go_left = nd["default_left"][node] if np.isnan(x) else x <= nd["threshold"][node]
+                go_left = goes_left_naive(nd, node, x)
                 node = nd["left"][node] if go_left else nd["right"][node]
             v = np.atleast_1d(np.asarray(nd["value"][node], dtype=np.float64))
             out[r, tree_output[t]:tree_output[t] + v.size] += v

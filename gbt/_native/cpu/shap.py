@@ -1,8 +1,10 @@
 """TreeSHAP kernels: exact path-dependent SHAP values and SHAP interaction values.
 
 The forest is the flat node layout of :mod:`gbt._native.cpu.predict` (``feature``,
-``threshold``, ``default_left``, ``left``, ``right``, ``value``, ``value_offsets``,
-``tree_offsets``, ``tree_output``, ``tree_width``) plus ``frac``: for every non-root node its
+``threshold``, ``default_left``, ``left``, ``right``, the categorical node arrays ``is_cat``,
+``cat_count``, ``cat_bits`` (all False / zero / zero words for a forest without categorical
+splits), ``value``, ``value_offsets``, ``tree_offsets``, ``tree_output``, ``tree_width``) plus
+``frac``: for every non-root node its
 share of its parent's weight (cover), ``w[child] / (w[left] + w[right])``.
 
 What is computed is Lundberg et al. (2018), Algorithm 2: the Shapley values of the game
@@ -40,6 +42,8 @@ from itertools import combinations
 import numpy as np
 from numba import njit, prange
 
+from .predict import _cat_goes_left, goes_left_naive
+
 ROW_BLOCK = 64  # most rows walked together through a tree (the walk is the same for all)
 # Zero fractions below this count as 0, so that no reciprocal 1 / (z (1 - s)) overflows; the
 # terms this drops are smaller than Z_TINY times a leaf value.
@@ -60,10 +64,10 @@ def gauss_legendre_table(n_max):
 
 
 @njit(cache=True, nogil=True)
-def _tree_pass(XT, nb, t, cond, feature, threshold, default_left, left, right, frac, value,
-               value_offsets, tree_offsets, tree_output, tree_width, tree_npts, gl_s, gl_w,
-               last_depth, node_st, stage_st, ef, eprev, ez, R0, DR, W0, WD, eo, ec, golf, G,
-               A, tot, acc, acc0):
+def _tree_pass(XT, nb, t, cond, feature, threshold, default_left, left, right, is_cat,
+               cat_count, cat_bits, frac, value, value_offsets, tree_offsets, tree_output,
+               tree_width, tree_npts, gl_s, gl_w, last_depth, node_st, stage_st, ef, eprev,
+               ez, R0, DR, W0, WD, eo, ec, golf, G, A, tot, acc, acc0):
     """Add tree ``t``'s SHAP values for the ``nb`` rows of ``XT`` (row ``b`` is
     ``XT[:, b]``) to ``acc[acc0 + b, tree_output[t] + w, feature]``.
 
@@ -122,13 +126,18 @@ def _tree_pass(XT, nb, t, cond, feature, threshold, default_left, left, right, f
                 child = left[kg]
                 thr = threshold[kg]
                 dl = default_left[kg]
-                for b in range(nb):
-                    xv = XT[f, b]
-                    if np.isnan(xv):
-                        go = dl
-                    else:
-                        go = xv <= thr
-                    golf[d, b] = 1.0 if go else 0.0
+                if is_cat[kg]:
+                    for b in range(nb):
+                        go = _cat_goes_left(XT[f, b], kg, default_left, cat_count, cat_bits)
+                        golf[d, b] = 1.0 if go else 0.0
+                else:
+                    for b in range(nb):
+                        xv = XT[f, b]
+                        if np.isnan(xv):
+                            go = dl
+                        else:
+                            go = xv <= thr
+                        golf[d, b] = 1.0 if go else 0.0
             else:
                 child = right[kg]
             p = last_depth[f]
@@ -306,9 +315,9 @@ def _workspace(n_features, max_depth, n_max, max_width):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def tree_shap(X, feature, threshold, default_left, left, right, frac, value, value_offsets,
-              tree_offsets, tree_output, tree_width, tree_npts, gl_s, gl_w, max_depth,
-              feat_tree_offsets, feat_trees, n_chunks, out, out_inter):
+def tree_shap(X, feature, threshold, default_left, left, right, is_cat, cat_count, cat_bits,
+              frac, value, value_offsets, tree_offsets, tree_output, tree_width, tree_npts,
+              gl_s, gl_w, max_depth, feat_tree_offsets, feat_trees, n_chunks, out, out_inter):
     """Add every tree's SHAP values to ``out`` (the bias column is left alone) and, when
     ``out_inter`` has rows, write the SHAP interaction values (all but the bias corner).
 
@@ -316,6 +325,7 @@ def tree_shap(X, feature, threshold, default_left, left, right, frac, value, val
 
     X : (n_rows, n_features) float64, NaN = missing                        # IN
     feature, threshold, default_left, left, right : node arrays            # IN
+    is_cat, cat_count, cat_bits : categorical node arrays (gbt._native.cpu.predict)  # IN
     frac : (n_nodes,) float64, each node's share of its parent             # IN
     value : (sum of n_nodes * width,) float64                              # IN
     value_offsets, tree_offsets : (n_trees + 1,) int64                     # IN
@@ -364,10 +374,10 @@ def tree_shap(X, feature, threshold, default_left, left, right, frac, value, val
                 for i in range(n_passes):
                     t = i if cond < 0 else feat_trees[first + i]
                     _tree_pass(XT, nb, t, cond, feature, threshold, default_left, left, right,
-                               frac, value, value_offsets, tree_offsets, tree_output,
-                               tree_width, tree_npts, gl_s, gl_w, last_depth, node_st,
-                               stage_st, ef, eprev, ez, R0, DR, W0, WD, eo, ec, golf, G, A,
-                               tot, acc, acc0)
+                               is_cat, cat_count, cat_bits, frac, value, value_offsets,
+                               tree_offsets, tree_output, tree_width, tree_npts, gl_s,
+                               gl_w, last_depth, node_st, stage_st, ef, eprev, ez, R0, DR,
+                               W0, WD, eo, ec, golf, G, A, tot, acc, acc0)
                 if cond >= 0:
                     for b in range(nb):
                         for o in range(n_outputs):
@@ -394,8 +404,7 @@ def _expectation_naive(nd, x, S, node=0):
     f = nd["feature"][node]
     lc, rc = nd["left"][node], nd["right"][node]
     if f in S:
-        xv = float(x[f])
-        go_left = nd["default_left"][node] if np.isnan(xv) else xv <= nd["threshold"][node]
+        go_left = goes_left_naive(nd, node, float(x[f]))
         return _expectation_naive(nd, x, S, lc if go_left else rc)
     wl, wr = max(nd["weight"][lc], 0.0), max(nd["weight"][rc], 0.0)
     fl = wl / (wl + wr) if wl + wr > 0 else 0.5

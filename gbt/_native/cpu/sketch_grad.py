@@ -39,3 +39,33 @@ def _project_rows(gh, flat_R, n_columns, start, end, out):
         for j in range(d):
             out[i, j, 0] = acc[j]
             out[i, j, 1] = h
+
+
+@njit(cache=True, nogil=True)
+def standardize_columns(g, h, out):
+    """out[:, k] = g[:, k] / s_k with s_k the h-weighted standard deviation of g[:, k] / h[:, k]
+    over the rows with h > 0 (two passes, float64 sums); s_k = 1 when it is 0 or not finite.
+
+    g, h : (n, K) float32, any strides   # IN
+    out : (n, K) float64                 # OUT
+    """
+    n, K = g.shape
+    for k in range(K):
+        total = 0.0
+        first = 0.0
+        for i in range(n):
+            if h[i, k] > 0.0:
+                total += h[i, k]
+                first += g[i, k]  # h * (g / h)
+        mean = first / total if total > 0.0 else 0.0
+        second = 0.0
+        for i in range(n):
+            hi = np.float64(h[i, k])
+            if hi > 0.0:
+                d = g[i, k] / hi - mean
+                second += hi * d * d
+        std = np.sqrt(second / total) if total > 0.0 else 1.0
+        if not (std > 0.0 and np.isfinite(std)):
+            std = 1.0
+        for i in range(n):
+            out[i, k] = g[i, k] / std

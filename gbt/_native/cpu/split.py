@@ -711,3 +711,409 @@ def find_best_split_monotone_naive(hist, n_bins, feature_mask, totals, split_par
         if f_best is not None and f_best[0] > best[0] + TIE_RTOL * abs(best[0]):
             best = f_best
     return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Categorical features (LightGBM / XGBoost style).
+#
+# A categorical feature's bins are its category codes (bin c = category c; the missing bin
+# holds missing and unseen categories). A categorical split sends a *set* of categories left.
+#
+# * Fewer than ``max_cat_to_onehot`` categories (the feature's count over the training data,
+#   XGBoost's rule): one category against the rest, every category tried, with the ordinary
+#   ``reg_lambda``.
+# * Otherwise LightGBM's partition search: the node's categories with an estimated row count of
+#   at least ``cat_smooth`` are sorted on ``G_c / (H_c + cat_smooth)`` and the sorted list is
+#   scanned from both ends, putting up to ``min(max_cat_threshold, (n_used + 1) // 2)``
+#   categories on the left; a candidate is evaluated only after at least ``min_data_per_group``
+#   more (estimated) rows joined the left side, the right side keeps at least
+#   ``min_data_per_group`` rows, and the children are scored with ``reg_lambda + cat_l2``
+#   (the parent with ``reg_lambda``), so the extra L2 is a penalty on partition splits.
+#   Categories left out of the sort (too few rows, or absent from the node) go right.
+# * Vector leaves (K outputs): the gain is summed over outputs, and the sort is done once per
+#   output (on that output's ``G_k / (H_k + cat_smooth)``), both ends of each order scanned:
+#   K orders instead of one scalar statistic, so that, e.g., a softmax node (whose gradients
+#   sum to zero over the classes) still finds the partition that separates one class.
+# * Missing values: when the node holds missing rows each candidate is tried with them going
+#   right, then left (the learned default direction); without missing rows they follow the
+#   child with more hessian, as for numeric features.
+#
+# The chosen split is a code in the split row's ``bin`` slot (the one-hot category, or
+# ``(order * 2 + direction) * n_bins + last position``); :func:`_cat_left_set` turns it into
+# the set of categories going left. Parameters come as ``cat_params`` in CAT_PARAM_NAMES order.
+# ---------------------------------------------------------------------------------------------
+
+CAT_PARAM_NAMES = ("max_cat_to_onehot", "max_cat_threshold", "cat_smooth", "cat_l2",
+                   "min_data_per_group")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cat_children(acc, mrow, with_missing, totals, K, lam, alpha, mds, plain, use_bounds,
+                  bounds):
+    """score(left) + score(right) summed over outputs; left = acc (+ the missing row)."""
+    s = 0.0
+    for k in range(K):
+        gl = acc[k]
+        hl = acc[K + k]
+        if with_missing:
+            gl += mrow[k]
+            hl += mrow[K + k]
+        G = totals[k]
+        H = totals[K + k]
+        if use_bounds:
+            wl = bounded_weight(gl, hl, lam, alpha, mds, bounds[k], bounds[K + k])
+            wr = bounded_weight(G - gl, H - hl, lam, alpha, mds, bounds[k], bounds[K + k])
+            s += _score_at(gl, hl, wl, lam, alpha) + _score_at(G - gl, H - hl, wr, lam, alpha)
+        else:
+            s += _children_score(gl, hl, G, H, lam, alpha, mds, plain)
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _cat_order(hist_f, nb, o, per_h, smooth):
+    """The node's categories eligible for a partition (hessian > 0, estimated rows >=
+    ``smooth``), sorted on ``g_o / (h_o + smooth)`` (stable: ties by category code)."""
+    K = hist_f.shape[1]
+    idx = np.empty(nb, dtype=np.int64)
+    keys = np.empty(nb)
+    n = 0
+    for b in range(nb):
+        h_sum = 0.0
+        for k in range(K):
+            h_sum += hist_f[b, k, 1]
+        if h_sum <= 0.0 or np.floor(h_sum * per_h + 0.5) < smooth:
+            continue
+        denom = hist_f[b, o, 1] + smooth
+        keys[n] = hist_f[b, o, 0] / denom if denom > 0.0 else 0.0
+        idx[n] = b
+        n += 1
+    order = np.argsort(keys[:n], kind="mergesort")
+    return idx[:n][order]
+
+
+@njit(cache=True, nogil=True)
+def _node_sums(hist_f, totals, K):
+    """(H summed over outputs, rows per unit hessian) of a node, as every scan computes them."""
+    H_sum = 0.0
+    for k in range(K):
+        H_sum += totals[K + k]
+    return H_sum, count_factor(totals[2 * K], H_sum)
+
+
+@njit(cache=True, nogil=True)
+def _scan_categorical(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain,
+                      cat_params, use_bounds, bounds, work):
+    """Best categorical split of one feature: (gain, code, default_left); code -1 = none.
+
+    hist_f : (n_bins_total, K, 2); totals : (2K + 1,); cat_params : (5,) CAT_PARAM_NAMES;
+    use_bounds / bounds : score leaves clipped into the node's monotone bounds ((2K,));
+    work : (>= 2, >= 2K) scratch."""
+    K = hist_f.shape[1]
+    miss = hist_f.shape[0] - 1
+    acc = work[0]   # left sums g[K], h[K]
+    mrow = work[1]  # the missing bin's g[K], h[K]
+    has_missing = False
+    hm_sum = 0.0
+    for k in range(K):
+        mrow[k] = hist_f[miss, k, 0]
+        mrow[K + k] = hist_f[miss, k, 1]
+        has_missing = has_missing or mrow[k] != 0.0 or mrow[K + k] != 0.0
+        hm_sum += mrow[K + k]
+    H_sum, per_h = _node_sums(hist_f, totals, K)
+    C = totals[2 * K]
+    plain = alpha == 0.0 and mds == 0.0
+    best_gain, best_code, best_dl, best_hl = min_gain, np.int64(-1), False, 0.0
+    if nb < cat_params[0]:  # one category against the rest
+        for b in range(nb):
+            hl_sum = 0.0
+            for k in range(K):
+                acc[k] = hist_f[b, k, 0]
+                acc[K + k] = hist_f[b, k, 1]
+                hl_sum += acc[K + k]
+            if hl_sum <= 0.0:
+                continue
+            for d in range(2):  # 0: missing rows right, 1: missing rows left
+                if d == 1 and not has_missing:
+                    break
+                left_h = hl_sum + hm_sum if d == 1 else hl_sum
+                if not _sizes_ok(left_h, H_sum - left_h, C, per_h, mcw, mcs):
+                    continue
+                gain = _cat_children(acc, mrow, d == 1, totals, K, lam, alpha, mds, plain,
+                                     use_bounds, bounds) - parent
+                if gain > best_gain:
+                    best_gain, best_code, best_dl, best_hl = gain, np.int64(b), d == 1, hl_sum
+    else:  # LightGBM's partition search
+        max_thr = cat_params[1]
+        smooth = cat_params[2]
+        lam_c = lam + cat_params[3]
+        min_group = cat_params[4]
+        least_left = max(mcs, 1.0)
+        least_right = max(mcs, min_group, 1.0)
+        for o in range(K):
+            order = _cat_order(hist_f, nb, o, per_h, smooth)
+            n_used = order.shape[0]
+            max_num = min(max_thr, (n_used + 1) // 2)
+            for direction in range(2):
+                for j in range(2 * K):
+                    acc[j] = 0.0
+                hl_sum = 0.0
+                group = 0.0
+                i = 0
+                while i < max_num:
+                    b = order[i] if direction == 0 else order[n_used - 1 - i]
+                    hb = 0.0
+                    for k in range(K):
+                        acc[k] += hist_f[b, k, 0]
+                        acc[K + k] += hist_f[b, k, 1]
+                        hb += hist_f[b, k, 1]
+                    hl_sum += hb
+                    group += hb * per_h
+                    i += 1
+                    count_left = np.floor(hl_sum * per_h + 0.5)
+                    if hl_sum < mcw or count_left < least_left:
+                        continue
+                    if H_sum - hl_sum < mcw or C - count_left < least_right:
+                        break
+                    if group < min_group:
+                        continue
+                    group = 0.0
+                    for d in range(2):
+                        if d == 1 and not has_missing:
+                            break
+                        left_h = hl_sum + hm_sum if d == 1 else hl_sum
+                        if not _sizes_ok(left_h, H_sum - left_h, C, per_h, mcw, mcs):
+                            continue
+                        gain = _cat_children(acc, mrow, d == 1, totals, K, lam_c, alpha, mds,
+                                             plain, use_bounds, bounds) - parent
+                        if gain > best_gain:
+                            best_gain, best_dl, best_hl = gain, d == 1, hl_sum
+                            best_code = np.int64((o * 2 + direction) * nb + i - 1)
+    if best_code >= 0 and not has_missing:
+        best_dl = best_hl >= H_sum - best_hl
+    return best_gain, best_code, best_dl
+
+
+@njit(cache=True, nogil=True)
+def _cat_left_set(hist_f, nb, totals, code, cat_params, out_set):
+    """Mark in ``out_set`` ((>= nb,) bool) the categories a split ``code`` of
+    :func:`_scan_categorical` sends left (every other entry False)."""
+    out_set[:] = False
+    if nb < cat_params[0]:
+        out_set[code] = True
+        return
+    K = hist_f.shape[1]
+    last = code % nb
+    rest = code // nb
+    direction = rest % 2
+    o = rest // 2
+    _, per_h = _node_sums(hist_f, totals, K)
+    order = _cat_order(hist_f, nb, o, per_h, cat_params[2])
+    n_used = order.shape[0]
+    for i in range(last + 1):
+        out_set[order[i] if direction == 0 else order[n_used - 1 - i]] = True
+
+
+@njit(cache=True, nogil=True)
+def _write_split_set(hist_f, gain, feature, code, default_left, left_set, nb, out):
+    """A split row for a categorical split: left sums over the categories in ``left_set``
+    (plus the missing bin when ``default_left``)."""
+    K = hist_f.shape[1]
+    miss = hist_f.shape[0] - 1
+    out[0] = gain
+    out[1] = feature
+    out[2] = code
+    out[3] = 1.0 if default_left else 0.0
+    for k in range(K):
+        g = 0.0
+        h = 0.0
+        for b in range(nb):
+            if left_set[b]:
+                g += hist_f[b, k, 0]
+                h += hist_f[b, k, 1]
+        if default_left:
+            g += hist_f[miss, k, 0]
+            h += hist_f[miss, k, 1]
+        out[4 + k] = g
+        out[4 + K + k] = h
+
+
+@njit(cache=True, nogil=True)
+def _scan_any(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain, is_cat_f,
+              cat_params, mono_f, use_mono, bounds, work):
+    """(gain, bin or code, default_left) of one feature, numeric or categorical."""
+    if is_cat_f:
+        return _scan_categorical(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs,
+                                 min_gain, cat_params, use_mono, bounds, work)
+    if use_mono:
+        return _scan_monotone(hist_f, nb, totals, bounds, mono_f, parent, lam, alpha, mds,
+                              mcw, mcs, min_gain, work)
+    return _scan_feature(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain,
+                         work)
+
+
+@njit(cache=True, nogil=True)
+def _finish_split(hist_f, nb, gain, feature, b, dl, is_cat_f, totals, cat_params, out,
+                  out_set):
+    if is_cat_f:
+        _cat_left_set(hist_f, nb, totals, b, cat_params, out_set)
+        _write_split_set(hist_f, gain, feature, b, dl, out_set, nb, out)
+    else:
+        _write_split(hist_f, gain, feature, b, dl, out)
+
+
+@njit(cache=True, nogil=True)
+def find_best_split_categorical(hist, n_bins, feature_mask, totals, split_params, is_cat,
+                                cat_params, monotone, use_mono, bounds, work, out, out_set):
+    """Best split of one node when some features are categorical (any constraints).
+
+    As :func:`find_best_split` (and :func:`find_best_split_monotone` when ``use_mono``), plus
+    is_cat : (n_features,) bool, categorical features                           # IN
+    cat_params : (5,) float64, see CAT_PARAM_NAMES                              # IN
+    monotone : (n_features,) int8; use_mono : bool; bounds : (2K,) float64      # IN
+    out_set : (>= max categorical n_bins,) bool: for a categorical split, the categories
+              going left; out[2] is then the split's code, not a bin           # OUT
+    """
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    K = hist.shape[2]
+    if use_mono:
+        parent = _bounded_parent_score(totals, K, bounds, lam, alpha, mds)
+    else:
+        parent = _parent_score(totals, K, lam, alpha, mds)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    _no_split(min_gain, out)
+    best_gain, best_f, best_b, best_dl = min_gain, -1, np.int64(-1), False
+    for f in range(hist.shape[0]):
+        if not feature_mask[f]:
+            continue
+        gain, b, dl = _scan_any(hist[f], n_bins[f], totals, parent, lam, alpha, mds, mcw, mcs,
+                                min_gain, is_cat[f], cat_params, monotone[f], use_mono, bounds,
+                                work[0])
+        if b >= 0 and _beats(gain, best_gain):
+            best_gain, best_f, best_b, best_dl = gain, f, np.int64(b), dl
+    if best_f >= 0:
+        _finish_split(hist[best_f], n_bins[best_f], best_gain, best_f, best_b, best_dl,
+                      is_cat[best_f], totals, cat_params, out, out_set)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def find_best_split_pair_categorical(hist_left, hist_right, n_bins, mask_left, mask_right,
+                                     totals, evaluate, split_params, is_cat, cat_params,
+                                     monotone, use_mono, bounds, work, out, out_set):
+    """:func:`find_best_split_pair` when some features are categorical; gives exactly what
+    :func:`find_best_split_categorical` gives for each child.
+
+    bounds : (2, 2K) float64, each child's monotone bounds (read when ``use_mono``)  # IN
+    out_set : (2, >= max categorical n_bins) bool, each child's left categories     # OUT
+    """
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    n_features = hist_left.shape[0]
+    K = hist_left.shape[2]
+    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin or code, default_left
+    for task in prange(2 * n_features):
+        c = task // n_features
+        f = task - c * n_features
+        if not evaluate[c]:
+            continue
+        hist = hist_left if c == 0 else hist_right
+        mask = mask_left if c == 0 else mask_right
+        if not mask[f]:
+            continue
+        if use_mono:
+            parent = _bounded_parent_score(totals[c], K, bounds[c], lam, alpha, mds)
+        else:
+            parent = _parent_score(totals[c], K, lam, alpha, mds)
+        gain, b, dl = _scan_any(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds, mcw,
+                                mcs, min_gain, is_cat[f], cat_params, monotone[f], use_mono,
+                                bounds[c], work[task])
+        per_feature[c, f, 0] = gain
+        per_feature[c, f, 1] = b
+        per_feature[c, f, 2] = 1.0 if dl else 0.0
+    for c in range(2):
+        _no_split(min_gain, out[c])
+        best, best_f = min_gain, -1
+        for f in range(n_features):
+            if per_feature[c, f, 1] >= 0 and _beats(per_feature[c, f, 0], best):
+                best, best_f = per_feature[c, f, 0], f
+        if best_f >= 0:
+            hist = hist_left if c == 0 else hist_right
+            _finish_split(hist[best_f], n_bins[best_f], best, best_f,
+                          np.int64(per_feature[c, best_f, 1]), per_feature[c, best_f, 2] > 0.0,
+                          is_cat[best_f], totals[c], cat_params, out[c], out_set[c])
+
+
+def find_best_categorical_split_naive(hist_f, nb, totals, split_params, cat_params):
+    """Reference for one categorical feature: enumerate the candidate left sets exactly as the
+    rules above describe (plain Python, sorted() for the orders) and score each by building
+    its children explicitly. Returns (gain, left set as a sorted list, default_left) or None.
+    """
+    lam, alpha, gamma, mcw, mcs, mds = (float(v) for v in split_params)
+    max_onehot, max_thr, smooth, cat_l2, min_group = (float(v) for v in cat_params)
+    K = hist_f.shape[1]
+    totals = np.asarray(totals, dtype=np.float64)
+    G, H, C = totals[:K], totals[K:2 * K], totals[2 * K]
+    miss = hist_f[-1]
+    has_missing = bool(np.any(miss != 0))
+    per_h = C / H.sum() if H.sum() > 0 else 0.0
+
+    def score(g, h, lam_):
+        t = np.sign(g) * max(abs(g) - alpha, 0.0)
+        if t == 0.0 or h + lam_ <= 0:
+            return 0.0
+        w = -t / (h + lam_)
+        if mds > 0:
+            w = float(np.clip(w, -mds, mds))
+        return -(2 * g * w + (h + lam_) * w * w + 2 * alpha * abs(w))
+
+    parent = sum(score(G[k], H[k], lam) for k in range(K))
+
+    def sizes_ok(hl):
+        hr = H.sum() - hl
+        cl = np.floor(hl * per_h + 0.5)
+        least = max(mcs, 1.0)
+        return hl >= mcw and hr >= mcw and cl >= least and C - cl >= least
+
+    candidates = []  # (left set, lam used), in the kernel's scan order
+    if nb < max_onehot:
+        for b in range(nb):
+            if hist_f[b, :, 1].sum() > 0:
+                candidates.append(([b], lam))
+    else:
+        used = [b for b in range(nb) if hist_f[b, :, 1].sum() > 0 and
+                np.floor(hist_f[b, :, 1].sum() * per_h + 0.5) >= smooth]
+        for o in range(K):
+            def key(b):
+                d = hist_f[b, o, 1] + smooth
+                return hist_f[b, o, 0] / d if d > 0 else 0.0
+            order = sorted(used, key=key)
+            max_num = int(min(max_thr, (len(order) + 1) // 2))
+            for seq in (order, order[::-1]):
+                group = 0.0
+                for i in range(max_num):
+                    left = seq[:i + 1]
+                    hl = sum(hist_f[b, :, 1].sum() for b in left)
+                    group += hist_f[seq[i], :, 1].sum() * per_h
+                    count_left = np.floor(hl * per_h + 0.5)
+                    if hl < mcw or count_left < max(mcs, 1.0):
+                        continue
+                    if H.sum() - hl < mcw or C - count_left < max(mcs, min_group, 1.0):
+                        break
+                    if group < min_group:
+                        continue
+                    group = 0.0
+                    candidates.append((sorted(left), lam + cat_l2))
+    best = None
+    best_gain = max(gamma, 0.0)
+    for left, lam_ in candidates:
+        lv = hist_f[left].sum(axis=0)  # (K, 2)
+        for dl in ((False, True) if has_missing else (None,)):
+            gl = lv[:, 0] + (miss[:, 0] if dl else 0.0)
+            hl = lv[:, 1] + (miss[:, 1] if dl else 0.0)
+            if not sizes_ok(hl.sum()):
+                continue
+            gain = sum(score(gl[k], hl[k], lam_) + score(G[k] - gl[k], H[k] - hl[k], lam_)
+                       for k in range(K)) - parent
+            if gain > best_gain:
+                d = bool(hl.sum() >= H.sum() - hl.sum()) if dl is None else dl
+                best_gain, best = gain, (gain, left, d)
+    return best
