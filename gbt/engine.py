@@ -24,7 +24,8 @@ from typing import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._native.backend import get_backend, resolve_device, use_threads
+from ._native.backend import fit_threads, get_backend, resolve_device, use_threads
+from ._native.cpu.sampling import subsample_rows
 from .binning import BinMapper
 from .booster import Booster
 from .callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor, TrainingCallback
@@ -162,15 +163,18 @@ def train(params: dict, dtrain: Dataset, num_boost_round: int = 10, *,
     device = resolve_device(params["device"])
     # BLAS threads (a user's objective, numpy matmul) spin after each call and would compete
     # with the tree kernels' threads for the same cores, so BLAS runs on one thread here.
-    with use_threads(n_threads), threadpool_limits(limits=1, user_api="blas"), \
+    # Small fits start fewer threads (fit_threads): the same model, faster.
+    threads, tree_chunks = fit_threads(n_threads, dtrain.num_row, dtrain.num_feature)
+    with use_threads(threads), threadpool_limits(limits=1, user_api="blas"), \
             device_memory(device), keyboard_interrupts():
         _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
-               n_threads, evals_result, device)
+               n_threads, evals_result, device, tree_chunks)
     return booster
 
 
 def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, callbacks,
-           n_threads, evals_result, device="cpu"):
+           n_threads, evals_result, device="cpu", tree_chunks=None):
+    tree_chunks = n_threads if tree_chunks is None else tree_chunks  # see fit_threads
     _, kernels = get_backend("cpu")
     objective = booster.objective
     mapper = BinMapper(params["max_bin"], random_state=params["random_state"] or 0)
@@ -222,10 +226,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         sample_rows = other_rows = None
         if params["subsample"] < 1.0:
             m = max(1, int(round(params["subsample"] * n)))
-            sample_rows = np.sort(rng.choice(n, m, replace=False)).astype(np.int32)
-            in_sample = np.zeros(n, dtype=np.bool_)
-            in_sample[sample_rows] = True
-            other_rows = np.flatnonzero(~in_sample).astype(np.int32)
+            sample_rows, other_rows = subsample_rows(rng, n, m)
         tree_mask = np.ones(n_features, dtype=np.bool_)
         if params["colsample_bytree"] < 1.0:
             k_feat = max(1, int(round(params["colsample_bytree"] * n_features)))
@@ -240,7 +241,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
             gh_search = sketch(gh, rng)
             if grower is None:
                 grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params,
-                                    n_threads, n_outputs=gh_search.shape[1], device=device)
+                                    tree_chunks, n_outputs=gh_search.shape[1], device=device)
             elif gh_search.shape[1] != grower.n_outputs:
                 raise ValueError("objective.split_grad must return the same number of columns "
                                  f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
@@ -262,7 +263,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
                 kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
                 if other_rows is not None and other_rows.size:
                     _walk_tree(kernels, tree, X_binned, mapper.missing_bin, other_rows,
-                               n_threads, k, move)
+                               tree_chunks, k, move)
             booster.append_tree(tree, k)
         if line_search:
             _apply_line_search(objective, booster, first_new, y, raw, move, weight,

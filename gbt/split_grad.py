@@ -59,6 +59,10 @@ class GradientSketch:
     def __init__(self, objective, params: dict, tree_width: int, n_rows: int):
         condensed = tree_width > 1
         self.hook = getattr(objective, "split_grad", None) if condensed else None
+        # An objective's own sketch may also come as split_grad_into(gh, out): the same
+        # result written straight into the (n, k, 2) float32 layout, trusted to be finite
+        # (a built-in, not a user's hook: it skips the conversions and checks below).
+        self.hook_into = getattr(objective, "split_grad_into", None) if self.hook else None
         self.method = params["split_grad"] if condensed else "full"
         self.dim = min(tree_width, params["split_grad_dim"])
         self.by_param = self.hook is None and self.method != "full" and self.dim < tree_width
@@ -76,6 +80,11 @@ class GradientSketch:
             return self._out
         if self.hook is None:
             return gh
+        if self.hook_into is not None:
+            if self._out is None or self._out.shape != gh.shape:
+                self._out = np.empty_like(gh)
+            self.hook_into(gh, self._out)
+            return self._out
         g, h = (np.asarray(a, dtype=np.float64) for a in self.hook(gh[:, :, 0], gh[:, :, 1]))
         if g.ndim != 2 or g.shape != h.shape or g.shape[0] != gh.shape[0]:
             raise ValueError(f"objective.split_grad must return two (n_samples, k) arrays; got "

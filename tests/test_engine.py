@@ -340,3 +340,49 @@ def test_subsampled_rounds_keep_training_margins_equal_to_predictions(regression
                         evals_result=log)
     rmse = np.sqrt(np.mean((booster.predict(X) - y) ** 2))
     assert log["train"]["rmse"][-1] == pytest.approx(rmse, rel=1e-12)
+
+
+# -- row subsampling and thread counts for small fits --------------------------------------------
+def test_subsample_rows_is_an_exact_sorted_uniform_split():
+    from gbt._native.cpu.sampling import subsample_rows
+    rng = np.random.default_rng(0)
+    counts = np.zeros(12)
+    for _ in range(6000):
+        sample, other = subsample_rows(rng, 12, 5)
+        assert sample.size == 5 and other.size == 7
+        assert sample.dtype == other.dtype == np.int32
+        assert (np.diff(sample) > 0).all() and (np.diff(other) > 0).all()
+        np.testing.assert_array_equal(np.sort(np.concatenate([sample, other])), np.arange(12))
+        counts[sample] += 1
+    # each row is kept with probability 5/12: 2500 of 6000 draws, sd ~38
+    assert np.abs(counts - 2500).max() < 200, counts
+    assert subsample_rows(rng, 3, 3)[1].size == 0 and subsample_rows(rng, 3, 0)[0].size == 0
+
+
+def test_small_fits_start_fewer_threads_and_give_the_same_model(monkeypatch):
+    import numba
+
+    from gbt._native import backend
+    assert backend.threads_for_size(8, 50_000) == 1
+    assert backend.threads_for_size(8, 250_000) == 2
+    assert backend.threads_for_size(2, 10**9) == 2
+    assert backend.fit_threads(2, 1000, 10) == (1, 1)  # one thread: one chunk
+    assert backend.fit_threads(2, 100_000, 1) == (1, 2)  # a node may be row-chunked
+    assert backend.fit_threads(2, 100_000, 28) == (2, 2)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 6))
+    y = X[:, 0] + rng.normal(size=3000)
+    params = {"n_jobs": 2, "subsample": 0.7, "max_leaves": 15, "grow_policy": "lossguide"}
+    seen = []
+
+    class RecordThreads(gbt.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            seen.append(numba.get_num_threads())
+            return False
+    capped = gbt.train(params, gbt.Dataset(X, y), 10, callbacks=[RecordThreads()])
+    assert set(seen) == {1}
+    monkeypatch.setattr(backend, "MIN_CELLS_PER_THREAD", 1)  # no cap: two threads, two chunks
+    seen.clear()
+    uncapped = gbt.train(params, gbt.Dataset(X, y), 10, callbacks=[RecordThreads()])
+    assert set(seen) == {min(2, numba.config.NUMBA_NUM_THREADS)}
+    np.testing.assert_array_equal(capped.predict(X), uncapped.predict(X))

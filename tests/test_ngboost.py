@@ -330,3 +330,53 @@ def test_line_search_matches_ngboost(seed):
     expected = _ngboost_line_search(lambda yy, t: obj.loss(yy, t, None), raw[sub], step[sub],
                                     y[sub], 1e-4)
     assert obj.line_search(y, raw, step, None, rows) == expected
+
+
+# -- the compiled fast paths give what the plain numpy definitions give ------------------------
+@pytest.mark.parametrize("with_rows", [False, True])
+@pytest.mark.parametrize("with_weight", [False, True])
+def test_normal_score_along_matches_the_numpy_score(with_rows, with_weight):
+    from gbt.objectives.distributions.base import Distribution
+    rng = np.random.default_rng(4)
+    n = 300
+    y = rng.normal(size=n)
+    raw = np.column_stack([rng.normal(size=n), rng.normal(size=n)])
+    raw[0, 1] = 45.0  # beyond the log-scale clip: both paths clip
+    step = rng.normal(size=(n, 2))
+    rows = np.sort(rng.choice(n, 120, replace=False)).astype(np.int32) if with_rows else None
+    w = rng.random(n) + 0.5 if with_weight else None
+    fast = Normal().score_along(y, raw, step, rows, w)
+    plain = Distribution.score_along(Normal(), y, raw, step, rows, w)
+    for scale in (0.0, 0.25, 1.0, 2.0, 64.0):
+        assert fast(scale) == pytest.approx(plain(scale), rel=1e-12)
+    # CRPS has no kernel: Normal falls back to the default
+    crps = Normal().score_along(y, raw, step, rows, w, "crps")
+    plain_crps = Distribution.score_along(Normal(), y, raw, step, rows, w, "crps")
+    assert crps(1.0) == plain_crps(1.0)
+
+
+def test_normal_natural_gradient_kernel_matches_the_closed_form():
+    rng = np.random.default_rng(5)
+    y, raw = rng.normal(size=200), rng.normal(size=(200, 2))
+    raw[:3, 1] = [-50.0, 50.0, 0.0]  # clipped log scales stay finite
+    got = Normal().natural_gradient(y, raw, "log", None)
+    scale = np.exp(np.clip(raw[:, 1], -30, 30))
+    z = (y - raw[:, 0]) / scale
+    np.testing.assert_allclose(got, np.column_stack([raw[:, 0] - y, 0.5 * (1 - z * z)]),
+                               rtol=1e-12)
+    assert np.isfinite(got).all()
+
+
+def test_split_grad_into_writes_what_split_grad_returns():
+    from gbt.params import resolve_params
+    from gbt.split_grad import GradientSketch
+    obj = get_objective("distribution:normal")
+    rng = np.random.default_rng(6)
+    gh = np.empty((500, 2, 2), np.float32)
+    gh[:, :, 0] = rng.normal(size=(500, 2)) * [1e-3, 5.0]
+    gh[:, :, 1] = rng.random((500, 2)) + 0.5
+    g2, h2 = obj.split_grad(gh[:, :, 0], gh[:, :, 1])
+    fast = GradientSketch(obj, resolve_params({}), 2, 500)(gh, rng)
+    assert fast.dtype == np.float32 and fast.shape == gh.shape
+    np.testing.assert_array_equal(fast[:, :, 0], g2.astype(np.float32))
+    np.testing.assert_array_equal(fast[:, :, 1], h2)

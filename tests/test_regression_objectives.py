@@ -13,6 +13,7 @@ from sklearn import metrics as skm
 
 import gbt
 from gbt._native.cpu.quantile import group_quantiles, group_quantiles_naive
+from gbt._native.cpu.sampling import subsample_rows
 from gbt.metrics import get_metric
 from gbt.objectives import get_objective
 from gbt.objectives.regression import (AbsoluteError, GammaRegression, Huber, Poisson,
@@ -225,7 +226,7 @@ def test_refit_with_subsample_uses_only_the_sampled_rows():
     y = X[:, 0] + rng.normal(size=400)
     b = _one_tree("reg:absoluteerror", X, y, None, subsample=0.5, random_state=11)
     # the engine's first draw of rows (see engine._boost): the same generator and call
-    sample = np.sort(np.random.default_rng(11).choice(400, 200, replace=False))
+    sample = subsample_rows(np.random.default_rng(11), 400, 200)[0]
     leaf = b.predict(X, pred_leaf=True).reshape(-1)
     tree, base = b.trees[0], b.base_score[0]
     in_sample = np.zeros(400, dtype=bool)

@@ -65,6 +65,32 @@ def get_backend(device: str = "cpu"):
     return np, kernels
 
 
+# A fit on fewer (row x feature) cells than this per thread runs its kernels on fewer threads:
+# waking threads for a few microseconds of work costs more than it saves, and on a busy
+# machine every parallel region also waits for whichever thread was descheduled (a 9,600-row
+# NGBoost fit took 5x longer on two threads than on one while another process ran).
+MIN_CELLS_PER_THREAD = 100_000
+
+
+def threads_for_size(n_threads: int, n_cells: int) -> int:
+    """Threads worth starting for a fit on ``n_cells`` = rows x features: ``n_threads``, capped
+    at one per ``MIN_CELLS_PER_THREAD`` cells. Only the threads change: kernels still split
+    the work into ``n_threads`` chunks, so the model is the same."""
+    return max(1, min(int(n_threads), int(n_cells) // MIN_CELLS_PER_THREAD))
+
+
+def fit_threads(n_threads: int, n_rows: int, n_features: int) -> tuple[int, int]:
+    """``(threads, tree_chunks)`` for a fit asked to use ``n_threads``: the threads to start
+    (:func:`threads_for_size`) and the row chunks the tree kernels split work into. On one
+    thread, data too small for any node's histogram to be built in row chunks (the only
+    kernel whose sums depend on the chunk count) is grown in one chunk: the same model,
+    without a parallel region's cost per kernel call."""
+    from .cpu.histogram import ROW_CHUNK_MIN_ROWS
+    threads = threads_for_size(n_threads, n_rows * n_features)
+    one_chunk = threads == 1 and n_rows < ROW_CHUNK_MIN_ROWS
+    return threads, 1 if one_chunk else int(n_threads)
+
+
 @contextlib.contextmanager
 def use_threads(n_threads: int):
     """Run Numba parallel kernels on at most ``n_threads`` threads inside the block."""

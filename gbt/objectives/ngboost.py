@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._native.cpu.sketch_grad import standardize_columns
+from .._native.cpu.distributions import mean_row_norm
+from .._native.cpu.sketch_grad import standardize_columns, standardize_gh
 from ..metrics import Metric
 from .distributions import DistributionPrediction, NaturalGradient, get_distribution
 from .losses import Objective
@@ -32,6 +33,7 @@ CURVATURE_MIN, CURVATURE_MAX = 1e-30, 1e30
 # |natural gradient| cap: far inside float32 (g is stored as float32), and far beyond any
 # useful step; the line search scales the step anyway.
 GRAD_CLIP = 1e8
+_NO_ROWS = np.empty(0, dtype=np.int64)  # a kernel's "every row"
 # NGBoost's line search (0.5.11): grow the scale while the score improves (until it passes
 # MAX_SCALE), then halve it until the score improves or the mean step norm drops below STEP_TOL.
 MAX_SCALE = 256.0
@@ -88,6 +90,7 @@ class DistributionObjective(Objective):
             # The engine's split-search hook (gbt.split_grad.GradientSketch); only condensed
             # trees call it. Under "fisher" the gains are already in the score's units.
             self.split_grad = self._standardized_split_grad
+            self.split_grad_into = standardize_gh  # the same, in the engine's layout
         distribution.check_rule(score)
         self.distribution = distribution
         self.score = score
@@ -185,29 +188,21 @@ class DistributionObjective(Objective):
         unshrunk tree output, (n, P)), judged on ``rows`` (the round's subsample) or all."""
         if not self.use_line_search:
             return 1.0
-        if rows is not None:
-            # One gather each, straight into column-major copies (see below).
-            y = y[rows]
-            raw, step = raw.T[:, rows].T, step.T[:, rows].T
-            weight = None if weight is None else weight[rows]
-        # Column-major copies: each trial's parameter columns are then contiguous, which
-        # halves the cost of the score's array passes.
-        raw, step = np.asfortranarray(raw), np.asfortranarray(step)
-        moved = np.empty_like(raw)
+        mean_score = self.distribution.score_along(y, raw, step, rows, weight, self.score)
         norm = []  # the mean row norm of the step, computed only when a halving needs it
 
         def step_norm():
             if not norm:
-                norm.append(float(np.sqrt(np.einsum("ij,ij->i", step, step)).mean()))
+                norm.append(mean_row_norm(np.asarray(step, dtype=np.float64),
+                                          _NO_ROWS if rows is None else
+                                          np.asarray(rows, dtype=np.int64)))
             return norm[0]
 
         tried = {}
 
         def loss_at(scale):
             if scale not in tried:
-                np.multiply(step, scale, out=moved)
-                np.add(moved, raw, out=moved)
-                tried[scale] = self.loss(y, moved, weight)
+                tried[scale] = mean_score(scale)
             return tried[scale]
 
         base = loss_at(0.0)

@@ -42,30 +42,50 @@ def _project_rows(gh, flat_R, n_columns, start, end, out):
 
 
 @njit(cache=True, nogil=True)
+def _weighted_std(g, h):
+    """The h-weighted standard deviation of g / h over the rows with h > 0 (two passes, float64
+    sums); 1 when it is 0 or not finite. g, h: (n,) float32, any stride."""
+    total = 0.0
+    first = 0.0
+    for i in range(g.size):
+        if h[i] > 0.0:
+            total += h[i]
+            first += g[i]  # h * (g / h)
+    mean = first / total if total > 0.0 else 0.0
+    second = 0.0
+    for i in range(g.size):
+        hi = np.float64(h[i])
+        if hi > 0.0:
+            d = g[i] / hi - mean
+            second += hi * d * d
+    std = np.sqrt(second / total) if total > 0.0 else 1.0
+    return std if std > 0.0 and np.isfinite(std) else 1.0
+
+
+@njit(cache=True, nogil=True)
 def standardize_columns(g, h, out):
     """out[:, k] = g[:, k] / s_k with s_k the h-weighted standard deviation of g[:, k] / h[:, k]
-    over the rows with h > 0 (two passes, float64 sums); s_k = 1 when it is 0 or not finite.
+    over the rows with h > 0; s_k = 1 when it is 0 or not finite.
 
     g, h : (n, K) float32, any strides   # IN
     out : (n, K) float64                 # OUT
     """
-    n, K = g.shape
-    for k in range(K):
-        total = 0.0
-        first = 0.0
-        for i in range(n):
-            if h[i, k] > 0.0:
-                total += h[i, k]
-                first += g[i, k]  # h * (g / h)
-        mean = first / total if total > 0.0 else 0.0
-        second = 0.0
-        for i in range(n):
-            hi = np.float64(h[i, k])
-            if hi > 0.0:
-                d = g[i, k] / hi - mean
-                second += hi * d * d
-        std = np.sqrt(second / total) if total > 0.0 else 1.0
-        if not (std > 0.0 and np.isfinite(std)):
-            std = 1.0
-        for i in range(n):
+    for k in range(g.shape[1]):
+        std = _weighted_std(g[:, k], h[:, k])
+        for i in range(g.shape[0]):
             out[i, k] = g[i, k] / std
+
+
+@njit(cache=True, nogil=True)
+def standardize_gh(gh, out):
+    """:func:`standardize_columns` on the (g, h) pairs layout, straight into what the split
+    search reads: out[:, k, 0] = gh[:, k, 0] / s_k, out[:, k, 1] = gh[:, k, 1].
+
+    gh : (n, K, 2) float32   # IN
+    out : (n, K, 2) float32  # OUT
+    """
+    for k in range(gh.shape[1]):
+        std = _weighted_std(gh[:, k, 0], gh[:, k, 1])
+        for i in range(gh.shape[0]):
+            out[i, k, 0] = np.float64(gh[i, k, 0]) / std
+            out[i, k, 1] = gh[i, k, 1]

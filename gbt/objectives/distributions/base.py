@@ -98,6 +98,29 @@ class Distribution:
         self.check_rule(rule)
         return self.fisher(theta) if rule == "log" else self.crps_metric(theta)
 
+    def score_along(self, y, raw, step, rows, weight, rule="log"):
+        """A function ``scale -> mean score of raw + scale * step`` (weighted by ``weight``
+        when given) over ``rows`` (an index array, or None for every row): what a line search
+        calls at several scales. This default gathers the rows once; a distribution may
+        override it with a compiled pass."""
+        self.check_rule(rule)
+        if rows is not None:
+            # One gather each, straight into column-major copies: each trial's parameter
+            # columns are then contiguous, which halves the cost of the score's passes.
+            y = y[rows]
+            raw, step = raw.T[:, rows].T, step.T[:, rows].T
+            weight = None if weight is None else weight[rows]
+        raw, step = np.asfortranarray(raw), np.asfortranarray(step)
+        moved = np.empty_like(raw)
+
+        def mean_score(scale):
+            np.multiply(step, scale, out=moved)
+            np.add(moved, raw, out=moved)
+            per_row = self.score(y, moved, rule)
+            return float(per_row.mean() if weight is None
+                         else np.average(per_row, weights=weight))
+        return mean_score
+
     def natural_gradient(self, y, theta, rule, solve):
         """(n, P) ``metric^-1 @ d_score``; ``solve(grad, metric)`` is the guarded solve. A
         distribution may override this with a closed form (cheaper: no metric, no solve)."""

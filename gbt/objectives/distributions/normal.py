@@ -5,10 +5,14 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtr
 
+from ..._native.cpu.distributions import (normal_natural_gradient,
+                                            normal_nll_along)
 from .base import LOG_CLIP, Distribution, clipped_exp
 
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 INV_SQRT_PI = 1.0 / np.sqrt(np.pi)
+_EMPTY_ROWS = np.empty(0, dtype=np.int64)
+_EMPTY_WEIGHT = np.empty(0)
 
 
 def std_normal_pdf(z):
@@ -47,6 +51,18 @@ class Normal(Distribution):
         z += LOG_SQRT_2PI
         return z
 
+    def score_along(self, y, raw, step, rows, weight, rule="log"):
+        if rule != "log":
+            return super().score_along(y, raw, step, rows, weight, rule)
+        # One compiled pass per trial, reading the rows in place (see the kernel).
+        rows = _EMPTY_ROWS if rows is None else np.asarray(rows, dtype=np.int64)
+        weight = _EMPTY_WEIGHT if weight is None else np.asarray(weight, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        raw = np.asarray(raw, dtype=np.float64)
+        step = np.asarray(step, dtype=np.float64)
+        return lambda scale: normal_nll_along(y, raw, step, float(scale), rows, weight,
+                                              LOG_CLIP)
+
     def d_nll(self, y, theta):
         z, scale = self._z(y, theta)
         return np.column_stack([-z / scale, 1.0 - z * z])
@@ -54,12 +70,10 @@ class Normal(Distribution):
     def natural_gradient(self, y, theta, rule, solve):
         if rule != "log":
             return super().natural_gradient(y, theta, rule, solve)
-        # d_nll / diag(1/scale^2, 2) in closed form: (loc - y, (1 - z^2) / 2)
-        z, _ = self._z(y, theta)
+        # d_nll / diag(1/scale^2, 2) in closed form: (loc - y, (1 - z^2) / 2), one pass
         out = np.empty((len(y), 2))
-        np.subtract(theta[:, 0], y, out=out[:, 0])
-        np.multiply(z, z, out=z)
-        np.subtract(0.5, 0.5 * z, out=out[:, 1])
+        normal_natural_gradient(np.asarray(y, dtype=np.float64),
+                                np.asarray(theta, dtype=np.float64), LOG_CLIP, out)
         return out
 
     def fisher(self, theta):
