@@ -73,15 +73,17 @@ class TreeGrower:
             self.monotone[:] = mono
         self.interaction_sets = _interaction_matrix(params.get("interaction_constraints"),
                                                     n_features)
-        self.constrained = bool(self.monotone.any()) or self.interaction_sets.shape[0] > 0
+        self.has_monotone = bool(self.monotone.any())
+        self.constrained = self.has_monotone or self.interaction_sets.shape[0] > 0
         # Categorical features (column indices, as the engine resolves them): their bins are
         # category codes and their splits send a set of categories left.
         self.is_cat = np.zeros(n_features, dtype=np.bool_)
         self.is_cat[list(params.get("categorical_feature") or ())] = True
+        self.has_cat = bool(self.is_cat.any())
         self.cat_params = np.array([float(params.get(n, PARAMS[n].default))
                                     for n in CAT_PARAM_NAMES])
         self.node_cat = None  # after grow(): (n_nodes, W) bool, each node's left categories
-        if device == "cuda" and self.is_cat.any():
+        if device == "cuda" and self.has_cat:
             raise NotImplementedError("Categorical features are built for device='cpu' only; "
                                       "train on the CPU or pass categorical_feature=[] and "
                                       "enable_categorical=False to split on the codes.")
@@ -180,7 +182,7 @@ class TreeGrower:
             else:
                 self.rows[:m] = sample_rows
                 self._leaf_of_row[:] = -1
-            if gh_leaves is not None and self.monotone.any():
+            if gh_leaves is not None and self.has_monotone:
                 raise NotImplementedError(
                     "monotone_constraints with split_grad other than 'full' (the split "
                     "search sees a sketch of the gradients, the leaves the full ones) is not "
@@ -205,7 +207,7 @@ class TreeGrower:
             G, H = np.ascontiguousarray(sums[:, :, 0]), np.ascontiguousarray(sums[:, :, 1])
         tree = self._build_tree(node_int, node_float[:, _grow.NODE_GAIN], G, H, cuts)
         self.node_bounds = None
-        if self.monotone.any():
+        if self.has_monotone:
             # Every node's value clipped into its bounds (learning rate > 0 keeps the order).
             K = tree.value.shape[1]
             self.node_bounds = bounds * self.learning_rate
@@ -228,9 +230,11 @@ class TreeGrower:
         self.k.leaf_weights(G.reshape(-1), H.reshape(-1), self.split_params,
                             self.learning_rate, values)
         inner = np.flatnonzero(tree.left != -1)
-        cat = inner[self.is_cat[tree.feature[inner]]]
-        for n in inner[~self.is_cat[tree.feature[inner]]]:
-            tree.threshold[n] = min(cuts[tree.feature[n]][tree.threshold_bin[n]], MAX_THRESHOLD)
+        cat = inner[self.is_cat[tree.feature[inner]]] if self.has_cat else inner[:0]
+        numeric = inner[~self.is_cat[tree.feature[inner]]] if self.has_cat else inner
+        tree.threshold[numeric] = np.minimum(
+            self._cut_table(cuts)[tree.feature[numeric], tree.threshold_bin[numeric]],
+            MAX_THRESHOLD)
         if cat.size:  # the kernel's left sets as bitsets; NODE_BIN held the split's code
             width = self.node_cat.shape[1]
             bits = np.zeros((tree.n_nodes, (width + 31) // 32 * 32), dtype=np.bool_)
@@ -242,6 +246,16 @@ class TreeGrower:
             tree.threshold[cat] = 0.0
             tree.threshold_bin[cat] = -1
         return tree
+
+    def _cut_table(self, cuts) -> np.ndarray:
+        """``cuts`` (one array of bin upper edges per feature) as one padded (n_features,
+        longest) matrix, so a tree's thresholds are one lookup; kept for the next tree."""
+        if getattr(self, "_cuts_seen", None) is not cuts:
+            table = np.full((len(cuts), max([len(c) for c in cuts] + [1])), np.inf)
+            for f, c in enumerate(cuts):
+                table[f, :len(c)] = c
+            self._cuts_seen, self._cuts_table = cuts, table
+        return self._cuts_table
 
 
 def _interaction_matrix(groups, n_features: int) -> np.ndarray:

@@ -36,6 +36,50 @@ def normal_nll_along(y, raw, step, scale, rows, weight, log_clip):
 
 
 @njit(cache=True, nogil=True)
+def normal_nll_along_012(y, raw, step, rows, weight, log_clip, out):
+    """:func:`normal_nll_along` at scales 0, 1 and 2 at once (``out[s]``), the three every
+    line search starts with, with two exponentials per row instead of three: ``exp(-(l + s d))
+    = exp(-l) * exp(-d)**s`` while neither ``l`` nor ``l + s d`` is clipped (a clipped row
+    takes its own exponential, as the one-scale kernel does)."""
+    n = rows.size if rows.size else y.size
+    t0 = 0.0
+    t1 = 0.0
+    t2 = 0.0
+    weight_sum = 0.0
+    for i in range(n):
+        r = rows[i] if rows.size else i
+        w = weight[r] if weight.size else 1.0
+        loc = raw[r, 0]
+        d_loc = step[r, 0]
+        ls0 = raw[r, 1]
+        d_ls = step[r, 1]
+        ls1 = ls0 + d_ls
+        ls2 = ls0 + 2.0 * d_ls
+        if abs(ls0) <= log_clip and abs(ls1) <= log_clip and abs(ls2) <= log_clip:
+            e0 = math.exp(-ls0)
+            ed = math.exp(-d_ls)
+            e1 = e0 * ed
+            e2 = e1 * ed
+        else:
+            ls0 = min(max(ls0, -log_clip), log_clip)
+            ls1 = min(max(ls1, -log_clip), log_clip)
+            ls2 = min(max(ls2, -log_clip), log_clip)
+            e0 = math.exp(-ls0)
+            e1 = math.exp(-ls1)
+            e2 = math.exp(-ls2)
+        z0 = (y[r] - loc) * e0
+        z1 = (y[r] - loc - d_loc) * e1
+        z2 = (y[r] - loc - 2.0 * d_loc) * e2
+        t0 += w * (0.5 * z0 * z0 + ls0)
+        t1 += w * (0.5 * z1 * z1 + ls1)
+        t2 += w * (0.5 * z2 * z2 + ls2)
+        weight_sum += w
+    out[0] = t0 / weight_sum + LOG_SQRT_2PI
+    out[1] = t1 / weight_sum + LOG_SQRT_2PI
+    out[2] = t2 / weight_sum + LOG_SQRT_2PI
+
+
+@njit(cache=True, nogil=True)
 def mean_row_norm(step, rows):
     """Mean over ``rows`` (all rows when ``rows.size`` is 0) of each row's Euclidean norm."""
     n = rows.size if rows.size else step.shape[0]

@@ -424,12 +424,13 @@ def node_gradient_sums(leaf_of_row, node_int, gh, out):
     flat_out = out.reshape(-1)
     flat_out[:] = 0.0
     for r in range(leaf_of_row.shape[0]):
+        # Branch-free (see predict.add_leaf_values): a row outside the sample adds zeros.
         node = leaf_of_row[r]
-        if node >= 0:
-            src = uint64(r) * width
-            dst = uint64(node) * width
-            for j in range(width):
-                flat_out[dst + j] += flat_gh[src + j]
+        keep = np.float32(node >= 0)
+        src = uint64(r) * width
+        dst = uint64(max(node, 0)) * width
+        for j in range(width):
+            flat_out[dst + j] += keep * flat_gh[src + j]
     flat_out = out.reshape(out.shape[0], -1)
     for node in range(node_int.shape[0] - 1, -1, -1):
         left = node_int[node, NODE_LEFT]

@@ -11,9 +11,7 @@ PARALLEL_MIN_ROWS = 16384
 
 @njit(cache=True, nogil=True, inline="always")
 def _goes_left(b, threshold_bin, default_left, missing_bin):
-    if b == missing_bin:
-        return default_left
-    return b <= threshold_bin
+    return b <= threshold_bin if b != missing_bin else default_left
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -32,21 +30,22 @@ def partition_rows(column, rows, start, end, threshold_bin, default_left, missin
         n_left = 0
         n_right = 0
         for i in range(start, end):
+            # Branch-free: the row goes to both places and one count moves on; the stray
+            # copy lands on a slot already read (left) or not yet kept (scratch). Which
+            # way a row goes is a coin flip that a branch predictor loses.
             r = rows[i]
-            if _goes_left(column[r], threshold_bin, default_left, missing_bin):
-                rows[start + n_left] = r
-                n_left += 1
-            else:
-                scratch[n_right] = r
-                n_right += 1
+            go = _goes_left(column[r], threshold_bin, default_left, missing_bin)
+            rows[start + n_left] = r
+            scratch[n_right] = r
+            n_left += go
+            n_right += 1 - go
         rows[start + n_left:end] = scratch[:n_right]
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         count = 0
         for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            if _goes_left(column[rows[i]], threshold_bin, default_left, missing_bin):
-                count += 1
+            count += _goes_left(column[rows[i]], threshold_bin, default_left, missing_bin)
         chunk_counts[c] = count
     n_left = 0
     for c in range(n_chunks):
@@ -72,9 +71,7 @@ def partition_rows(column, rows, start, end, threshold_bin, default_left, missin
 
 @njit(cache=True, nogil=True, inline="always")
 def _in_set(b, left_set, default_left, missing_bin):
-    if b == missing_bin:
-        return default_left
-    return left_set[b]
+    return left_set[b] if b != missing_bin else default_left
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -90,21 +87,22 @@ def partition_rows_set(column, rows, start, end, left_set, default_left, missing
         n_left = 0
         n_right = 0
         for i in range(start, end):
+            # Branch-free: the row goes to both places and one count moves on; the stray
+            # copy lands on a slot already read (left) or not yet kept (scratch). Which
+            # way a row goes is a coin flip that a branch predictor loses.
             r = rows[i]
-            if _in_set(column[r], left_set, default_left, missing_bin):
-                rows[start + n_left] = r
-                n_left += 1
-            else:
-                scratch[n_right] = r
-                n_right += 1
+            go = _in_set(column[r], left_set, default_left, missing_bin)
+            rows[start + n_left] = r
+            scratch[n_right] = r
+            n_left += go
+            n_right += 1 - go
         rows[start + n_left:end] = scratch[:n_right]
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         count = 0
         for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            if _in_set(column[rows[i]], left_set, default_left, missing_bin):
-                count += 1
+            count += _in_set(column[rows[i]], left_set, default_left, missing_bin)
         chunk_counts[c] = count
     n_left = 0
     for c in range(n_chunks):

@@ -15,24 +15,29 @@ from numba import njit
 def select_rows(u, m, sample_out, other_out):
     """Split rows ``0 .. u.size - 1`` into ``m`` sampled rows and the others, both ascending.
 
-    u : (n,) float64 uniform draws in [0, 1)          # IN
-    sample_out : (m,) int32                           # OUT
-    other_out : (n - m,) int32                        # OUT
+    u : (n,) float64 uniform draws in [0, 1)                     # IN
+    sample_out : (m + 1,) int32, the sample in [:m]              # OUT
+    other_out : (n - m + 1,) int32, the other rows in [:n - m]   # OUT
     """
     n = u.size
     kept = 0
     for i in range(n):
-        if (n - i) * u[i] < m - kept:
-            sample_out[kept] = i
-            kept += 1
-        else:
-            other_out[i - kept] = i
+        # Branch-free: each row is written at the next free place of both outputs and only
+        # one count moves on, so the other write is overwritten by the next row of that
+        # kind (or lands in the spare last slot); a kept/skipped test mispredicts half the
+        # time. Algorithm S keeps kept <= m and i - kept <= n - m.
+        take = (n - i) * u[i] < m - kept
+        sample_out[kept] = i
+        other_out[i - kept] = i
+        kept += take
 
 
 def subsample_rows(rng: np.random.Generator, n: int, m: int):
     """``(sample_rows, other_rows)``: ``m`` of ``n`` rows drawn without replacement by
     ``rng`` and the rest, each an ascending int32 array."""
-    sample = np.empty(m, dtype=np.int32)
-    other = np.empty(n - m, dtype=np.int32)
+    if not 0 <= m <= n:
+        raise ValueError(f"Cannot draw {m} of {n} rows.")
+    sample = np.empty(m + 1, dtype=np.int32)  # one spare slot each (see select_rows)
+    other = np.empty(n - m + 1, dtype=np.int32)
     select_rows(rng.random(n), m, sample, other)
-    return sample, other
+    return sample[:m], other[:n - m]
