@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
-from .._native.cpu.objectives import softmax_grad_hess
+from .._native.cpu.objectives import logistic_grad_hess, softmax_grad_hess
 
 _NO_WEIGHT = np.zeros(0)
 
@@ -118,11 +118,10 @@ class LogisticLoss(Objective):
         return np.log(p / (1 - p))
 
     def grad_hess(self, y, raw, weight, out_g, out_h):
-        Y = _as_columns(y)
-        p = expit(raw)
-        factor = self._pos_factor(Y) if self.scale_pos_weight != 1.0 else 1.0
-        _weighted(out_g, out_h, (p - Y) * factor, np.maximum(p * (1 - p), 1e-16) * factor,
-                  weight)
+        # One compiled pass (numpy's version took a tenth of a small fit's time).
+        logistic_grad_hess(np.asarray(raw, dtype=np.float64), _as_columns(y),
+                           float(self.scale_pos_weight),
+                           _NO_WEIGHT if weight is None else weight, out_g, out_h)
 
     def transform(self, raw):
         return expit(raw[:, 0]) if raw.shape[1] == 1 else expit(raw)

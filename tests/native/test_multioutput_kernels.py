@@ -193,6 +193,27 @@ def test_softmax_grad_hess_vs_naive(weighted):
     assert h.min() > 0
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("scale_pos_weight", [1.0, 3.0])
+@pytest.mark.parametrize("K", [1, 3])
+def test_logistic_grad_hess_vs_naive(weighted, scale_pos_weight, K):
+    from gbt._native.cpu import objectives
+    rng = np.random.default_rng(8)
+    raw = rng.normal(0, 3, size=(500, K))
+    raw[0] = 800.0
+    raw[1] = -800.0  # saturated: no overflow, hessian floor
+    Y = rng.integers(0, 2, size=(500, K)).astype(np.float64)
+    w = rng.uniform(0.5, 2, size=500) if weighted else None
+    g = np.empty((500, K), np.float32)
+    h = np.empty((500, K), np.float32)
+    objectives.logistic_grad_hess(raw, Y, scale_pos_weight, np.zeros(0) if w is None else w,
+                                  g, h)
+    eg, eh = objectives.logistic_grad_hess_naive(raw, Y, scale_pos_weight, w)
+    np.testing.assert_allclose(g, eg, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(h, eh, rtol=1e-6, atol=1e-20)
+    assert h.min() > 0
+
+
 @pytest.mark.parametrize("method", ["top_k", "random_projection"])
 def test_reduce_gradients_vs_naive(method):
     from gbt.split_grad import reduce_gradients, reduce_gradients_naive

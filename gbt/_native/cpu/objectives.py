@@ -56,3 +56,33 @@ def softmax_grad_hess_naive(raw, label, weight):
     g = (p - onehot) * w[:, None]
     h = np.maximum(2.0 * p * (1.0 - p), MIN_HESSIAN) * w[:, None]
     return g, h
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def logistic_grad_hess(raw, Y, scale_pos_weight, weight, out_g, out_h):
+    """Binary cross-entropy on the logit, per column: p = sigmoid(raw), g = f w (p - y),
+    h = f w max(p (1 - p), MIN_HESSIAN), with f = scale_pos_weight on positives, else 1.
+
+    raw : (n, K) float64 margins                      # IN
+    Y : (n, K) float64 0/1 labels, any strides        # IN
+    weight : (n,) float64, or (0,) for unweighted     # IN
+    out_g, out_h : (n, K) float32                     # OUT
+    """
+    n, K = raw.shape
+    per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
+    for block in prange(ROW_BLOCKS):
+        for i in range(block * per_block, min(n, (block + 1) * per_block)):
+            w = weight[i] if weight.shape[0] > 0 else 1.0
+            for k in range(K):
+                p = 1.0 / (1.0 + np.exp(-raw[i, k]))
+                f = scale_pos_weight if Y[i, k] == 1.0 else 1.0
+                out_g[i, k] = (p - Y[i, k]) * f * w
+                out_h[i, k] = max(p * (1.0 - p), MIN_HESSIAN) * f * w
+
+
+def logistic_grad_hess_naive(raw, Y, scale_pos_weight, weight):
+    from scipy.special import expit
+    p = expit(raw)
+    f = np.where(Y == 1.0, scale_pos_weight, 1.0)
+    w = np.ones(raw.shape[0]) if weight is None else weight
+    return (p - Y) * f * w[:, None], np.maximum(p * (1 - p), MIN_HESSIAN) * f * w[:, None]
