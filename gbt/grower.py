@@ -100,7 +100,8 @@ class TreeGrower:
         self.chunk_buffers = np.zeros((self.n_chunks, n_features, missing_bin + 1,
                                        self.n_outputs, 2))
         self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
-        self.rows = np.arange(n_rows, dtype=np.int32)
+        self.all_rows = np.arange(n_rows, dtype=np.int32)
+        self.rows = self.all_rows.copy()
         # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
         self._leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
@@ -178,7 +179,7 @@ class TreeGrower:
             bounds = None
         else:
             if sample_rows is None:
-                self.rows[:] = np.arange(m, dtype=np.int32)
+                self.rows[:] = self.all_rows  # the kernel left them in leaf order
             else:
                 self.rows[:m] = sample_rows
                 self._leaf_of_row[:] = -1

@@ -196,16 +196,17 @@ def test_softmax_grad_hess_vs_naive(weighted):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("scale_pos_weight", [1.0, 3.0])
 @pytest.mark.parametrize("K", [1, 3])
-def test_logistic_grad_hess_vs_naive(weighted, scale_pos_weight, K):
+@pytest.mark.parametrize("n", [500, 20_000])  # the serial and the parallel loop
+def test_logistic_grad_hess_vs_naive(weighted, scale_pos_weight, K, n):
     from gbt._native.cpu import objectives
     rng = np.random.default_rng(8)
-    raw = rng.normal(0, 3, size=(500, K))
+    raw = rng.normal(0, 3, size=(n, K))
     raw[0] = 800.0
     raw[1] = -800.0  # saturated: no overflow, hessian floor
-    Y = rng.integers(0, 2, size=(500, K)).astype(np.float64)
-    w = rng.uniform(0.5, 2, size=500) if weighted else None
-    g = np.empty((500, K), np.float32)
-    h = np.empty((500, K), np.float32)
+    Y = rng.integers(0, 2, size=(n, K)).astype(np.float64)
+    w = rng.uniform(0.5, 2, size=n) if weighted else None
+    g = np.empty((n, K), np.float32)
+    h = np.empty((n, K), np.float32)
     objectives.logistic_grad_hess(raw, Y, scale_pos_weight, np.zeros(0) if w is None else w,
                                   g, h)
     eg, eh = objectives.logistic_grad_hess_naive(raw, Y, scale_pos_weight, w)

@@ -10,6 +10,8 @@ MIN_HESSIAN = 1e-16  # keeps Newton steps finite where a probability saturates
 # Rows are split into this many blocks for the parallel loops. Each row's result is independent
 # of the others, so the block count (and the thread count) cannot change any value.
 ROW_BLOCKS = 16
+# Below this many rows a gradient kernel runs on the calling thread.
+PARALLEL_MIN_ROWS = 16384
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -68,16 +70,25 @@ def logistic_grad_hess(raw, Y, scale_pos_weight, weight, out_g, out_h):
     weight : (n,) float64, or (0,) for unweighted     # IN
     out_g, out_h : (n, K) float32                     # OUT
     """
-    n, K = raw.shape
+    n = raw.shape[0]
+    if n < PARALLEL_MIN_ROWS:  # a parallel region costs more than these few rows
+        _logistic_rows(raw, Y, scale_pos_weight, weight, 0, n, out_g, out_h)
+        return
     per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
     for block in prange(ROW_BLOCKS):
-        for i in range(block * per_block, min(n, (block + 1) * per_block)):
-            w = weight[i] if weight.shape[0] > 0 else 1.0
-            for k in range(K):
-                p = 1.0 / (1.0 + np.exp(-raw[i, k]))
-                f = scale_pos_weight if Y[i, k] == 1.0 else 1.0
-                out_g[i, k] = (p - Y[i, k]) * f * w
-                out_h[i, k] = max(p * (1.0 - p), MIN_HESSIAN) * f * w
+        _logistic_rows(raw, Y, scale_pos_weight, weight, block * per_block,
+                       min(n, (block + 1) * per_block), out_g, out_h)
+
+
+@njit(cache=True, nogil=True)
+def _logistic_rows(raw, Y, scale_pos_weight, weight, start, end, out_g, out_h):
+    for i in range(start, end):
+        w = weight[i] if weight.shape[0] > 0 else 1.0
+        for k in range(raw.shape[1]):
+            p = 1.0 / (1.0 + np.exp(-raw[i, k]))
+            f = scale_pos_weight if Y[i, k] == 1.0 else 1.0
+            out_g[i, k] = (p - Y[i, k]) * f * w
+            out_h[i, k] = max(p * (1.0 - p), MIN_HESSIAN) * f * w
 
 
 def logistic_grad_hess_naive(raw, Y, scale_pos_weight, weight):
