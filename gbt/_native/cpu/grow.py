@@ -281,8 +281,9 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             count = node_int[child, NODE_END] - node_int[child, NODE_START]
             totals[c, :2 * K] = node_float[child, 1:]
             totals[c, 2 * K] = count
-            evaluate[c] = _can_split(depth, count, _hessian_sum(node_float[child], K),
-                                     max_depth, mcw, mcs)
+            # The leaf budget spent, no child will split: skip their histograms and scans.
+            evaluate[c] = (max_leaves <= 0 or n_leaves < max_leaves) and _can_split(
+                depth, count, _hessian_sum(node_float[child], K), max_depth, mcw, mcs)
         parent_slot = node_aux[node, SLOT]
         node_aux[node, SLOT] = -1
         if not (evaluate[0] or evaluate[1]):
