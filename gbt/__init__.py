@@ -19,6 +19,9 @@ _LAZY.update(tune="tuning", GBTSearchCV="tuning")
 
 
 def __getattr__(name):
+    if name == "dask":  # distributed training: imports dask only when asked for
+        import importlib
+        return importlib.import_module("gbt.dask")
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f"gbt.{_LAZY[name]}"), name)
