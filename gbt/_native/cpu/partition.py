@@ -14,6 +14,11 @@ def _goes_left(b, threshold_bin, default_left, missing_bin):
     return b <= threshold_bin if b != missing_bin else default_left
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _in_set(b, left_set, default_left, missing_bin):
+    return left_set[b] if b != missing_bin else default_left
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def partition_rows(column, rows, start, end, threshold_bin, default_left, missing_bin,
                    n_chunks, scratch, chunk_counts):
@@ -25,53 +30,8 @@ def partition_rows(column, rows, start, end, threshold_bin, default_left, missin
     scratch : (n_rows,) int32                  # scratch
     chunk_counts : (n_chunks,) int64           # scratch
     """
-    n = end - start
-    if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
-        n_left = 0
-        n_right = 0
-        for i in range(start, end):
-            # Branch-free: the row goes to both places and one count moves on; the stray
-            # copy lands on a slot already read (left) or not yet kept (scratch). Which
-            # way a row goes is a coin flip that a branch predictor loses.
-            r = rows[i]
-            go = _goes_left(column[r], threshold_bin, default_left, missing_bin)
-            rows[start + n_left] = r
-            scratch[n_right] = r
-            n_left += go
-            n_right += 1 - go
-        rows[start + n_left:end] = scratch[:n_right]
-        return n_left
-    chunk = (n + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        count = 0
-        for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            count += _goes_left(column[rows[i]], threshold_bin, default_left, missing_bin)
-        chunk_counts[c] = count
-    n_left = 0
-    for c in range(n_chunks):
-        n_left += chunk_counts[c]
-    for c in prange(n_chunks):
-        lo = start + c * chunk
-        hi = min(end, lo + chunk)
-        left_pos = start
-        for k in range(c):
-            left_pos += chunk_counts[k]
-        right_pos = start + n_left + (lo - start) - (left_pos - start)
-        for i in range(lo, hi):
-            r = rows[i]
-            if _goes_left(column[r], threshold_bin, default_left, missing_bin):
-                scratch[left_pos] = r
-                left_pos += 1
-            else:
-                scratch[right_pos] = r
-                right_pos += 1
-    rows[start:end] = scratch[start:end]
-    return n_left
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _in_set(b, left_set, default_left, missing_bin):
-    return left_set[b] if b != missing_bin else default_left
+    return _partition(column, rows, start, end, _goes_left, threshold_bin, default_left,
+                      missing_bin, n_chunks, scratch, chunk_counts)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -82,6 +42,16 @@ def partition_rows_set(column, rows, start, end, left_set, default_left, missing
 
     left_set : (>= the feature's n_bins,) bool    # IN
     """
+    return _partition(column, rows, start, end, _in_set, left_set, default_left, missing_bin,
+                      n_chunks, scratch, chunk_counts)
+
+
+@njit(cache=True, nogil=True, parallel=True, inline="always")
+def _partition(column, rows, start, end, goes_left, rule, default_left, missing_bin, n_chunks,
+               scratch, chunk_counts):
+    """The partition of both kinds of split; ``goes_left(bin, rule, default_left,
+    missing_bin)`` says where a row goes (``rule``: a threshold bin or a category set).
+    Inlined into each caller, so each gets its own specialised loop."""
     n = end - start
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
         n_left = 0
@@ -91,7 +61,7 @@ def partition_rows_set(column, rows, start, end, left_set, default_left, missing
             # copy lands on a slot already read (left) or not yet kept (scratch). Which
             # way a row goes is a coin flip that a branch predictor loses.
             r = rows[i]
-            go = _in_set(column[r], left_set, default_left, missing_bin)
+            go = goes_left(column[r], rule, default_left, missing_bin)
             rows[start + n_left] = r
             scratch[n_right] = r
             n_left += go
@@ -102,7 +72,7 @@ def partition_rows_set(column, rows, start, end, left_set, default_left, missing
     for c in prange(n_chunks):
         count = 0
         for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            count += _in_set(column[rows[i]], left_set, default_left, missing_bin)
+            count += goes_left(column[rows[i]], rule, default_left, missing_bin)
         chunk_counts[c] = count
     n_left = 0
     for c in range(n_chunks):
@@ -116,7 +86,7 @@ def partition_rows_set(column, rows, start, end, left_set, default_left, missing
         right_pos = start + n_left + (lo - start) - (left_pos - start)
         for i in range(lo, hi):
             r = rows[i]
-            if _in_set(column[r], left_set, default_left, missing_bin):
+            if goes_left(column[r], rule, default_left, missing_bin):
                 scratch[left_pos] = r
                 left_pos += 1
             else:
