@@ -25,7 +25,7 @@ import numpy as np
 from .._native.cpu.grow import (N_NODE_INT, NODE_BIN, NODE_DEFAULT_LEFT, NODE_END,
                                 NODE_FEATURE, NODE_GAIN, NODE_LEFT, NODE_RIGHT, NODE_START)
 from .._native.cpu.split import find_best_split_categorical, scan_work_rows
-from .._native.gpu.grow import _grown  # the GPU loop's table growth (no CuPy import)
+from .._native.gpu.grow import reserve_rows  # the GPU loop's tables (no CuPy import)
 from ..grower import TreeGrower
 
 
@@ -289,10 +289,5 @@ class _Tables:
         self.hist: dict = {}
 
     def reserve(self, extra):
-        capacity = self.node_int.shape[0]
-        if self.n_nodes + extra <= capacity:
-            return
-        capacity = max(2 * capacity, self.n_nodes + extra)
-        for name, fill in (("node_int", -1), ("node_float", 0.0), ("best", 0.0), ("depth", 0),
-                           ("node_cat", False)):
-            setattr(self, name, _grown(getattr(self, name), capacity, fill))
+        reserve_rows(self, extra, (("node_int", -1), ("node_float", 0.0), ("best", 0.0),
+                                   ("depth", 0), ("node_cat", False)))

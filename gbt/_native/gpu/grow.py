@@ -236,16 +236,19 @@ class _Tables:
         self.slot = np.full(capacity, -1, dtype=np.int64)
 
     def reserve(self, extra):
-        capacity = self.node_int.shape[0]
-        if self.n_nodes + extra <= capacity:
-            return
-        capacity = max(2 * capacity, self.n_nodes + extra)
-        for name, fill in (("node_int", -1), ("node_float", 0.0), ("best", 0.0), ("depth", 0),
-                           ("slot", -1)):
-            setattr(self, name, _grown(getattr(self, name), capacity, fill))
+        reserve_rows(self, extra, (("node_int", -1), ("node_float", 0.0), ("best", 0.0),
+                                   ("depth", 0), ("slot", -1)))
 
 
-def _grown(table, capacity, fill):
-    out = np.full((capacity,) + table.shape[1:], fill, dtype=table.dtype)
-    out[:table.shape[0]] = table
-    return out
+def reserve_rows(tables, extra, fills):
+    """Make room for ``extra`` more nodes in the per-node tables ``fills`` names (attribute,
+    fill value) on ``tables``, which counts its nodes in ``n_nodes``: double them when full."""
+    capacity = getattr(tables, fills[0][0]).shape[0]
+    if tables.n_nodes + extra <= capacity:
+        return
+    capacity = max(2 * capacity, tables.n_nodes + extra)
+    for name, fill in fills:
+        table = getattr(tables, name)
+        out = np.full((capacity,) + table.shape[1:], fill, dtype=table.dtype)
+        out[:table.shape[0]] = table
+        setattr(tables, name, out)
