@@ -77,13 +77,7 @@ class FairAdapter(PlainAdapter):
                 values.append(np.nan_to_num(rates - fam.bound))
             else:
                 values.append(np.nan_to_num(_max_of_others(rates) - rates - fam.bound))
-        values = np.concatenate(values)
-        inner.multipliers = np.clip(inner.multipliers + inner.multiplier_learning_rate * values,
-                                    0.0, inner.max_multiplier)
-        labels = inner.constraint_labels()
-        log = {f"constraint:{k}": float(v) for k, v in zip(labels, values)}
-        log.update({f"multiplier:{k}": float(v) for k, v in zip(labels, inner.multipliers)})
-        return log
+        return inner.ascend(np.concatenate(values))
 
     def _rate_sums(self, c, key):
         flat = c.allreduce(key, [("stats", {"name": "rates"})], "fairness rates")["rates"]

@@ -491,7 +491,11 @@ class FairnessObjective(Objective):
 
     def after_iteration(self, raw, y, weight) -> dict:
         """Projected ascent on the true constraint values; returns what the engine logs."""
-        values = self.constraint_values(y, raw, weight)
+        return self.ascend(self.constraint_values(y, raw, weight))
+
+    def ascend(self, values) -> dict:
+        """One projected ascent step of the multipliers on the constraint ``values``; returns
+        the constraint values and new multipliers by name, for the log."""
         self.multipliers = np.clip(self.multipliers + self.multiplier_learning_rate * values,
                                    0.0, self.max_multiplier)
         labels = self.constraint_labels()
