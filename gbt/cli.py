@@ -16,7 +16,7 @@ import tomllib
 
 import numpy as np
 
-from .errors import interruption
+from .errors import clear_stop, interruption, request_stop
 from .io import DataFile, DataFileError, read_data, write_atomic, write_table
 from .params import resolve_params
 
@@ -632,6 +632,7 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame):
+    request_stop(_Terminated)  # raised again between rounds if swallowed (gbt.errors)
     raise _Terminated()
 
 
@@ -651,6 +652,7 @@ def main(argv=None) -> int:
         return 143 if isinstance(stop, _Terminated) else 130
     finally:
         _on_sigterm(previous)
+        clear_stop()
 
 
 def _on_sigterm(handler):

@@ -31,7 +31,7 @@ from .booster import Booster
 from .callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor, TrainingCallback
 from .data import Dataset, check_int, resolve_categorical
 from .device import Margins, bin_on_device, check_device_memory, device_memory
-from .errors import keyboard_interrupts
+from .errors import check_stop, keyboard_interrupts
 from .grower import TreeGrower
 from .metrics import get_metric
 from .objectives import get_objective
@@ -221,6 +221,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     for cb in callbacks:
         booster = cb.before_training(booster)
     for it in range(num_boost_round):
+        check_stop()  # a Ctrl-C that a C call swallowed on its way (see gbt.errors)
         margins.grad_hess(raw, g, h)
         _check_finite_gradients(g, h, it)
         sample_rows = other_rows = None

@@ -12,6 +12,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import gbt
 
@@ -114,3 +115,29 @@ def test_ctrl_c_during_train_raises_keyboard_interrupt_within_a_tree():
     assert out.startswith("interrupted")
     # a tree on 20,000 rows takes milliseconds: the interrupt lands at the next one
     assert waited < 5.0
+
+
+def test_a_swallowed_ctrl_c_still_stops_training_at_the_next_round():
+    """Python raises KeyboardInterrupt at whatever runs next, and C code that clears errors can
+    swallow it; the handler also records the stop, and the boosting loop raises it between
+    rounds. Simulated here: a callback records a stop as the handler would, raising nothing."""
+    from gbt import errors
+    seen = []
+
+    class SwallowedSignal(gbt.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            seen.append(epoch)
+            if epoch == 3:
+                errors.request_stop()  # what the SIGINT handler records before raising
+            return False
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    with pytest.raises(KeyboardInterrupt):
+        gbt.train({"max_depth": 2, "n_jobs": 1}, gbt.Dataset(X, X[:, 0]), 50,
+                  callbacks=[SwallowedSignal()])
+    assert seen == [0, 1, 2, 3]  # stopped at the start of the next round
+    # the handler is put back and nothing is left pending for the next fit
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert gbt.train({"max_depth": 2, "n_jobs": 1}, gbt.Dataset(X, X[:, 0]),
+                     5).num_boosted_rounds() == 5
