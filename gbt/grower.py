@@ -31,6 +31,9 @@ from ._native.cpu.split import CAT_PARAM_NAMES, SPLIT_PARAM_NAMES
 from .params import PARAMS
 from .tree import MAX_THRESHOLD, Tree
 
+# node_cat for a grower without categorical features (fill_tree never reads it then).
+_NO_CATEGORIES = np.zeros((0, 1), dtype=np.bool_)
+
 
 class TreeGrower:
     """Grows trees on one binned training matrix; buffers are reused from tree to tree.
@@ -49,7 +52,6 @@ class TreeGrower:
 
     def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1, n_outputs=1,
                  device="cpu"):
-        _, self.k = get_backend("cpu")
         self.device = device
         self.X = X_binned
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
@@ -218,34 +220,19 @@ class TreeGrower:
 
     def _build_tree(self, node_int, gain, G, H, cuts) -> Tree:
         """A Tree from the node tables; G, H: (n_nodes, K) gradient and hessian sums."""
-        tree = Tree(node_int.shape[0], G.shape[1])
-        tree.feature[:] = node_int[:, _grow.NODE_FEATURE]
-        tree.threshold_bin[:] = node_int[:, _grow.NODE_BIN]
-        tree.default_left[:] = node_int[:, _grow.NODE_DEFAULT_LEFT] != 0
-        tree.left[:] = node_int[:, _grow.NODE_LEFT]
-        tree.right[:] = node_int[:, _grow.NODE_RIGHT]
-        tree.gain[:] = gain
+        n_nodes = node_int.shape[0]
+        tree = Tree(n_nodes, G.shape[1])
+        node_cat = self.node_cat if self.has_cat else _NO_CATEGORIES
+        if self.has_cat:  # room for the left sets; dropped again when no split is categorical
+            tree.cat_bits = np.zeros((n_nodes, (node_cat.shape[1] + 31) // 32), dtype=np.uint32)
+        _grow.fill_tree(node_int, gain, G, H, self.split_params, self.learning_rate,
+                        self._cut_table(cuts), MAX_THRESHOLD, self.is_cat, node_cat, self.n_bins,
+                        tree.feature, tree.threshold, tree.threshold_bin, tree.default_left,
+                        tree.left, tree.right, tree.value, tree.gain, tree.count,
+                        tree.is_categorical, tree.cat_count, tree.cat_bits)
         tree.cover[:] = H.sum(axis=1)
-        tree.count[:] = node_int[:, _grow.NODE_END] - node_int[:, _grow.NODE_START]
-        values = tree.value.reshape(-1)  # a view: the kernel fills tree.value in place
-        self.k.leaf_weights(G.reshape(-1), H.reshape(-1), self.split_params,
-                            self.learning_rate, values)
-        inner = np.flatnonzero(tree.left != -1)
-        cat = inner[self.is_cat[tree.feature[inner]]] if self.has_cat else inner[:0]
-        numeric = inner[~self.is_cat[tree.feature[inner]]] if self.has_cat else inner
-        tree.threshold[numeric] = np.minimum(
-            self._cut_table(cuts)[tree.feature[numeric], tree.threshold_bin[numeric]],
-            MAX_THRESHOLD)
-        if cat.size:  # the kernel's left sets as bitsets; NODE_BIN held the split's code
-            width = self.node_cat.shape[1]
-            bits = np.zeros((tree.n_nodes, (width + 31) // 32 * 32), dtype=np.bool_)
-            bits[cat, :width] = self.node_cat[cat]
-            tree.cat_bits = np.packbits(bits, axis=1, bitorder="little").view("<u4").astype(
-                np.uint32)
-            tree.is_categorical[cat] = True
-            tree.cat_count[cat] = self.n_bins[tree.feature[cat]]
-            tree.threshold[cat] = 0.0
-            tree.threshold_bin[cat] = -1
+        if self.has_cat and not tree.is_categorical.any():
+            tree.cat_bits = np.zeros((n_nodes, 0), dtype=np.uint32)
         return tree
 
     def _cut_table(self, cuts) -> np.ndarray:

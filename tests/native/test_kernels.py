@@ -757,3 +757,28 @@ def test_backend_exposes_kernels():
             get_backend("cuda")
     with pytest.raises(ValueError, match="device='tpu'"):
         get_backend("tpu")
+
+
+def test_fast_exp_within_3_ulps_of_numpy_and_clamped_outside():
+    from numba import njit
+
+    from gbt._native.cpu.fast_exp import fast_exp
+
+    @njit(error_model="numpy")
+    def exps(x, out):
+        for i in range(x.shape[0]):
+            out[i] = fast_exp(x[i])
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-708, 709, 200_000), rng.normal(0, 3, 100_000),
+                        [0.0, -0.0, 1e-300, -1e-300, -708.0, 709.0, np.log(2.0)]])
+    out = np.empty_like(x)
+    exps(x, out)
+    ulps = np.abs(out.view(np.int64) - np.exp(x).view(np.int64))
+    assert ulps.max() <= 3
+    edges = np.array([-1e4, -745.0, 710.0, 1e4])  # clamped to [-708, 709]: finite, no inf
+    out, clamped = np.empty_like(edges), np.empty_like(edges)
+    exps(edges, out)
+    exps(np.clip(edges, -708.0, 709.0), clamped)
+    np.testing.assert_array_equal(out, clamped)
+    assert np.isfinite(out).all() and (out > 0).all()

@@ -23,7 +23,7 @@ from .partition import partition_rows, partition_rows_set
 from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_categorical,
                     find_best_split_monotone, find_best_split_pair,
                     find_best_split_pair_categorical, find_best_split_pair_monotone,
-                    scan_work_rows)
+                    leaf_weight, scan_work_rows)
 
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
@@ -196,16 +196,9 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_sets:
             _interaction_mask(node_masks[0], node_sets[0], interaction_sets, child_masks[0])
             root_mask = child_masks[0]
-        if use_cat:
-            find_best_split_categorical(root_hist, n_bins, root_mask, totals[0], split_params,
-                                        is_cat, cat_params, monotone, use_mono,
-                                        node_bounds[0], scan_work, best[0], node_cat[0])
-        elif use_mono:
-            find_best_split_monotone(root_hist, n_bins, root_mask, totals[0], split_params,
-                                     monotone, node_bounds[0], scan_work, best[0])
-        else:
-            find_best_split(root_hist, n_bins, root_mask, totals[0], split_params,
-                            scan_work, best[0])
+        _best_split_of_node(root_hist, n_bins, root_mask, totals[0], split_params, use_cat,
+                            is_cat, cat_params, use_mono, monotone, node_bounds[0],
+                            scan_work, best[0], node_cat[0])
         if best[0, 1] >= 0:
             heapq.heappush(heap, (_priority(lossguide, best[0, 0], 0), np.int64(0)))
     if len(heap) == 0:
@@ -318,7 +311,15 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_mono:
             pair_bounds[0, :] = node_bounds[left, :]
             pair_bounds[1, :] = node_bounds[right, :]
-        if use_cat:
+        if n_chunks == 1:  # one thread: two plain scans cost less than a parallel region
+            for c in range(2):
+                if evaluate[c]:
+                    _best_split_of_node(hist_pool[node_aux[left + c, SLOT]], n_bins,
+                                        mask_left if c == 0 else mask_right, totals[c],
+                                        split_params, use_cat, is_cat, cat_params, use_mono,
+                                        monotone, pair_bounds[c], scan_work, pair_out[c],
+                                        pair_cat[c])
+        elif use_cat:
             find_best_split_pair_categorical(hist_pool[node_aux[left, SLOT]],
                                              hist_pool[node_aux[right, SLOT]], n_bins,
                                              mask_left, mask_right, totals, evaluate,
@@ -347,6 +348,22 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                 free.append(node_aux[child, SLOT])
                 node_aux[child, SLOT] = -1
     return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes], node_cat[:n_nodes]
+
+
+@njit(cache=True, nogil=True)
+def _best_split_of_node(hist, n_bins, mask, totals, split_params, use_cat, is_cat, cat_params,
+                        use_mono, monotone, bounds, scan_work, out, out_cat):
+    """One node's best split into ``out`` (and its left categories into ``out_cat``), with
+    the scan its constraints need."""
+    if use_cat:
+        find_best_split_categorical(hist, n_bins, mask, totals, split_params, is_cat,
+                                    cat_params, monotone, use_mono, bounds, scan_work, out,
+                                    out_cat)
+    elif use_mono:
+        find_best_split_monotone(hist, n_bins, mask, totals, split_params, monotone, bounds,
+                                 scan_work, out)
+    else:
+        find_best_split(hist, n_bins, mask, totals, split_params, scan_work, out)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -439,3 +456,47 @@ def node_gradient_sums(leaf_of_row, node_int, gh, out):
             right = node_int[node, NODE_RIGHT]
             for j in range(width):
                 flat_out[node, j] = flat_out[left, j] + flat_out[right, j]
+
+
+@njit(cache=True, nogil=True)
+def fill_tree(node_int, node_gain, G, H, split_params, scale, cut_table, max_threshold,
+              is_cat, node_cat, n_bins, feature, threshold, threshold_bin, default_left, left,
+              right, value, gain, count, is_categorical, cat_count, cat_bits):
+    """Write a grown tree's node tables into the arrays of a ``gbt.tree.Tree`` in one pass.
+
+    node_int : (n_nodes, N_NODE_INT) int64 from grow_tree                       # IN
+    node_gain : (n_nodes,) float64; G, H : (n_nodes, K) float64 node sums       # IN
+    split_params : (6,) float64; scale : float, the learning rate               # IN
+    cut_table : (n_features, >= max bins) float64, each feature's bin upper edges, padded
+                with +inf; thresholds are capped at ``max_threshold``           # IN
+    is_cat : (n_features,) bool; node_cat : (n_nodes, W) bool left categories   # IN
+    n_bins : (n_features,) int32                                                # IN
+    feature ... cat_bits : the Tree's arrays (cat_bits (n_nodes, ceil(W / 32)) uint32,
+                zeroed; (n_nodes, 0) when no node splits on a categorical feature)  # OUT
+    """
+    lam = split_params[0]
+    alpha = split_params[1]
+    mds = split_params[5]
+    for k in range(node_int.shape[0]):
+        f = node_int[k, NODE_FEATURE]
+        feature[k] = f
+        threshold_bin[k] = node_int[k, NODE_BIN]
+        default_left[k] = node_int[k, NODE_DEFAULT_LEFT] != 0
+        left[k] = node_int[k, NODE_LEFT]
+        right[k] = node_int[k, NODE_RIGHT]
+        gain[k] = node_gain[k]
+        count[k] = node_int[k, NODE_END] - node_int[k, NODE_START]
+        for o in range(G.shape[1]):
+            value[k, o] = scale * leaf_weight(G[k, o], H[k, o], lam, alpha, mds)
+        if node_int[k, NODE_LEFT] < 0:
+            continue
+        if is_cat[f]:  # NODE_BIN held the split's code; the tree keeps the left set as bits
+            is_categorical[k] = True
+            cat_count[k] = n_bins[f]
+            threshold[k] = 0.0
+            threshold_bin[k] = -1
+            for b in range(node_cat.shape[1]):
+                if node_cat[k, b]:
+                    cat_bits[k, b // 32] |= np.uint32(1) << np.uint32(b % 32)
+        else:
+            threshold[k] = min(cut_table[f, node_int[k, NODE_BIN]], max_threshold)

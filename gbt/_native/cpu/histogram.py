@@ -46,16 +46,20 @@ def _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist):
 def _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist):
     # Rows are taken two at a time: when both fall in the same bin (common deep in a tree,
     # where rows share values) one update carries both, halving the chain of dependent
-    # read-add-write operations on that bin.
-    i = start
-    while i + 1 < end:
-        r0 = rows[i]
-        r1 = rows[i + 1]
+    # read-add-write operations on that bin. Indices are unsigned: a signed one costs a
+    # negative-index check on every access.
+    i = uint64(start)
+    stop = uint64(end)
+    lo = uint64(f_lo)
+    hi = uint64(f_hi)
+    while i + uint64(1) < stop:
+        r0 = uint64(rows[i])
+        r1 = uint64(rows[i + uint64(1)])
         g0 = np.float64(gh[r0, 0, 0])
         h0 = np.float64(gh[r0, 0, 1])
         g1 = np.float64(gh[r1, 0, 0])
         h1 = np.float64(gh[r1, 0, 1])
-        for f in range(f_lo, f_hi):
+        for f in range(lo, hi):
             b0 = X[r0, f]
             b1 = X[r1, f]
             if b0 == b1:
@@ -66,12 +70,12 @@ def _accumulate_scalar(X, gh, rows, start, end, f_lo, f_hi, hist):
                 hist[f, b0, 0, 1] += h0
                 hist[f, b1, 0, 0] += g1
                 hist[f, b1, 0, 1] += h1
-        i += 2
-    if i < end:
-        r = rows[i]
+        i += uint64(2)
+    if i < stop:
+        r = uint64(rows[i])
         g0 = np.float64(gh[r, 0, 0])
         h0 = np.float64(gh[r, 0, 1])
-        for f in range(f_lo, f_hi):
+        for f in range(lo, hi):
             b = X[r, f]
             hist[f, b, 0, 0] += g0
             hist[f, b, 0, 1] += h0
@@ -90,11 +94,11 @@ def _accumulate_vector(X, gh, rows, start, end, f_lo, f_hi, hist):
     n_bins_total = uint64(hist.shape[1])
     flat_hist = hist.reshape(-1)
     flat_gh = gh.reshape(-1)
-    for i in range(start, end):
+    for i in range(uint64(start), uint64(end)):
         r = uint64(rows[i])
         src = r * width
-        for f in range(f_lo, f_hi):
-            dst = (uint64(f) * n_bins_total + uint64(X[r, f])) * width
+        for f in range(uint64(f_lo), uint64(f_hi)):
+            dst = (f * n_bins_total + uint64(X[r, f])) * width
             if not narrow:
                 for j in range(width):
                     flat_hist[dst + j] += flat_gh[src + j]

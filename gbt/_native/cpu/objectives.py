@@ -4,7 +4,9 @@ numpy versions of these take a dozen passes (and temporaries) over an (n, K) arr
 round; fused, they cost about what the ``exp`` does. Each has a ``_naive`` twin in numpy.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
+
+from .fast_exp import fast_exp
 
 MIN_HESSIAN = 1e-16  # keeps Newton steps finite where a probability saturates
 # Rows are split into this many blocks for the parallel loops. Each row's result is independent
@@ -30,24 +32,27 @@ def softmax_grad_hess(raw, label, weight, out_g, out_h):
                       out_g, out_h)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _softmax_rows(raw, label, weight, start, end, out_g, out_h):
-    K = raw.shape[1]
-    p = np.empty(K)
-    for i in range(start, end):
+    # Unsigned indices and straight-line loops over the K outputs, so they vectorise (a signed
+    # index gets a negative-index check that stops LLVM's vectoriser).
+    K = uint64(raw.shape[1])
+    p = np.empty(raw.shape[1])
+    for i in range(uint64(start), uint64(end)):
         top = raw[i, 0]
-        for k in range(1, K):
+        for k in range(uint64(1), K):
             top = max(top, raw[i, k])
+        for k in range(K):
+            p[k] = fast_exp(raw[i, k] - top)
         total = 0.0
         for k in range(K):
-            p[k] = np.exp(raw[i, k] - top)
             total += p[k]
         w = weight[i] if weight.shape[0] > 0 else 1.0
-        y = int(label[i])
+        y = uint64(label[i])
         for k in range(K):
             pk = p[k] / total
             out_h[i, k] = w * max(2.0 * pk * (1.0 - pk), MIN_HESSIAN)
-            out_g[i, k] = w * (pk - 1.0 if k == y else pk)
+            out_g[i, k] = w * (pk - (1.0 if k == y else 0.0))
 
 
 def softmax_grad_hess_naive(raw, label, weight):
@@ -80,14 +85,17 @@ def logistic_grad_hess(raw, Y, scale_pos_weight, weight, out_g, out_h):
                        min(n, (block + 1) * per_block), out_g, out_h)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _logistic_rows(raw, Y, scale_pos_weight, weight, start, end, out_g, out_h):
-    for i in range(start, end):
-        w = weight[i] if weight.shape[0] > 0 else 1.0
-        for k in range(raw.shape[1]):
-            p = 1.0 / (1.0 + np.exp(-raw[i, k]))
-            f = scale_pos_weight if Y[i, k] == 1.0 else 1.0
-            out_g[i, k] = (p - Y[i, k]) * f * w
+    # Branch-free rows (fast_exp, selects) and unsigned indices: the row loop vectorises.
+    unweighted = weight.shape[0] == 0
+    for k in range(uint64(raw.shape[1])):
+        for i in range(uint64(start), uint64(end)):
+            w = 1.0 if unweighted else weight[i]
+            p = 1.0 / (1.0 + fast_exp(-raw[i, k]))
+            y = Y[i, k]
+            f = scale_pos_weight if y == 1.0 else 1.0
+            out_g[i, k] = (p - y) * f * w
             out_h[i, k] = max(p * (1.0 - p), MIN_HESSIAN) * f * w
 
 

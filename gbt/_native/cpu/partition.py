@@ -4,7 +4,7 @@ Stable order keeps a node's rows in the order of the root, so histogram sums (an
 do not depend on how many threads partitioned them.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 PARALLEL_MIN_ROWS = 16384
 
@@ -54,19 +54,22 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
     Inlined into each caller, so each gets its own specialised loop."""
     n = end - start
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
-        n_left = 0
-        n_right = 0
-        for i in range(start, end):
+        # Unsigned indices: a signed one costs a negative-index check on every access.
+        base = uint64(start)
+        n_left = uint64(0)
+        n_right = uint64(0)
+        for i in range(base, uint64(end)):
             # Branch-free: the row goes to both places and one count moves on; the stray
             # copy lands on a slot already read (left) or not yet kept (scratch). Which
             # way a row goes is a coin flip that a branch predictor loses.
             r = rows[i]
-            go = goes_left(column[r], rule, default_left, missing_bin)
-            rows[start + n_left] = r
+            go = uint64(goes_left(column[uint64(r)], rule, default_left, missing_bin))
+            rows[base + n_left] = r
             scratch[n_right] = r
             n_left += go
-            n_right += 1 - go
-        rows[start + n_left:end] = scratch[:n_right]
+            n_right += uint64(1) - go
+        n_left = np.int64(n_left)
+        rows[start + n_left:end] = scratch[:np.int64(n_right)]
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
