@@ -452,18 +452,19 @@ def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin):
         assert went_left[:n_left].all() and not went_left[n_left:].any()
 
 
-def test_partition_rows_all_one_side():
-    column = np.zeros(5000, dtype=np.uint8)
-    for n_chunks in (1, 2):
-        rows = np.arange(5000, dtype=np.int32)[::-1].copy()
-        n_left = partition.partition_rows(column, rows, 0, 5000, 0, False, 255, n_chunks,
-                                          np.empty(5000, np.int32), np.empty(n_chunks, np.int64))
-        assert n_left == 5000
-        np.testing.assert_array_equal(rows, np.arange(5000)[::-1])
-        n_left = partition.partition_rows(column + 3, rows, 0, 5000, 2, True, 255, n_chunks,
-                                          np.empty(5000, np.int32), np.empty(n_chunks, np.int64))
+@pytest.mark.parametrize("n", [5000, 2 * PARALLEL_MIN_ROWS + 3], ids=["serial", "parallel"])
+def test_partition_rows_all_one_side(n):
+    column = np.zeros(n, dtype=np.uint8)
+    for n_chunks in (1, 2, 3):
+        rows = np.arange(n, dtype=np.int32)[::-1].copy()
+        n_left = partition.partition_rows(column, rows, 0, n, 0, False, 255, n_chunks,
+                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64))
+        assert n_left == n
+        np.testing.assert_array_equal(rows, np.arange(n)[::-1])
+        n_left = partition.partition_rows(column + 3, rows, 0, n, 2, True, 255, n_chunks,
+                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64))
         assert n_left == 0
-        np.testing.assert_array_equal(rows, np.arange(5000)[::-1])
+        np.testing.assert_array_equal(rows, np.arange(n)[::-1])
 
 
 # -- tree growth ------------------------------------------------------------------------------

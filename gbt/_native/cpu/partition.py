@@ -51,52 +51,59 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
                scratch, chunk_counts):
     """The partition of both kinds of split; ``goes_left(bin, rule, default_left,
     missing_bin)`` says where a row goes (``rule``: a threshold bin or a category set).
-    Inlined into each caller, so each gets its own specialised loop."""
+    Inlined into each caller, so each gets its own specialised loop.
+
+    In parallel, each thread splits its chunk as the serial loop does (its right rows go to
+    its own stretch of ``scratch``), then the chunks' left parts and right parts are laid end
+    to end in chunk order: the same stable order as one thread's, in one pass over the rows
+    plus two copies."""
     n = end - start
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
-        # Unsigned indices: a signed one costs a negative-index check on every access.
-        base = uint64(start)
-        n_left = uint64(0)
-        n_right = uint64(0)
-        for i in range(base, uint64(end)):
-            # Branch-free: the row goes to both places and one count moves on; the stray
-            # copy lands on a slot already read (left) or not yet kept (scratch). Which
-            # way a row goes is a coin flip that a branch predictor loses.
-            r = rows[i]
-            go = uint64(goes_left(column[uint64(r)], rule, default_left, missing_bin))
-            rows[base + n_left] = r
-            scratch[n_right] = r
-            n_left += go
-            n_right += uint64(1) - go
-        n_left = np.int64(n_left)
-        rows[start + n_left:end] = scratch[:np.int64(n_right)]
+        n_left = _split_segment(column, rows, start, end, goes_left, rule, default_left,
+                                missing_bin, scratch, 0)
+        rows[start + n_left:end] = scratch[:end - start - n_left]
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        count = 0
-        for i in range(start + c * chunk, min(end, start + (c + 1) * chunk)):
-            count += goes_left(column[rows[i]], rule, default_left, missing_bin)
-        chunk_counts[c] = count
-    n_left = 0
-    for c in range(n_chunks):
-        n_left += chunk_counts[c]
-    for c in prange(n_chunks):
-        lo = start + c * chunk
+        lo = min(end, start + c * chunk)
         hi = min(end, lo + chunk)
-        left_pos = start
-        for k in range(c):
-            left_pos += chunk_counts[k]
-        right_pos = start + n_left + (lo - start) - (left_pos - start)
-        for i in range(lo, hi):
-            r = rows[i]
-            if goes_left(column[r], rule, default_left, missing_bin):
-                scratch[left_pos] = r
-                left_pos += 1
-            else:
-                scratch[right_pos] = r
-                right_pos += 1
-    rows[start:end] = scratch[start:end]
+        chunk_counts[c] = _split_segment(column, rows, lo, hi, goes_left, rule, default_left,
+                                         missing_bin, scratch, lo)
+    pos = start + chunk_counts[0]  # the first chunk's left rows are already in place
+    for c in range(1, n_chunks):
+        lo = min(end, start + c * chunk)
+        for i in range(chunk_counts[c]):  # moves rows towards the start: a forward copy is safe
+            rows[pos + i] = rows[lo + i]
+        pos += chunk_counts[c]
+    n_left = pos - start
+    for c in range(n_chunks):
+        lo = min(end, start + c * chunk)
+        n_right = min(end, lo + chunk) - lo - chunk_counts[c]
+        rows[pos:pos + n_right] = scratch[lo:lo + n_right]
+        pos += n_right
     return n_left
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _split_segment(column, rows, lo, hi, goes_left, rule, default_left, missing_bin, scratch,
+                   scratch_lo):
+    """Split ``rows[lo:hi]`` stably: its left rows packed in place from ``lo``, its right rows
+    into ``scratch`` from ``scratch_lo``. Returns the number of left rows.
+
+    Branch-free: each row is written to both places and one count moves on; the stray copy
+    lands on a slot already read (left) or not yet kept (scratch). Which way a row goes is a
+    coin flip that a branch predictor loses. Indices are unsigned: a signed one costs a
+    negative-index check on every access."""
+    left_pos = uint64(lo)
+    right_pos = uint64(scratch_lo)
+    for i in range(uint64(lo), uint64(hi)):
+        r = rows[i]
+        go = uint64(goes_left(column[uint64(r)], rule, default_left, missing_bin))
+        rows[left_pos] = r
+        scratch[right_pos] = r
+        left_pos += go
+        right_pos += uint64(1) - go
+    return np.int64(left_pos) - lo
 
 
 def partition_rows_set_naive(column, rows, left_set, default_left, missing_bin):

@@ -15,22 +15,24 @@ its code's bit is set; missing values and codes that are not categories of the t
 binned data a categorical feature's bin is its code.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 ROW_BLOCK = 64  # rows walked together through one tree, to keep that tree in cache
+# The walks index with unsigned integers: a signed index costs a negative-index check on every
+# access, and the walk is a chain of dependent loads (measured: a fifth faster unsigned).
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _leaf_raw(X, r, feature, threshold, default_left, left, right, base):
-    node = 0
+    node = uint64(0)
     while left[base + node] != -1:
         k = base + node
-        x = np.float64(X[r, feature[k]])
+        x = np.float64(X[r, uint64(feature[k])])
         if np.isnan(x):
             go_left = default_left[k]
         else:
             go_left = x <= threshold[k]
-        node = left[k] if go_left else right[k]
+        node = uint64(left[k] if go_left else right[k])
     return node
 
 
@@ -53,15 +55,15 @@ def predict_raw(X, feature, threshold, default_left, left, right, value, value_o
     per_chunk = (n_blocks + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         for blk in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
-            lo = blk * ROW_BLOCK
-            hi = min(n_rows, lo + ROW_BLOCK)
+            lo = uint64(blk * ROW_BLOCK)
+            hi = uint64(min(n_rows, lo + ROW_BLOCK))
             for t in range(n_trees):
-                base = tree_offsets[t]
-                k = tree_output[t]
-                width = tree_width[t]
+                base = uint64(tree_offsets[t])
+                k = uint64(tree_output[t])
+                width = uint64(tree_width[t])
                 for r in range(lo, hi):
                     node = _leaf_raw(X, r, feature, threshold, default_left, left, right, base)
-                    first = value_offsets[t] + node * width
+                    first = uint64(value_offsets[t]) + node * width
                     for j in range(width):
                         out[r, k + j] += value[first + j]
 
@@ -76,7 +78,7 @@ def predict_leaf(X, feature, threshold, default_left, left, right, tree_offsets,
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
             for t in range(n_trees):
                 out[r, t] = _leaf_raw(X, r, feature, threshold, default_left, left, right,
-                                      tree_offsets[t])
+                                      uint64(tree_offsets[t]))
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -140,17 +142,17 @@ def _cat_goes_left(x, k, default_left, cat_count, cat_bits):
 @njit(cache=True, nogil=True, inline="always")
 def _leaf_raw_cat(X, r, feature, threshold, default_left, left, right, is_cat, cat_count,
                   cat_bits, base):
-    node = 0
+    node = uint64(0)
     while left[base + node] != -1:
         k = base + node
-        x = np.float64(X[r, feature[k]])
+        x = np.float64(X[r, uint64(feature[k])])
         if is_cat[k]:
             go_left = _cat_goes_left(x, k, default_left, cat_count, cat_bits)
         elif np.isnan(x):
             go_left = default_left[k]
         else:
             go_left = x <= threshold[k]
-        node = left[k] if go_left else right[k]
+        node = uint64(left[k] if go_left else right[k])
     return node
 
 
@@ -169,16 +171,16 @@ def predict_raw_categorical(X, feature, threshold, default_left, left, right, is
     per_chunk = (n_blocks + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         for blk in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
-            lo = blk * ROW_BLOCK
-            hi = min(n_rows, lo + ROW_BLOCK)
+            lo = uint64(blk * ROW_BLOCK)
+            hi = uint64(min(n_rows, lo + ROW_BLOCK))
             for t in range(n_trees):
-                base = tree_offsets[t]
-                k = tree_output[t]
-                width = tree_width[t]
+                base = uint64(tree_offsets[t])
+                k = uint64(tree_output[t])
+                width = uint64(tree_width[t])
                 for r in range(lo, hi):
                     node = _leaf_raw_cat(X, r, feature, threshold, default_left, left, right,
                                          is_cat, cat_count, cat_bits, base)
-                    first = value_offsets[t] + node * width
+                    first = uint64(value_offsets[t]) + node * width
                     for j in range(width):
                         out[r, k + j] += value[first + j]
 
@@ -194,7 +196,7 @@ def predict_leaf_categorical(X, feature, threshold, default_left, left, right, i
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
             for t in range(n_trees):
                 out[r, t] = _leaf_raw_cat(X, r, feature, threshold, default_left, left, right,
-                                          is_cat, cat_count, cat_bits, tree_offsets[t])
+                                          is_cat, cat_count, cat_bits, uint64(tree_offsets[t]))
 
 
 @njit(cache=True, nogil=True, parallel=True)
