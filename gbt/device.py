@@ -22,9 +22,9 @@ from ._native.backend import get_backend
 
 # Rows binned per upload, so the float copy on the device stays small beside the bins.
 BIN_BLOCK_ROWS = 1 << 20
-# Histogram slots assumed open at once for the memory estimate (a 255-leaf depthwise tree
-# keeps at most one per open leaf).
-ESTIMATED_SLOTS = 160
+# Histogram slots assumed for the memory estimate: the depthwise level loop keeps two levels'
+# (2 x 128 for a 255-leaf tree of depth 8).
+ESTIMATED_SLOTS = 256
 
 
 @contextlib.contextmanager
@@ -51,7 +51,7 @@ def device_bytes_needed(n_rows, n_features, n_outputs, n_bins_total, bin_itemsiz
     """An estimate of the GPU memory a fit needs: bins, row buffers, margins, gradients and
     histogram slots."""
     tree_width = n_outputs if tree_width is None else tree_width
-    bins = n_rows * n_features * bin_itemsize
+    bins = 2 * n_rows * n_features * bin_itemsize  # row-major, and feature-major for partitions
     upload = min(n_rows, BIN_BLOCK_ROWS) * n_features * 8
     rows = n_rows * (4 * 4 + 8)  # rows, scratch, leaf of row, flags; prefix sums
     margins = n_rows * n_outputs * (8 + 4 + 4) + n_rows * tree_width * 8

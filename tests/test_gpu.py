@@ -21,6 +21,7 @@ from gbt._native.cpu.histogram import build_histogram
 from gbt._native.cpu.split import SPLIT_PARAM_NAMES, find_best_split, scan_work_rows
 from gbt._native.gpu import _probe, cuda_available
 from gbt._native.gpu.grow import DeviceTreeGrower
+from gbt._native.gpu.levels import LevelTables, level_sizes
 from gbt.binning import BinMapper
 from gbt.data import to_feature_matrix
 from gbt.params import resolve_params
@@ -86,17 +87,25 @@ LOOP_CASES = [
     dict(grow_policy="lossguide", max_leaves=24, max_depth=0),
     dict(grow_policy="lossguide", max_leaves=31, max_depth=5, min_child_samples=30),
     dict(grow_policy="depthwise", max_depth=5, reg_alpha=2.0, max_delta_step=0.5, gamma=1.0),
+    dict(grow_policy="depthwise", max_depth=0, max_leaves=19),  # depth unbounded
+    dict(grow_policy="depthwise", max_depth=7, max_leaves=40, min_child_samples=60),
 ]
 
 
+def _case_id(case):
+    return "-".join(f"{k}={v}" for k, v in case.items())
+
+
 @pytest.mark.parametrize("K", [1, 3])
-@pytest.mark.parametrize("case", LOOP_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+@pytest.mark.parametrize("case", LOOP_CASES, ids=_case_id)
 def test_device_loop_with_reference_kernels_grows_the_cpu_tree(case, K):
     X, Xb, mapper, gh = _binned(K=K)
     params, sp = _split_params(**case)
     masks = np.ones((1, Xb.shape[1]), dtype=np.bool_)
     want_int, want_float, want_leaf = _cpu_tree(Xb, mapper, gh, params, sp, masks)
     grower = _device_grower(np, ReferenceKernels(), Xb, mapper, params, sp, K)
+    # depthwise trees grow in the device-resident level loop, lossguide ones host-driven
+    assert (grower.levels is None) == (case["grow_policy"] == "lossguide")
     got_int, got_float = grower.grow(gh, None, masks)
     assert want_int.shape[0] > 7
     np.testing.assert_array_equal(got_int, want_int)
@@ -109,18 +118,49 @@ def test_device_loop_with_reference_kernels_grows_the_cpu_tree(case, K):
     np.testing.assert_array_equal(got_int, want_int)
 
 
-def test_device_loop_with_row_sample_and_node_masks():
+def _to_host(a):
+    return a.get() if hasattr(a, "get") else a
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("policy", [dict(grow_policy="lossguide", max_leaves=16, max_depth=0),
+                                    dict(grow_policy="depthwise", max_leaves=30, max_depth=6)])
+def test_device_loop_with_row_sample_and_node_masks(policy, device):
+    """On "cpu": the loop on numpy reference kernels; on "cuda": on the CUDA kernels."""
     X, Xb, mapper, gh = _binned(K=1, seed=3)
-    params, sp = _split_params(grow_policy="lossguide", max_leaves=16, max_depth=0)
+    params, sp = _split_params(**policy)
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(Xb.shape[0], 1700, replace=False)).astype(np.int32)
     masks = rng.random((64, Xb.shape[1])) < 0.6
     want_int, want_float, want_leaf = _cpu_tree(Xb, mapper, gh, params, sp, masks, rows)
-    grower = _device_grower(np, ReferenceKernels(), Xb, mapper, params, sp, 1)
-    got_int, _ = grower.grow(gh, rows, masks)
-    np.testing.assert_array_equal(got_int, want_int)
-    np.testing.assert_array_equal(grower.leaf_of_row, want_leaf)
-    assert (grower.leaf_of_row == -1).sum() == Xb.shape[0] - rows.size
+    if device == "cuda":
+        from gbt._native.backend import get_backend
+        xp, kernels = get_backend("cuda")
+    else:
+        xp, kernels = np, ReferenceKernels()
+    grower = _device_grower(xp, kernels, xp.asarray(Xb), mapper, params, sp, 1)
+    for _ in range(2):  # the second tree reuses the first one's buffers
+        got_int, _ = grower.grow(xp.asarray(gh), rows, masks)
+        np.testing.assert_array_equal(got_int, want_int)
+        np.testing.assert_array_equal(_to_host(grower.leaf_of_row), want_leaf)
+    assert (_to_host(grower.leaf_of_row) == -1).sum() == Xb.shape[0] - rows.size
+
+
+@pytest.mark.parametrize("max_depth, max_leaves, sizes", [
+    (8, 255, (8, 509, 128, 128)),  # the benchmark's trees
+    (6, 0, (6, 127, 32, 32)),
+    (0, 19, (18, 37, 18, 36)),     # depth unbounded: levels until the leaf budget is spent
+    (1, 0, (1, 3, 1, 1)),
+    (3, 1, (0, 1, 0, 1)),          # one leaf: no level splits
+])
+def test_level_loop_sizes(max_depth, max_leaves, sizes):
+    """(levels, nodes, nodes split at one level, level nodes that may need a histogram)."""
+    assert level_sizes(max_depth, max_leaves) == sizes
+
+
+def test_level_loop_is_used_only_where_its_histograms_fit():
+    assert LevelTables.fits(8, 255, 28, 256, 1)
+    assert not LevelTables.fits(30, 0, 28, 256, 1)  # 2**29 nodes on the deepest level
 
 
 def test_device_loop_root_without_a_split_is_one_leaf():
@@ -254,8 +294,7 @@ def test_cuda_partition_and_binning_match_the_reference(cuda):
 
 
 @needs_cuda
-@pytest.mark.parametrize("case", LOOP_CASES[:3], ids=["depthwise", "depthwise-max-leaves",
-                                                      "lossguide"])
+@pytest.mark.parametrize("case", LOOP_CASES, ids=_case_id)
 def test_cuda_tree_loop_grows_the_cpu_tree(cuda, case):
     cp, k = cuda
     X, Xb, mapper, gh = _binned(n=8000, K=2)

@@ -1,9 +1,13 @@
 """Grow one tree on the device: the CPU loop of ``gbt/_native/cpu/grow.py``, batched.
 
-The host keeps the small node tables (the same ``node_int`` / ``node_float`` layout as the CPU
-kernel returns) and decides which leaves to split; the device holds the rows, gradients and
-histograms and does the per-row work. Each step expands a *batch* of leaves with one launch
-per kernel:
+Depthwise trees of bounded size grow in the device-resident level loop of :mod:`.levels`
+(node tables on the device, no host round trip until the tree is done). Lossguide trees, and
+depthwise ones too large for it, grow in the host-driven loop below.
+
+In the host-driven loop the host keeps the small node tables (the same ``node_int`` /
+``node_float`` layout as the CPU kernel returns) and decides which leaves to split; the
+device holds the rows, gradients and histograms and does the per-row work. Each step expands
+a *batch* of leaves with one launch per kernel:
 
 - ``depthwise``: every open leaf of the shallowest depth, in node-id order, as far as
   ``max_leaves`` allows. That is the order the CPU pops them in, so the trees are the same.
@@ -15,8 +19,8 @@ of every leaf for their best splits. Trees equal the CPU's on the same bins up t
 summation order of floating-point sums.
 
 ``xp`` and ``kernels`` are injected: CuPy and :class:`.kernels.CudaKernels` on a GPU; the
-tests also drive this loop with numpy and reference kernels, so its bookkeeping is checked
-on machines without one.
+tests also drive both loops with numpy and reference kernels (``tests/gpu_reference.py``), so
+their bookkeeping is checked on machines without one.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import numpy as np
 
 from ..cpu.grow import (N_NODE_INT, NODE_BIN, NODE_DEFAULT_LEFT, NODE_END, NODE_FEATURE,
                         NODE_GAIN, NODE_LEFT, NODE_RIGHT, NODE_START)
+from .levels import C_N_BATCH, LevelTables
 
 
 class DeviceTreeGrower:
@@ -53,9 +58,16 @@ class DeviceTreeGrower:
         self.lam, _, _, self.mcw, self.mcs, _ = self.split_params_host
         self.max_depth, self.max_leaves, self.lossguide = max_depth, max_leaves, lossguide
         self.all_rows = xp.arange(n, dtype=np.int32)
-        self.rows = xp.empty(n, dtype=np.int32)
-        self.rows_tmp = xp.empty(n, dtype=np.int32)
-        self.leaf_of_row = xp.full(n, -1, dtype=np.int32)
+        self.levels = None
+        if not lossguide and LevelTables.fits(max_depth, max_leaves, n_features,
+                                              self.missing_bin + 1, self.K):
+            self.levels = LevelTables(xp, kernels, X, self.n_bins, missing_bin,
+                                      self.split_params, self.K, max_depth, max_leaves)
+            self.leaf_of_row = self.levels.leaf_of_row
+        else:
+            self.rows = xp.empty(n, dtype=np.int32)
+            self.rows_tmp = xp.empty(n, dtype=np.int32)
+            self.leaf_of_row = xp.full(n, -1, dtype=np.int32)
         self.pool = xp.zeros((0, n_features, self.missing_bin + 1, self.K, 2))
         self.free: list[int] = []
 
@@ -69,15 +81,11 @@ class DeviceTreeGrower:
         sample_rows : (m,) int32 host array, or None for every row
         node_masks : (1 or n_mask_nodes, n_features) host bool, as for the CPU kernel
         """
-        xp, K = self.xp, self.K
-        if sample_rows is None:
-            m = self.n_rows
-            self.rows[:] = self.all_rows
-        else:
-            m = int(sample_rows.size)
-            self.rows[:m] = xp.asarray(sample_rows, dtype=np.int32)
-            self.leaf_of_row.fill(-1)
+        m = self._start_rows(sample_rows)
         self._set_masks(node_masks)
+        if self.levels is not None:
+            return self._grow_levels(gh, m)
+        K = self.K
         self.free = list(range(self.pool.shape[0] - 1, -1, -1))
         t = _Tables(64, K)
         root = self._take_slots(1)[0]
@@ -117,6 +125,34 @@ class DeviceTreeGrower:
         order = leaves[np.argsort(node_int[leaves, NODE_START], kind="stable")]
         self.k.leaf_of_rows(self.rows, m, node_int[order, NODE_START], order, self.leaf_of_row)
         return node_int, t.node_float[:t.n_nodes]
+
+    def _start_rows(self, sample_rows):
+        """The tree's rows first in the row buffer, all in the root (leaf 0); returns their
+        count."""
+        rows = self.rows if self.levels is None else self.levels.rows
+        if sample_rows is None:
+            rows[:] = self.all_rows
+            self.leaf_of_row.fill(0)
+            return self.n_rows
+        m = int(sample_rows.size)
+        rows[:m] = self.xp.asarray(sample_rows, dtype=np.int32)
+        self.leaf_of_row.fill(-1)
+        self.leaf_of_row[rows[:m]] = 0
+        return m
+
+    def _grow_levels(self, gh, m):
+        """The level loop (module docstring of :mod:`.levels`): queued without a round trip,
+        except one counter read per level when the depth is unbounded."""
+        t, k = self.levels, self.k
+        t.masks, t.per_node_masks = self.masks, self.per_node_masks
+        k.level_root(t, gh, m)
+        for depth in range(t.n_levels):
+            k.level_split(t, depth)
+            if self.max_depth <= 0 and int(t.counters[C_N_BATCH]) == 0:
+                break  # no leaf split: the tree is done
+            if depth + 1 < t.n_levels:  # the children may split at the next level
+                k.level_children(t, gh, depth)
+        return t.to_host(k)
 
     def _set_masks(self, node_masks):
         """Upload the feature masks, unless they are the ones already on the device."""

@@ -37,22 +37,16 @@ __global__ void bin_dense(const FloatT* X, long long n_rows, int n_features,
 
 // ---------------------------------------------------------------- histograms
 
-// Block b adds rows rows[blk_lo[b]:blk_hi[b]] into slot blk_slot[b], for the features of
-// tile blockIdx.y. With f_tile > 0 a block accumulates in shared memory first (f_tile
-// features fit); with use_shared == 0 it adds straight into global memory.
+// One block adds rows rows[lo:hi] into the histogram `out` (a slot of the pool), for the
+// features [f0, f0 + nf) of its tile. With use_shared it accumulates in shared memory first
+// (the tile's features fit), else straight into global memory.
 template <typename BinT>
-__global__ void build_hist(const BinT* X, int n_features, const float* gh, int K,
-                           const int* rows, const long long* blk_lo, const long long* blk_hi,
-                           const long long* blk_slot, int n_bins_total, int f_tile,
-                           int use_shared, double* pool) {
-    extern __shared__ double sh[];
-    const int f0 = blockIdx.y * f_tile;
-    const int nf = min(f_tile, n_features - f0);
-    const long long lo = blk_lo[blockIdx.x], hi = blk_hi[blockIdx.x];
-    if (nf <= 0 || lo >= hi) return;  // uniform over the block
+__device__ void add_rows_to_hist(const BinT* X, int n_features, const float* gh, int K,
+                                 const int* rows, long long lo, long long hi, int f0, int nf,
+                                 int n_bins_total, int use_shared, double* out, double* sh) {
     const int width = n_bins_total * K * 2;  // doubles per feature
     const int size = nf * width;
-    double* out = pool + ((long long)blk_slot[blockIdx.x] * n_features + f0) * width;
+    out += (long long)f0 * width;
     double* acc = use_shared ? sh : out;
     if (use_shared) {
         for (int i = threadIdx.x; i < size; i += blockDim.x) sh[i] = 0.0;
@@ -78,6 +72,23 @@ __global__ void build_hist(const BinT* X, int n_features, const float* gh, int K
             if (v != 0.0) atomicAdd(out + i, v);
         }
     }
+}
+
+// Block b adds rows rows[blk_lo[b]:blk_hi[b]] into slot blk_slot[b], for the features of
+// tile blockIdx.y (f_tile features a tile; see add_rows_to_hist).
+template <typename BinT>
+__global__ void build_hist(const BinT* X, int n_features, const float* gh, int K,
+                           const int* rows, const long long* blk_lo, const long long* blk_hi,
+                           const long long* blk_slot, int n_bins_total, int f_tile,
+                           int use_shared, double* pool) {
+    extern __shared__ double sh[];
+    const int f0 = blockIdx.y * f_tile;
+    const int nf = min(f_tile, n_features - f0);
+    const long long lo = blk_lo[blockIdx.x], hi = blk_hi[blockIdx.x];
+    if (nf <= 0 || lo >= hi) return;  // uniform over the block
+    double* out = pool + (long long)blk_slot[blockIdx.x] * n_features * n_bins_total * K * 2;
+    add_rows_to_hist(X, n_features, gh, K, rows, lo, hi, f0, nf, n_bins_total, use_shared,
+                     out, sh);
 }
 
 // pool[slots[i]] = 0 for i < n_slots; slot_size doubles per slot.
@@ -169,32 +180,26 @@ __device__ __forceinline__ bool better(double ga, int oa, double gb, int ob) {
     return ga > gb || (ga == gb && oa < ob);
 }
 
-// Best (gain, bin, default_left) of feature blockIdx.y of node blockIdx.x, as the CPU's
+// Best (gain, bin, default_left) of one feature of one node into o[0..2], as the CPU's
 // _scan_scalar / _scan_vector find it: candidates in scan order bin by bin, "missing right"
-// (order 2b) before "missing left" (2b + 1), the first best kept.
-// totals: (m, 2K + 1) G[K], H[K], row count.  out: (m, n_features, 3).
-__global__ void scan_features(const double* pool, const double* slots, const double* totals,
-                              const unsigned char* masks, const double* mask_row,
-                              const int* n_bins, int n_features, int n_bins_total, int K,
-                              const double* sp, double* out) {
+// (order 2b) before "missing left" (2b + 1), the first best kept. One block per call.
+// hist: the feature's (n_bins_total, K, 2) histogram; tot: the node's G[K], H[K]; C: its rows;
+// nb: the feature's value bins; allowed: whether the node may split on it.
+__device__ void scan_feature(const double* hist, const double* tot, double C, bool allowed,
+                             int nb, int n_bins_total, int K, const double* sp, double* o) {
     extern __shared__ double smem[];  // carry[2K], warp sums[32], reduction scratch
     double* carry = smem;
     double* warp_sums = smem + 2 * K;
     double* red_gain = warp_sums + 32;
     double* red_hl = red_gain + 32;
     int* red_order = (int*)(red_hl + 32);
-    const int node = blockIdx.x, f = blockIdx.y;
-    double* o = out + ((long long)node * n_features + f) * 3;
-    if (!masks[(long long)mask_row[node] * n_features + f]) {  // indices travel as doubles
+    if (!allowed) {
         if (threadIdx.x == 0) { o[0] = -GBT_INF; o[1] = -1.0; o[2] = 0.0; }
         return;
     }
     const double lam = sp[0], alpha = sp[1], gamma = sp[2], mcw = sp[3], mcs = sp[4],
                  mds = sp[5];
-    const double* tot = totals + (long long)node * (2 * K + 1);
-    const double* hist = pool + ((long long)slots[node] * n_features + f) * n_bins_total * K * 2;
     const int miss = n_bins_total - 1;
-    const int nb = n_bins[f];  // value bins of this feature
     double H_sum = 0.0, parent = 0.0, hm_sum = 0.0;
     bool has_missing = false;
     for (int k = 0; k < K; ++k) {
@@ -204,7 +209,6 @@ __global__ void scan_features(const double* pool, const double* slots, const dou
         has_missing = has_missing || gm != 0.0 || hm != 0.0;
         hm_sum += hm;
     }
-    const double C = tot[2 * K];
     const double per_h = H_sum > 0.0 ? C / H_sum : 0.0;
     const int last = has_missing ? nb : nb - 1;
     const int n_left_cand = has_missing ? min(last, nb - 1) : 0;
@@ -273,42 +277,77 @@ __global__ void scan_features(const double* pool, const double* slots, const dou
     }
 }
 
-// One thread per node: the best feature in feature order (a later feature must beat the best
-// so far by the relative margin tie_rtol, as split._beats), then the split row
-// (gain, feature, bin, default_left, G_left[K], H_left[K]) with the left sums re-added bin by
-// bin as split._write_split does.  per_feature: (m, n_features, 3); out: (m, 4 + 2K).
-__global__ void select_splits(const double* per_feature, const double* pool, const double* slots,
-                              int m, int n_features, int n_bins_total, int K,
-                              const double* sp, double tie_rtol, double* out) {
-    const int node = blockIdx.x * blockDim.x + threadIdx.x;
-    if (node >= m) return;
+// scan_feature for feature blockIdx.y of node blockIdx.x of a batch.
+// totals: (m, 2K + 1) G[K], H[K], row count.  out: (m, n_features, 3).
+__global__ void scan_features(const double* pool, const double* slots, const double* totals,
+                              const unsigned char* masks, const double* mask_row,
+                              const int* n_bins, int n_features, int n_bins_total, int K,
+                              const double* sp, double* out) {
+    const int node = blockIdx.x, f = blockIdx.y;
+    const double* tot = totals + (long long)node * (2 * K + 1);
+    // indices travel as doubles
+    const bool allowed = masks[(long long)mask_row[node] * n_features + f] != 0;
+    scan_feature(pool + ((long long)slots[node] * n_features + f) * n_bins_total * K * 2, tot,
+                 tot[2 * K], allowed, n_bins[f], n_bins_total, K, sp,
+                 out + ((long long)node * n_features + f) * 3);
+}
+
+// The best feature in feature order (a later feature must beat the best so far by the
+// relative margin tie_rtol, as split._beats), then the split row o = (gain, feature, bin,
+// default_left, G_left[K], H_left[K]) with the left sums of the best feature's bins up to the
+// split bin (and the missing bin when it goes left), as split._write_split sums them; the
+// bins are summed across the lanes of one warp, which calls this together.
+// per_feature: the node's (n_features, 3) scan_feature results; hist: the node's
+// (n_features, n_bins_total, K, 2) histogram.
+__device__ void select_split(const double* per_feature, const double* hist, int n_features,
+                             int n_bins_total, int K, const double* sp, double tie_rtol,
+                             double* o) {
+    const int lane = threadIdx.x & 31;
     const double gamma = sp[2];
     const double min_gain = gamma > 0.0 ? gamma : 0.0;
     double best = min_gain;
     int best_f = -1;
     for (int f = 0; f < n_features; ++f) {
-        const double* pf = per_feature + ((long long)node * n_features + f) * 3;
+        const double* pf = per_feature + f * 3;
         if (pf[1] >= 0.0 && pf[0] > best + tie_rtol * fabs(best)) { best = pf[0]; best_f = f; }
     }
-    double* o = out + (long long)node * (4 + 2 * K);
-    for (int j = 0; j < 4 + 2 * K; ++j) o[j] = 0.0;
+    for (int j = lane; j < 4 + 2 * K; j += 32) o[j] = 0.0;
+    __syncwarp();
     if (best_f < 0) {
-        o[0] = min_gain; o[1] = -1.0; o[2] = -1.0;
+        if (lane == 0) { o[0] = min_gain; o[1] = -1.0; o[2] = -1.0; }
         return;
     }
-    const double* pf = per_feature + ((long long)node * n_features + best_f) * 3;
+    const double* pf = per_feature + best_f * 3;
     const int b = (int)pf[1];
     const bool dl = pf[2] > 0.0;
-    o[0] = best; o[1] = best_f; o[2] = b; o[3] = dl ? 1.0 : 0.0;
-    const double* hist = pool + ((long long)slots[node] * n_features + best_f) * n_bins_total * K * 2;
+    const double* fh = hist + (long long)best_f * n_bins_total * K * 2;
     const int miss = n_bins_total - 1;
     for (int k = 0; k < K; ++k) {
         double g = 0.0, h = 0.0;
-        for (int bb = 0; bb <= b; ++bb) { g += hist[(bb * K + k) * 2]; h += hist[(bb * K + k) * 2 + 1]; }
-        if (dl) { g += hist[(miss * K + k) * 2]; h += hist[(miss * K + k) * 2 + 1]; }
-        o[4 + k] = g;
-        o[4 + K + k] = h;
+        for (int bb = lane; bb <= b; bb += 32) {
+            g += fh[(bb * K + k) * 2];
+            h += fh[(bb * K + k) * 2 + 1];
+        }
+        for (int s = 16; s > 0; s >>= 1) {
+            g += __shfl_xor_sync(0xffffffffu, g, s);
+            h += __shfl_xor_sync(0xffffffffu, h, s);
+        }
+        if (dl) { g += fh[(miss * K + k) * 2]; h += fh[(miss * K + k) * 2 + 1]; }
+        if (lane == 0) { o[4 + k] = g; o[4 + K + k] = h; }
     }
+    if (lane == 0) { o[0] = best; o[1] = best_f; o[2] = b; o[3] = dl ? 1.0 : 0.0; }
+}
+
+// One warp (block of 32) per node of a batch: select_split.  per_feature: (m, n_features, 3);
+// out: (m, 4 + 2K).
+__global__ void select_splits(const double* per_feature, const double* pool, const double* slots,
+                              int m, int n_features, int n_bins_total, int K,
+                              const double* sp, double tie_rtol, double* out) {
+    const int node = blockIdx.x;
+    if (node >= m) return;
+    select_split(per_feature + (long long)node * n_features * 3,
+                 pool + (long long)slots[node] * n_features * n_bins_total * K * 2, n_features,
+                 n_bins_total, K, sp, tie_rtol, out + (long long)node * (4 + 2 * K));
 }
 
 // ---------------------------------------------------------------- partition

@@ -1,10 +1,12 @@
 """Launchers for the CUDA kernels in ``kernels.cu``: the GPU twins of ``gbt/_native/cpu``.
 
-The source is compiled through CuPy's ``RawModule`` on first use, with every template
-instantiated for each (feature dtype, bin dtype) combination, and cached in memory here and on
-disk by CuPy. Every launcher takes CuPy arrays in the layouts of the CPU kernels (see
-``kernels.cu``) and returns device arrays, except where it says a result comes back to the
-host. The tree loop's launchers work on a batch of leaves at once (see ``grow.py``).
+The sources (``kernels.cu``, then ``levels.cu``, which uses its helpers) are compiled as one
+module through CuPy's ``RawModule`` on first use, with every template instantiated for each
+(feature dtype, bin dtype) combination, and cached in memory here and on disk by CuPy. Every
+launcher takes CuPy arrays in the layouts of the CPU kernels (see ``kernels.cu``) and returns
+device arrays, except where it says a result comes back to the host. The host-driven tree
+loop's launchers work on a batch of leaves at once (see ``grow.py``); the ``level_*``
+launchers run the device-resident depthwise loop (``levels.py``).
 """
 from __future__ import annotations
 
@@ -15,22 +17,28 @@ import numpy as np
 
 from . import require_cupy
 
-_SOURCE = Path(__file__).with_name("kernels.cu")
+_SOURCES = [Path(__file__).with_name(name) for name in ("kernels.cu", "levels.cu")]
 _C_TYPES = {np.dtype(np.uint8): "unsigned char", np.dtype(np.uint16): "unsigned short",
             np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _PLAIN = ("zero_slots", "subtract_slots", "scan_features", "select_splits",
           "partition_place", "copy_blocks", "leaf_of_rows", "add_leaf_values",
-          "softmax_grad_hess")
+          "softmax_grad_hess", "level_start", "level_open_root", "level_plan_splits",
+          "level_partition_place", "level_plan_children", "level_zero_hist",
+          "level_subtract", "level_scan", "level_select")
 BLOCK = 256
-# Rows one histogram block reads; enough work per block to amortise zeroing its shared tile.
+# Rows one histogram block of the host-driven loop reads; enough work per block to amortise
+# zeroing its shared tile (the level loop splits a level's rows over one wave of blocks).
 HIST_ROWS_PER_BLOCK = 2048
 # ... but no more than about this many blocks per feature tile on large batches.
 HIST_MAX_BLOCKS = 1024
-# Row positions one partition block places.
-PARTITION_ROWS_PER_BLOCK = 4096
+# Row positions one partition block places: small enough for many blocks in flight (each
+# position's loads wait on the one before: rows, then the row's bin).
+PARTITION_ROWS_PER_BLOCK = 1024
 # Shared memory a histogram block may use without opting in to more (the CUDA default).
 HIST_SHARED_BYTES = 48 * 1024
 TIE_RTOL = 1e-6  # gbt/_native/cpu/split.py::TIE_RTOL
+# Threads of the one-block planning kernels of the level loop.
+PLAN_THREADS = 256
 
 
 def _expr(name, *dtypes):
@@ -45,11 +53,13 @@ def _module():
     names = list(_PLAIN)
     for bin_dtype in (np.uint8, np.uint16):
         names += [_expr("build_hist", bin_dtype), _expr("partition_count", bin_dtype),
-                  _expr("predict_binned_tree", bin_dtype)]
+                  _expr("predict_binned_tree", bin_dtype),
+                  _expr("level_partition_count", bin_dtype), _expr("level_build_hist", bin_dtype)]
         for float_dtype in (np.float32, np.float64):
             names.append(_expr("bin_dense", float_dtype, bin_dtype))
     names += [_expr("predict_raw", np.float32), _expr("predict_raw", np.float64)]
-    return cp.RawModule(code=_SOURCE.read_text(), options=("-std=c++17",),
+    code = "\n".join(source.read_text() for source in _SOURCES)
+    return cp.RawModule(code=code, options=("-std=c++17",),
                         name_expressions=names)
 
 
@@ -57,6 +67,36 @@ def _module():
 def _fn(name, template=()):
     """A kernel of the module; ``template`` gives the dtypes of a templated one."""
     return _module().get_function(_expr(name, *template) if template else name)
+
+
+def _hist_tiles(n_features, n_bins_total, K):
+    """(features per tile, tiles, use_shared, shared bytes) of a histogram launch: a block
+    accumulates as many features as fit in HIST_SHARED_BYTES of shared memory (in global
+    memory when not even one does)."""
+    per_feature = n_bins_total * K * 2 * 8
+    f_tile = min(n_features, HIST_SHARED_BYTES // per_feature)
+    if f_tile == 0:
+        return n_features, 1, 0, 0
+    return f_tile, (n_features + f_tile - 1) // f_tile, 1, f_tile * per_feature
+
+
+def _scan_shared_bytes(K):
+    """Shared memory of scan_feature: carry[2K], warp sums[32], reduction scratch."""
+    return (2 * K + 96) * 8 + 32 * 4
+
+
+@functools.lru_cache(maxsize=None)
+def _device_limits():
+    """(multiprocessors, shared memory bytes per multiprocessor) of the current device."""
+    cp = require_cupy()
+    props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
+    return props["multiProcessorCount"], props["sharedMemPerMultiprocessor"]
+
+
+def _one_wave(n):
+    """Blocks of BLOCK threads for n items (grid-stride), at most one wave of the device."""
+    return (max(1, min((int(n) + BLOCK - 1) // BLOCK,
+                       _device_limits()[0] * (2048 // BLOCK))),)
 
 
 def _grid(n):
@@ -140,17 +180,12 @@ class CudaKernels:
         slot_size = n_features * n_bins_total * K * 2
         _fn("zero_slots")(_grid_stride(n_seg * slot_size), (BLOCK,),
                           (pool, d_zero, _i32(n_seg), _i64(slot_size)))
-        per_feature = n_bins_total * K * 2 * 8
-        f_tile = min(n_features, HIST_SHARED_BYTES // per_feature)
-        use_shared = f_tile > 0
-        if not use_shared:
-            f_tile = n_features
-        tiles = (n_features + f_tile - 1) // f_tile
+        f_tile, tiles, use_shared, shared = _hist_tiles(n_features, n_bins_total, K)
         _fn("build_hist", template=(X.dtype,))(
             (n_blocks, tiles), (BLOCK,),
             (X, _i32(n_features), gh, _i32(K), rows, d_lo, d_hi, d_slot, _i32(n_bins_total),
              _i32(f_tile), _i32(use_shared), pool),
-            shared_mem=f_tile * per_feature if use_shared else 0)
+            shared_mem=shared)
         if n_sub:
             _fn("subtract_slots")(_grid_stride(n_sub * slot_size), (BLOCK,),
                                   (pool, d_parent, d_small, _i32(n_sub), _i64(slot_size)))
@@ -172,13 +207,13 @@ class CudaKernels:
         d_tot, d_slots, d_mask = plan[:m * width], plan[m * width:m * width + m], \
             plan[m * width + m:]
         per_feature = cp.empty((m, n_features, 3))
-        shared = (2 * K + 96) * 8 + 32 * 4
+        shared = _scan_shared_bytes(K)
         _fn("scan_features")((m, n_features), (BLOCK,),
                              (pool, d_slots, d_tot, masks, d_mask, n_bins, _i32(n_features),
                               _i32(n_bins_total), _i32(K), split_params, per_feature),
                              shared_mem=shared)
         out = cp.empty((m, 4 + 2 * K))
-        _fn("select_splits")(_grid(m), (BLOCK,),
+        _fn("select_splits")((m,), (32,),
                              (per_feature, pool, d_slots, _i32(m), _i32(n_features),
                               _i32(n_bins_total), _i32(K), split_params, np.float64(TIE_RTOL),
                               out))
@@ -211,6 +246,90 @@ class CudaKernels:
                                                  d_nblk, flags, blk_count, rows_tmp, seg_left))
         _fn("copy_blocks")((nb,), (BLOCK,), (rows_tmp, d_lo, d_hi, rows))
         return seg_left.get()
+
+    # ------------------------------------------------------------ depthwise level loop
+    # Launchers of levels.cu on a gbt._native.gpu.levels.LevelTables ``t``: none waits for the
+    # device or sends anything to it, so a whole tree is queued without a round trip.
+    def level_root(self, t, gh, m):
+        """The root of rows t.rows[:m]: its tables, histogram and best split."""
+        K = t.K
+        _fn("level_start")((1,), (1,), (
+            t.counters, t.node_int, t.best, _i64(m), t.hist_node, t.hist_pos, t.hist_first))
+        root_hist = t.hist_views[0]
+        self._level_histograms(t, gh, root_hist, max_segments=1)
+        _fn("level_open_root")((1,), (BLOCK,), (
+            t.counters, t.node_int, t.node_float, root_hist, _i32(t.n_bins_total), _i32(K),
+            t.split_params, _i32(t.max_depth), t.scan_nodes))
+        self._level_splits(t, root_hist, max_nodes=1)
+
+    def level_split(self, t, depth):
+        """Split the open leaves of the level at ``depth`` (node-id order, leaf budget):
+        partition their rows and open their children."""
+        part_rows = _i64(PARTITION_ROWS_PER_BLOCK)
+        # Partition blocks of a level: at most rows / PARTITION_ROWS_PER_BLOCK + one per node.
+        grid = (t.rows.size // PARTITION_ROWS_PER_BLOCK + 1 + max(1, t.max_batch),)
+        blk_count = self._scratch("level_blk_count", grid[0], self.cp.int64)
+        _fn("level_plan_splits")((1,), (PLAN_THREADS,), (
+            t.counters, t.node_int, t.node_float, t.best, _i32(t.K), _i32(t.max_leaves),
+            part_rows, t.batch, t.part_first))
+        plan = (t.counters, t.batch, t.part_first)
+        _fn("level_partition_count", template=(t.X.dtype,))(grid, (BLOCK,), (
+            t.X_T, _i64(t.rows.size), t.rows, *plan, t.node_int, part_rows,
+            _i32(t.missing_bin), t.flags, blk_count))
+        _fn("level_partition_place")(grid, (BLOCK,), (
+            t.rows, *plan, t.node_int, t.node_float, t.best, _i32(t.K), part_rows, t.flags,
+            blk_count, t.rows_tmp, t.leaf_of_row))
+        t.rows, t.rows_tmp = t.rows_tmp, t.rows  # the batch's rows, in their children's order
+
+    def level_children(self, t, gh, depth):
+        """Histograms and best splits of the children of the batch split at ``depth``."""
+        parent_hist, hist = t.hist_views[depth % 2], t.hist_views[(depth + 1) % 2]
+        _fn("level_plan_children")((1,), (PLAN_THREADS,), (
+            t.counters, t.node_int, t.node_float, t.batch, _i32(t.K), t.split_params,
+            _i32(depth + 1), _i32(t.max_depth), _i32(t.max_leaves), t.hist_node, t.hist_pos,
+            t.hist_first, t.sub_parent_pos,
+            t.sub_large_pos, t.scan_nodes))
+        pairs = max(1, t.max_batch)
+        self._level_histograms(t, gh, hist, max_segments=pairs)
+        slot_size = _i64(hist[0].size)
+        _fn("level_subtract")(_one_wave(pairs * hist[0].size), (BLOCK,), (
+            t.counters, t.hist_pos, t.sub_parent_pos, t.sub_large_pos, parent_hist, slot_size,
+            hist))
+        self._level_splits(t, hist, max_nodes=t.max_hist)
+
+    def _level_histograms(self, t, gh, out, max_segments):
+        """Zero and build the histograms of the level's plan (hist_node, hist_pos, ...)."""
+        slot_size = out[0].size
+        _fn("level_zero_hist")(_one_wave(max_segments * slot_size), (BLOCK,), (
+            t.counters, t.hist_pos, _i64(slot_size), out))
+        f_tile, tiles, use_shared, shared = _hist_tiles(t.n_features, t.n_bins_total, t.K)
+        # One wave of blocks: as many as the multiprocessors hold at once with that much
+        # shared memory each (levels.cu splits the level's rows evenly among them).
+        per_sm = min(2048 // BLOCK, _device_limits()[1] // (shared + 1024))
+        _fn("level_build_hist", template=(t.X.dtype,))(
+            (max(1, _device_limits()[0] * per_sm // tiles), tiles), (BLOCK,),
+            (t.X, _i32(t.n_features), gh, _i32(t.K), t.rows, t.counters, t.node_int,
+             t.hist_node, t.hist_pos, t.hist_first, _i32(t.n_bins_total), _i32(f_tile),
+             _i32(use_shared), out), shared_mem=shared)
+
+    def _level_splits(self, t, hist, max_nodes):
+        """Best splits of the nodes in the level's scan list into t.best."""
+        _fn("level_scan")(_one_wave(max_nodes * t.n_features * BLOCK), (BLOCK,), (
+            t.counters, t.scan_nodes, t.node_int, t.node_float, hist, t.masks,
+            _i32(t.per_node_masks), t.n_bins, _i32(t.n_features), _i32(t.n_bins_total),
+            _i32(t.K), t.split_params, t.per_feature), shared_mem=_scan_shared_bytes(t.K))
+        _fn("level_select")((max_nodes,), (32,), (
+            t.counters, t.scan_nodes, t.per_feature, hist, _i32(t.n_features),
+            _i32(t.n_bins_total), _i32(t.K), t.split_params, np.float64(TIE_RTOL), t.best))
+
+    def host_buffer(self, size):
+        """A page-locked float64 host buffer: device copies into it need no staging."""
+        import cupyx
+        return cupyx.empty_pinned(size, dtype=np.float64)
+
+    def copy_to_host(self, src, out):
+        """out[:] = src (device to host), waiting for the copy."""
+        src.get(out=out)
 
     def _scratch(self, name, size, dtype):
         """A device buffer kept between calls (grown when too small)."""
