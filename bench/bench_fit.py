@@ -1,34 +1,65 @@
-"""Side-by-side fit/predict benchmark: gbt vs LightGBM, XGBoost and scikit-learn.
+"""Side-by-side fit/predict benchmark: gbt vs LightGBM and XGBoost ``hist`` (and scikit-learn
+on one case), the cases of issue 12, a scaling table and gbt's JIT cost.
 
 What it measures
 ----------------
-* Standard case: ``make_classification(n_samples=250_000, n_features=28, n_informative=14,
-  random_state=0)`` with 5% NaN (seeded) in columns 0..5; the first 200,000 rows train, the
-  last 50,000 test. 50 trees, 255 leaves grown loss-guided (best-first), learning rate 0.1,
-  255 bins, 2 threads.
-* For each library, in alternating order (A B C D A B C D ...) in one process, after one
-  untimed warm-up fit (so JIT and other one-off costs stay out of the steady-state numbers):
-  median fit seconds (dataset construction / binning included), median predict seconds on the
-  test set, test AUC, and peak RSS increase during fit (a psutil sampler thread polls RSS every
-  ~5 ms; peak minus the RSS just before the fit, largest over the repeats). Ratios and AUC
-  differences are against LightGBM.
+* Cases (``--cases``, default all), each with ``--trees`` rounds (default 100), learning rate
+  0.1, 255 bins, ``--threads`` threads (default 2), min 20 samples / 1e-3 hessian per leaf, no
+  L2 regularisation:
+
+  - ``synthetic-200k-lossguide`` / ``synthetic-200k-depthwise``: ``make_data(--rows)``, i.e.
+    ``make_classification(1.25 x rows, 28 features, 14 informative, random_state=0)`` with 5%
+    NaN in columns 0..5; ``--rows`` train (default 200,000), ``rows // 4`` test; binary, AUC.
+  - ``synthetic-1m-lossguide`` / ``synthetic-1m-depthwise``: the same with 5 x ``--rows``
+    train rows (default 1,000,000), so ``--rows`` shrinks every synthetic case for a smoke run.
+  - ``letter`` (misc/letter-recognition): 26 classes, stratified 75/25 split
+    (random_state=0), accuracy; one tree per class per round (gbt ``one_per_output``, as
+    LightGBM and XGBoost do), so 100 rounds are 2,600 trees.
+  - ``protein`` (uci_regression/protein): the first standard split, squared error, RMSE.
+  - ``agaricus`` (xgboost/agaricus.txt.{train,test}): the given train/test files as scipy CSR
+    (sparse for all three libraries; absent entries are missing), binary, AUC.
+
+  "lossguide" = 255 leaves grown best-first (gbt / XGBoost ``max_depth=0``); "depthwise" =
+  depth 8, at most 255 leaves (gbt / XGBoost ``grow_policy="depthwise"``; LightGBM, which only
+  grows leaf-wise, ``num_leaves=255, max_depth=8``). The real-data cases are lossguide.
+  scikit-learn's HistGradientBoostingClassifier runs on ``synthetic-200k-lossguide`` only (it
+  is slow elsewhere and has no sparse / depth-wise equivalent worth the time).
+* Per case and library, in alternating order (A B C A B C ...) after one untimed warm-up fit
+  on at most 10,000 rows (JIT and lazy imports stay out of the timings): median fit seconds
+  (dataset construction / binning included), median predict seconds on the test set (calls
+  repeated for at least 0.2 s, mean per call, as small test sets take ~1 ms), the test
+  metric, peak RSS increase during fit, "other load" (cores other processes kept busy during
+  a fit), and the ratios gbt / LightGBM and gbt / XGBoost.
+* Scaling (``--scaling``, default on): gbt and LightGBM on the synthetic problem, lossguide 255
+  leaves, ``--scaling-trees`` rounds (default 20) at each of ``--scaling-rows`` training sizes
+  (default 10k, 50k, 200k, 1M, 2M; prefixes of one ``make_data`` draw). Fit seconds (dataset
+  construction included) / rounds = time per tree, and time per tree per million rows, so
+  linear growth shows as a flat last column. Sizes up to 200k rows take the median of
+  ``--repeats`` runs; larger sizes run once to bound the runtime.
 * gbt's compile cost in fresh processes: ``import gbt`` time, first fit with a cold Numba cache
   (a new empty NUMBA_CACHE_DIR), first fit with that cache warm (median of >= 3 processes) and
-  the steady-state second fit in the same process.
-* A "Bar" section: AUC within 0.002 of LightGBM, gbt fit <= 1.5x LightGBM, gbt predict <=
-  LightGBM, warm-cache first fit - steady fit <= 3 s.
+  the steady-state second fit in the same process (``synthetic-200k-lossguide`` settings).
+* A "Bar" section (issue 12), per case: gbt fit <= 1.0x LightGBM and <= 0.7x XGBoost, test
+  metric no worse than either peer (AUC / accuracy at least the peer's - 0.001, RMSE at most
+  the peer's x 1.001), gbt predict <= 0.5x LightGBM; scaling: gbt time per tree per row at the
+  largest size <= 1.1x that at the size nearest 200,000 rows; JIT: warm-cache first fit -
+  steady fit <= 1.5 s.
 
 How to run (from the repository root)
 -------------------------------------
-    .venv/bin/python bench/bench_fit.py                      # full run, writes bench/RESULTS.md
-    .venv/bin/python bench/bench_fit.py --rows 20000 --repeats 1 --no-write   # quick check
+    .venv/bin/python bench/bench_fit.py   # full run, ~25 min on the 2-core box; writes RESULTS.md
+    .venv/bin/python bench/bench_fit.py --cases synthetic-200k-lossguide,letter,protein,agaricus \
+        --rows 20000 --trees 5 --repeats 1 --skip-jit --scaling-rows 10000,20000 --no-write
 
-NUMBA_CACHE_DIR defaults to ``<repo>/.numba_cache`` (as in the Makefile) when not set.
+NUMBA_CACHE_DIR defaults to ``<repo>/.numba_cache`` (as in the Makefile) when not set. The
+real-data cases read ``GBT_DATA_DIR`` (default ``../shared/data``) and are skipped, with a
+line saying so, when their files are absent.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import gc
 import json
 import os
@@ -54,12 +85,24 @@ import psutil  # noqa: E402
 sys.path.insert(0, str(BENCH_DIR))
 from results_file import write_section  # noqa: E402
 
+DATA_DIR = Path(os.environ.get("GBT_DATA_DIR", REPO.parent / "shared" / "data"))
 ALL_LIBS = ("gbt", "lightgbm", "xgboost", "sklearn")
 NAN_COLUMNS = range(6)
 NAN_FRACTION = 0.05
 WARMUP_ROWS, WARMUP_TREES = 10_000, 5
+MIN_PREDICT_SECONDS = 0.2  # predict timing: repeat calls at least this long (small test sets)
 NOISY_CORES = 0.25  # "other load" above this flags the timings as disturbed
-BAR_AUC_DIFF, BAR_FIT_RATIO, BAR_PREDICT_RATIO, BAR_JIT_SECONDS = 0.002, 1.5, 1.0, 3.0
+LEAVES, DEPTH = 255, 8
+LARGE_FACTOR = 5  # the "1m" synthetic cases train on LARGE_FACTOR x --rows rows
+
+# Issue 12's bars.
+BAR_FIT_VS_LGB, BAR_FIT_VS_XGB, BAR_PREDICT_VS_LGB = 1.0, 0.7, 0.5
+BAR_SCORE_DIFF = 0.001      # AUC / accuracy: gbt >= peer - 0.001
+BAR_RMSE_RATIO = 1.001      # RMSE: gbt <= peer x 1.001 (0.1% worse at most)
+BAR_SCALING_RATIO = 1.1     # time per tree per row, largest size vs the size nearest 200k
+SCALING_REFERENCE_ROWS = 200_000
+SCALING_REPEAT_MAX_ROWS = 200_000  # larger scaling sizes run once
+BAR_JIT_SECONDS = 1.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,29 +119,148 @@ def make_data(train_rows: int = 200_000):
     return X[:train_rows], y[:train_rows], X[train_rows:], y[train_rows:]
 
 
-# --------------------------------------------------------------------------------------------
-# Library adapters: fit(X, y, trees, threads) -> model ; predict(model, X, threads) -> P(y=1)
-# --------------------------------------------------------------------------------------------
-def gbt_params(threads: int) -> dict:
-    return dict(objective="binary:logistic", grow_policy="lossguide", max_leaves=255,
-                max_depth=0, learning_rate=0.1, max_bin=255, n_jobs=threads,
-                min_child_weight=1e-3, min_child_samples=20, reg_lambda=0.0)
+@functools.lru_cache(maxsize=1)
+def _cached_make_data(rows: int):
+    """make_data, kept for the next case: the lossguide and depthwise cases share the data."""
+    return make_data(rows)
 
 
-def gbt_fit(X, y, trees, threads):
+def _real_data_module():
+    sys.path.insert(0, str(REPO))  # tests/real_data.py holds the shared loaders
+    import tests.real_data
+    return tests.real_data
+
+
+def load_letter_split():
+    """letter: stratified 75/25 split (random_state=0), labels 0..25."""
+    from sklearn.model_selection import train_test_split
+    X, y = _real_data_module().load_letter(DATA_DIR / "misc" / "letter-recognition.data.gz")
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0,
+                                                        stratify=y)
+    return X_train, y_train, X_test, y_test
+
+
+def load_protein_split():
+    """protein: the first of its 5 standard splits."""
+    X, y, (train, test) = _real_data_module().load_uci(DATA_DIR / "uci_regression", "protein")
+    return X[train[0]], y[train[0]], X[test[0]], y[test[0]]
+
+
+def load_agaricus():
+    """agaricus: the given train / test LibSVM files as scipy CSR float64."""
+    from sklearn.datasets import load_svmlight_file
+    parts = []
+    for part in ("train", "test"):
+        X, y = load_svmlight_file(str(DATA_DIR / "xgboost" / f"agaricus.txt.{part}.gz"),
+                                  n_features=127, zero_based=True)
+        parts += [X.tocsr(), np.asarray(y, dtype=np.float64)]
+    return tuple(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """What the libraries are asked to fit: ``kind`` is binary / multiclass / regression,
+    ``policy`` lossguide (255 leaves) / depthwise (depth 8)."""
+    kind: str = "binary"
+    policy: str = "lossguide"
+    num_class: int = 0
+
+
+DEFAULT_TASK = Task()
+METRICS = {"binary": "AUC", "multiclass": "accuracy", "regression": "RMSE"}
+
+
+@dataclass
+class Case:
+    name: str
+    task: Task
+    load: callable  # () -> X_train, y_train, X_test, y_test
+    describe: str
+    files: tuple = ()  # data files under DATA_DIR; the case is skipped when one is missing
+    libs: tuple = ("gbt", "lightgbm", "xgboost")
+
+    def missing_files(self):
+        return [f for f in self.files if not (DATA_DIR / f).exists()]
+
+
+def _synthetic(name, rows, policy, libs=("gbt", "lightgbm", "xgboost")):
+    shape = "255 leaves loss-guided" if policy == "lossguide" else "depth 8 (≤ 255 leaves)"
+    return Case(name, Task("binary", policy), lambda: _cached_make_data(rows),
+                f"synthetic binary (`make_data`), {rows:,} train / {rows // 4:,} test rows × 28, "
+                f"{shape}; AUC", libs=libs)
+
+
+def build_cases(rows: int) -> dict:
+    """All cases by name, in the order they run (same-data cases next to each other)."""
+    big = LARGE_FACTOR * rows
+    cases = [
+        _synthetic("synthetic-200k-lossguide", rows, "lossguide", libs=ALL_LIBS),
+        _synthetic("synthetic-200k-depthwise", rows, "depthwise"),
+        _synthetic("synthetic-1m-lossguide", big, "lossguide"),
+        _synthetic("synthetic-1m-depthwise", big, "depthwise"),
+        Case("letter", Task("multiclass", "lossguide", 26), load_letter_split,
+             "misc/letter-recognition, 15,000 train / 5,000 test × 16 (stratified 75/25, "
+             "random_state=0), 26 classes, 255 leaves loss-guided, one tree per class per "
+             "round; accuracy", files=("misc/letter-recognition.data.gz",)),
+        Case("protein", Task("regression"), load_protein_split,
+             "uci_regression/protein, first standard split (41,157 train / 4,573 test × 9), "
+             "255 leaves loss-guided; RMSE",
+             files=("uci_regression/protein.csv.gz", "uci_regression/protein_splits.npz")),
+        Case("agaricus", Task("binary"), load_agaricus,
+             "xgboost/agaricus.txt.{train,test} (6,513 / 1,611 × 127, scipy CSR, ~17% dense), "
+             "255 leaves loss-guided; AUC",
+             files=("xgboost/agaricus.txt.train.gz", "xgboost/agaricus.txt.test.gz")),
+    ]
+    return {case.name: case for case in cases}
+
+
+ALL_CASES = tuple(build_cases(200_000))
+
+
+# --------------------------------------------------------------------------------------------
+# Library adapters: fit(X, y, trees, threads, task) -> model ;
+# predict(model, X, threads) -> P(y=1) (binary), (n, K) probabilities (multiclass) or values.
+# --------------------------------------------------------------------------------------------
+GBT_OBJECTIVES = {"binary": "binary:logistic", "multiclass": "multi:softprob",
+                  "regression": "reg:squarederror"}
+GBT_GROWTH = {"lossguide": dict(grow_policy="lossguide", max_leaves=LEAVES, max_depth=0),
+              "depthwise": dict(grow_policy="depthwise", max_depth=DEPTH, max_leaves=LEAVES)}
+
+
+def gbt_params(threads: int, task: Task = DEFAULT_TASK) -> dict:
+    """gbt's parameters; ``gbt_params(threads)`` is the binary 255-leaf lossguide case."""
+    params = dict(objective=GBT_OBJECTIVES[task.kind], **GBT_GROWTH[task.policy],
+                  learning_rate=0.1, max_bin=255, n_jobs=threads, min_child_weight=1e-3,
+                  min_child_samples=20, reg_lambda=0.0)
+    if task.kind == "multiclass":  # one tree per class, like LightGBM and XGBoost
+        params.update(num_class=task.num_class, multi_strategy="one_per_output")
+    return params
+
+
+def gbt_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
     import gbt
-    return gbt.train(gbt_params(threads), gbt.Dataset(X, y), trees)
+    return gbt.train(gbt_params(threads, task), gbt.Dataset(X, y), trees)
 
 
 def gbt_predict(model, X, threads):
     return model.predict(X)
 
 
-def lgb_fit(X, y, trees, threads):
+LGB_OBJECTIVES = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
+
+
+def lgb_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
     import lightgbm as lgb
-    params = dict(objective="binary", num_leaves=255, learning_rate=0.1, max_bin=255,
-                  num_threads=threads, min_child_samples=20, min_sum_hessian_in_leaf=1e-3,
-                  lambda_l2=0.0, verbose=-1)
+    params = dict(objective=LGB_OBJECTIVES[task.kind], num_leaves=LEAVES, learning_rate=0.1,
+                  max_bin=255, num_threads=threads, min_child_samples=20,
+                  min_sum_hessian_in_leaf=1e-3, lambda_l2=0.0, verbose=-1)
+    if task.policy == "depthwise":  # LightGBM only grows leaf-wise: cap the depth instead
+        params["max_depth"] = DEPTH
+    if task.kind == "multiclass":
+        params["num_class"] = task.num_class
     return lgb.train(params, lgb.Dataset(X, y, params={"max_bin": 255, "verbose": -1}), trees)
 
 
@@ -106,11 +268,19 @@ def lgb_predict(model, X, threads):
     return model.predict(X, num_threads=threads)
 
 
-def xgb_fit(X, y, trees, threads):
+XGB_OBJECTIVES = {"binary": "binary:logistic", "multiclass": "multi:softprob",
+                  "regression": "reg:squarederror"}
+XGB_GROWTH = {"lossguide": dict(grow_policy="lossguide", max_leaves=LEAVES, max_depth=0),
+              "depthwise": dict(grow_policy="depthwise", max_depth=DEPTH)}
+
+
+def xgb_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
     import xgboost as xgb
-    params = dict(objective="binary:logistic", tree_method="hist", grow_policy="lossguide",
-                  max_leaves=255, max_depth=0, eta=0.1, max_bin=256, nthread=threads,
+    params = dict(objective=XGB_OBJECTIVES[task.kind], tree_method="hist",
+                  **XGB_GROWTH[task.policy], eta=0.1, max_bin=256, nthread=threads,
                   min_child_weight=1e-3, reg_lambda=0.0, verbosity=0)
+    if task.kind == "multiclass":
+        params["num_class"] = task.num_class
     dtrain = xgb.QuantileDMatrix(X, y, max_bin=256, nthread=threads)
     return xgb.train(params, dtrain, trees)
 
@@ -119,11 +289,14 @@ def xgb_predict(model, X, threads):
     return model.inplace_predict(X)
 
 
-def skl_fit(X, y, trees, threads):
+def skl_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
+    if task.kind != "binary":
+        raise ValueError("the sklearn adapter is binary-only")
     model = HistGradientBoostingClassifier(
-        max_iter=trees, max_leaf_nodes=255, learning_rate=0.1, max_bins=255,
+        max_iter=trees, max_leaf_nodes=LEAVES, learning_rate=0.1, max_bins=255,
+        max_depth=DEPTH if task.policy == "depthwise" else None,
         early_stopping=False, min_samples_leaf=20, l2_regularization=0.0)
     with threadpool_limits(threads):
         return model.fit(X, y)
@@ -142,11 +315,16 @@ class Library:
     fit: callable
     predict: callable
     version: str = ""
+
+
+@dataclass
+class Runs:
+    """One library's measurements on one case."""
     fit_s: list = field(default_factory=list)
     predict_s: list = field(default_factory=list)
     peak_mb: list = field(default_factory=list)
     other_cores: list = field(default_factory=list)  # CPU busy with other processes during fit
-    auc: float = float("nan")
+    metric: float = float("nan")
 
 
 ADAPTERS = {
@@ -172,6 +350,16 @@ def load_libraries(names):
             continue
         libs.append(Library(name, module, fit, predict, getattr(mod, "__version__", "?")))
     return libs, skipped
+
+
+def score(task: Task, y_true, pred) -> float:
+    """The case's test metric: AUC, accuracy or RMSE."""
+    if task.kind == "binary":
+        from sklearn.metrics import roc_auc_score
+        return float(roc_auc_score(y_true, pred))
+    if task.kind == "multiclass":
+        return float((np.asarray(pred).reshape(len(y_true), -1).argmax(axis=1) == y_true).mean())
+    return float(np.sqrt(np.mean((np.asarray(pred).ravel() - y_true) ** 2)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,44 +429,105 @@ def release_free_memory():
         pass
 
 
-def warm_up(lib: Library, X, y, threads: int):
-    """One small untimed fit + predict so JIT / lazy imports are paid before timing."""
-    model = lib.fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS], WARMUP_TREES, threads)
-    lib.predict(model, X[:WARMUP_ROWS], threads)
+def _head(X, n):
+    return X[:min(n, X.shape[0])]
 
 
-def run_once(lib: Library, data, trees: int, threads: int):
-    """One timed fit (with the RSS sampler) and one timed predict; records into ``lib``."""
-    from sklearn.metrics import roc_auc_score
+def warm_up(lib: Library, X, y, task: Task, threads: int):
+    """One small untimed fit + predict so JIT / lazy imports are paid before timing (per case:
+    depth-wise, multiclass and sparse fits compile different kernels)."""
+    model = lib.fit(_head(X, WARMUP_ROWS), _head(y, WARMUP_ROWS), WARMUP_TREES, threads, task)
+    lib.predict(model, _head(X, WARMUP_ROWS), threads)
+
+
+def time_predict(lib: Library, model, X, threads: int):
+    """``(predictions, seconds per call)``. Small test sets predict in about a millisecond, so
+    calls repeat until MIN_PREDICT_SECONDS have passed and the mean per call is reported."""
+    calls, t0 = 0, time.perf_counter()
+    while True:
+        pred = lib.predict(model, X, threads)
+        calls += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= MIN_PREDICT_SECONDS:
+            return pred, elapsed / calls
+
+
+def run_once(lib: Library, runs: Runs, data, task: Task, trees: int, threads: int):
+    """One timed fit (with the RSS sampler) and one timed predict; records into ``runs``."""
     X_train, y_train, X_test, y_test = data
     release_free_memory()
     with OtherCpu() as noise, RssSampler() as mem:
         t0 = time.perf_counter()
-        model = lib.fit(X_train, y_train, trees, threads)
+        model = lib.fit(X_train, y_train, trees, threads, task)
         fit_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    proba = lib.predict(model, X_test, threads)
-    predict_s = time.perf_counter() - t0
-    lib.fit_s.append(fit_s)
-    lib.predict_s.append(predict_s)
-    lib.peak_mb.append(mem.peak_mb)
-    lib.other_cores.append(noise.cores)
-    lib.auc = roc_auc_score(y_test, proba)
+    pred, predict_s = time_predict(lib, model, X_test, threads)
+    runs.fit_s.append(fit_s)
+    runs.predict_s.append(predict_s)
+    runs.peak_mb.append(mem.peak_mb)
+    runs.other_cores.append(noise.cores)
+    runs.metric = score(task, y_test, pred)
     del model
 
 
-def run_benchmark(libs, data, trees, threads, repeats, log):
-    X_train, y_train = data[0], data[1]
+def run_case(case: Case, libs, trees, threads, repeats, log) -> dict:
+    """Warm-up, then ``repeats`` alternating rounds; returns ``{library name: Runs}``."""
+    data = case.load()
+    libs = [lib for lib in libs if lib.name in case.libs]
     for lib in libs:
         t0 = time.perf_counter()
-        warm_up(lib, X_train, y_train, threads)
-        log(f"warm-up {lib.name}: {time.perf_counter() - t0:.2f} s")
+        warm_up(lib, data[0], data[1], case.task, threads)
+        log(f"{case.name}: warm-up {lib.name}: {time.perf_counter() - t0:.2f} s")
+    results = {lib.name: Runs() for lib in libs}
+    metric = METRICS[case.task.kind]
     for r in range(repeats):
         for lib in libs:
-            run_once(lib, data, trees, threads)
-            log(f"round {r + 1}/{repeats} {lib.name}: fit {lib.fit_s[-1]:.2f} s, "
-                f"predict {lib.predict_s[-1]:.3f} s, peak +{lib.peak_mb[-1]:.0f} MB, "
-                f"AUC {lib.auc:.5f}, other processes {lib.other_cores[-1]:.2f} cores")
+            runs = results[lib.name]
+            run_once(lib, runs, data, case.task, trees, threads)
+            log(f"{case.name}: round {r + 1}/{repeats} {lib.name}: fit {runs.fit_s[-1]:.2f} s, "
+                f"predict {runs.predict_s[-1]:.4f} s, peak +{runs.peak_mb[-1]:.0f} MB, "
+                f"{metric} {runs.metric:.5f}, other processes {runs.other_cores[-1]:.2f} cores")
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Scaling: time per tree against training rows
+# --------------------------------------------------------------------------------------------
+SCALING_LIBS = ("gbt", "lightgbm")
+
+
+def run_scaling(libs, sizes, trees, threads, repeats, log) -> dict:
+    """``{(rows, library name): Runs}`` (fit seconds and other load) on prefixes of one
+    synthetic draw, 255 leaves lossguide. Sizes above SCALING_REPEAT_MAX_ROWS run once."""
+    libs = [lib for lib in libs if lib.name in SCALING_LIBS]
+    X, y, _, _ = make_data(max(sizes))
+    for lib in libs:
+        warm_up(lib, X, y, DEFAULT_TASK, threads)
+    out = {}
+    for rows in sorted(sizes):
+        Xn, yn = X[:rows], y[:rows]  # C-contiguous prefixes: no copy
+        for r in range(repeats if rows <= SCALING_REPEAT_MAX_ROWS else 1):
+            for lib in libs:
+                runs = out.setdefault((rows, lib.name), Runs())
+                release_free_memory()
+                with OtherCpu() as noise:
+                    t0 = time.perf_counter()
+                    lib.fit(Xn, yn, trees, threads, DEFAULT_TASK)
+                    runs.fit_s.append(time.perf_counter() - t0)
+                runs.other_cores.append(noise.cores)
+                log(f"scaling {rows:,} rows, run {r + 1}, {lib.name}: {runs.fit_s[-1]:.2f} s, "
+                    f"other processes {noise.cores:.2f} cores")
+    return out
+
+
+def scaling_rows(scaling: dict, trees: int) -> list[dict]:
+    """One dict per (rows, library): median fit s, s per tree, s per tree per million rows."""
+    rows = []
+    for (n, name), runs in sorted(scaling.items()):
+        fit = statistics.median(runs.fit_s)
+        rows.append({"rows": n, "lib": name, "fits": runs.fit_s, "fit": fit,
+                     "per_tree": fit / trees, "per_tree_per_m": fit / trees / (n / 1e6),
+                     "other_cores": max(runs.other_cores)})
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,44 +586,186 @@ def _ratio(a, b):
     return a / b if b else float("nan")
 
 
-def summarize(libs) -> dict:
-    """{name: dict of medians / peaks / ratios vs LightGBM} (ratios NaN without LightGBM)."""
-    ref = next((lib for lib in libs if lib.name == "lightgbm"), None)
-    out = {}
-    for lib in libs:
-        s = {"version": lib.version, "fit": statistics.median(lib.fit_s),
-             "predict": statistics.median(lib.predict_s), "auc": lib.auc,
-             "peak_mb": max(lib.peak_mb), "fit_all": lib.fit_s,
-             "other_cores": max(lib.other_cores)}
-        if ref is not None:
-            s["fit_ratio"] = _ratio(s["fit"], statistics.median(ref.fit_s))
-            s["predict_ratio"] = _ratio(s["predict"], statistics.median(ref.predict_s))
-            s["auc_diff"] = lib.auc - ref.auc
-        else:
-            s["fit_ratio"] = s["predict_ratio"] = s["auc_diff"] = float("nan")
-        out[lib.name] = s
-    return out
-
-
 def _fmt(v, spec):
     return "n/a" if v != v else format(v, spec)  # v != v: NaN
 
 
-def main_table(summary, skipped) -> str:
-    rows = ["| library | version | fit s (median) | fit s (all runs) | predict s (median) | AUC "
-            "| peak fit RSS +MB | fit × LGBM | predict × LGBM | AUC − LGBM | other load |",
-            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, s in summary.items():
-        runs = " / ".join(f"{t:.2f}" for t in s["fit_all"])
-        rows.append(f"| {name} | {s['version']} | {s['fit']:.2f} | {runs} | {s['predict']:.3f} | "
-                    f"{s['auc']:.5f} | {s['peak_mb']:.0f} | {_fmt(s['fit_ratio'], '.2f')} | "
-                    f"{_fmt(s['predict_ratio'], '.2f')} | {_fmt(s['auc_diff'], '+.5f')} | "
-                    f"{s['other_cores']:.2f} |")
-    for name, why in skipped.items():
-        rows.append(f"| {name} | skipped ({why}) | | | | | | | | | |")
-    return "\n".join(rows) + (
+def summarize_case(results: dict) -> dict:
+    """``{library: dict of medians / peaks and ratios to LightGBM / XGBoost}`` (NaN ratios
+    when that peer did not run)."""
+    med = {name: (statistics.median(r.fit_s), statistics.median(r.predict_s))
+           for name, r in results.items()}
+    nan = (float("nan"), float("nan"))
+    lgb_fit, lgb_predict = med.get("lightgbm", nan)
+    xgb_fit = med.get("xgboost", nan)[0]
+    lgb_metric = results["lightgbm"].metric if "lightgbm" in results else float("nan")
+    out = {}
+    for name, r in results.items():
+        fit, predict = med[name]
+        out[name] = {"fit": fit, "predict": predict, "metric": r.metric, "fit_all": r.fit_s,
+                     "peak_mb": max(r.peak_mb), "other_cores": max(r.other_cores),
+                     "fit_vs_lgb": _ratio(fit, lgb_fit), "fit_vs_xgb": _ratio(fit, xgb_fit),
+                     "predict_vs_lgb": _ratio(predict, lgb_predict),
+                     "metric_vs_lgb": r.metric - lgb_metric}
+    return out
+
+
+def case_lines(cases, skipped_cases) -> list[str]:
+    lines = [f"- `{case.name}`: {case.describe}" for case in cases
+             if case.name not in skipped_cases]
+    lines += [f"- `{name}`: **skipped** — {why}" for name, why in skipped_cases.items()]
+    return lines
+
+
+def main_table(results, skipped_libs) -> str:
+    rows = ["| case | library | fit s (median) | fit s (all runs) | predict s (median) | test "
+            "metric | peak fit RSS +MB | fit × LGBM | fit × XGB | predict × LGBM | metric − LGBM "
+            "| other load |",
+            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for case, summary in results:
+        metric = METRICS[case.task.kind]
+        for name, s in summary.items():
+            runs = " / ".join(f"{t:.2f}" for t in s["fit_all"])
+            rows.append(
+                f"| {case.name} | {name} | {s['fit']:.2f} | {runs} | {s['predict']:.4f} | "
+                f"{metric} {s['metric']:.5f} | {s['peak_mb']:.0f} | "
+                f"{_fmt(s['fit_vs_lgb'], '.2f')} | {_fmt(s['fit_vs_xgb'], '.2f')} | "
+                f"{_fmt(s['predict_vs_lgb'], '.2f')} | {_fmt(s['metric_vs_lgb'], '+.5f')} | "
+                f"{s['other_cores']:.2f} |")
+    text = "\n".join(rows)
+    if skipped_libs:
+        text += "\n\nLibraries skipped: " + "; ".join(f"{n} ({why})"
+                                                      for n, why in skipped_libs.items())
+    return text + (
         "\n\n_other load_: most cores (over the repeats) kept busy by *other* processes during "
         "a fit; well above 0 means the timings are disturbed.")
+
+
+def _metric_ok(task: Task, ours: float, peer: float) -> bool:
+    if task.kind == "regression":  # RMSE: lower is better
+        return ours <= peer * BAR_RMSE_RATIO
+    return ours >= peer - BAR_SCORE_DIFF
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _ratio_cell(ratio: float, limit: float) -> str:
+    return "n/a" if ratio != ratio else f"{_verdict(ratio <= limit)} {ratio:.2f}×"
+
+
+def _metric_cell(task: Task, summary: dict) -> str:
+    """PASS when gbt's metric is no worse than every peer that ran (LightGBM, XGBoost)."""
+    g = summary["gbt"]["metric"]
+    peers = {n: summary[n]["metric"] for n in ("lightgbm", "xgboost") if n in summary}
+    if not peers:
+        return "n/a"
+    ok = all(_metric_ok(task, g, p) for p in peers.values())
+    if task.kind == "regression":
+        detail = ", ".join(f"{g / p:.4f}× {n}" for n, p in peers.items())
+    else:
+        detail = ", ".join(f"{g - p:+.5f} vs {n}" for n, p in peers.items())
+    return f"{_verdict(ok)} ({detail})"
+
+
+def case_bar_rows(results) -> list[list[str]]:
+    """Per case: [case, fit vs LGBM, fit vs XGB, metric, predict vs LGBM] cells."""
+    rows = []
+    for case, summary in results:
+        if "gbt" not in summary:
+            continue
+        g = summary["gbt"]
+        rows.append([case.name, _ratio_cell(g["fit_vs_lgb"], BAR_FIT_VS_LGB),
+                     _ratio_cell(g["fit_vs_xgb"], BAR_FIT_VS_XGB), _metric_cell(case.task, summary),
+                     _ratio_cell(g["predict_vs_lgb"], BAR_PREDICT_VS_LGB)])
+    return rows
+
+
+def case_bar_table(results) -> str:
+    rows = [f"| case | gbt fit ≤ {BAR_FIT_VS_LGB:.1f}× LightGBM | gbt fit ≤ {BAR_FIT_VS_XGB:.1f}× "
+            f"XGBoost | test metric no worse | gbt predict ≤ {BAR_PREDICT_VS_LGB:.1f}× LightGBM |",
+            "|---|---|---|---|---|"]
+    rows += ["| " + " | ".join(cells) + " |" for cells in case_bar_rows(results)]
+    return "\n".join(rows) + (
+        f"\n\n_Test metric no worse_: AUC / accuracy at least each peer's − {BAR_SCORE_DIFF}, "
+        f"RMSE at most each peer's × {BAR_RMSE_RATIO} (0.1% worse at most); ratios are of the "
+        "medians.")
+
+
+def scaling_table(scaling: dict | None, trees: int) -> str:
+    if scaling is None:
+        return "_skipped (--no-scaling)_"
+    rows = ["| train rows | library | runs | fit s (median) | s per tree | s per tree per 1M rows "
+            "| per tree per row vs ref. size | other load |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    table = scaling_rows(scaling, trees)
+    ref_n = _scaling_reference(sorted({r["rows"] for r in table}))
+    ref = {r["lib"]: r["per_tree_per_m"] for r in table if r["rows"] == ref_n}
+    for r in table:
+        rel = _ratio(r["per_tree_per_m"], ref.get(r["lib"], float("nan")))
+        rows.append(f"| {r['rows']:,} | {r['lib']} | {len(r['fits'])} | {r['fit']:.2f} | "
+                    f"{r['per_tree']:.4f} | {r['per_tree_per_m']:.4f} | {_fmt(rel, '.2f')} | "
+                    f"{r['other_cores']:.2f} |")
+    ref_text = f"{ref_n:,} rows" if ref_n else "none"
+    return "\n".join(rows) + (
+        f"\n\nSynthetic problem (`make_data`, prefixes of one draw), 255 leaves loss-guided, "
+        f"{trees} rounds; fit time includes dataset construction; s per tree = fit s / rounds. "
+        f"Sizes up to {SCALING_REPEAT_MAX_ROWS:,} rows: median of the repeats; larger sizes run "
+        f"once (runtime). Reference size: {ref_text}. A flat 'per 1M rows' column means time per "
+        "tree grows linearly with the rows.")
+
+
+def _scaling_reference(sizes):
+    """The size nearest SCALING_REFERENCE_ROWS other than the largest (None if < 2 sizes)."""
+    smaller = sizes[:-1]
+    return min(smaller, key=lambda n: abs(n - SCALING_REFERENCE_ROWS)) if smaller else None
+
+
+def scaling_bar(scaling: dict | None, trees: int) -> str:
+    if scaling is None:
+        return "SKIP: scaling (--no-scaling)"
+    table = scaling_rows(scaling, trees)
+    sizes = sorted({r["rows"] for r in table})
+    ref_n = _scaling_reference(sizes)
+    per = {(r["rows"], r["lib"]): r["per_tree_per_m"] for r in table}
+    if ref_n is None or (ref_n, "gbt") not in per:
+        return "SKIP: scaling needs gbt at two or more sizes"
+    big = sizes[-1]
+    ratio = per[(big, "gbt")] / per[(ref_n, "gbt")]
+    line = (f"{_verdict(ratio <= BAR_SCALING_RATIO)}: gbt time per tree per row at {big:,} rows "
+            f"≤ {BAR_SCALING_RATIO}× that at {ref_n:,} rows — {per[(big, 'gbt')]:.4f} vs "
+            f"{per[(ref_n, 'gbt')]:.4f} s per tree per 1M rows ({ratio:.2f}×)")
+    if (big, "lightgbm") in per and (ref_n, "lightgbm") in per:
+        line += f"; LightGBM {per[(big, 'lightgbm')] / per[(ref_n, 'lightgbm')]:.2f}×"
+    return line
+
+
+def jit_bar(jit: dict | None) -> str:
+    if jit is None:
+        return f"SKIP: warm-cache first fit − steady ≤ {BAR_JIT_SECONDS:g} s (--skip-jit)"
+    d = jit["warm_first"] - jit["steady"]
+    return (f"{_verdict(d <= BAR_JIT_SECONDS)}: warm-cache first fit − steady ≤ "
+            f"{BAR_JIT_SECONDS:g} s — {jit['warm_first']:.2f} s − {jit['steady']:.2f} s = "
+            f"{d:.2f} s")
+
+
+def bar_lines(results, scaling, trees, jit) -> list[str]:
+    """The bars outside the per-case table, the noise warning and a PASS/FAIL count."""
+    lines = [scaling_bar(scaling, trees), jit_bar(jit)]
+    if not any("gbt" in s and "lightgbm" in s for _, s in results):
+        lines.insert(0, "SKIP: the per-case bars need gbt and LightGBM / XGBoost in the run")
+    loads = [s["other_cores"] for _, summary in results for s in summary.values()]
+    loads += [max(runs.other_cores) for runs in (scaling or {}).values()]
+    noisy = max(loads, default=0.0)
+    if noisy > NOISY_CORES:
+        lines.append(f"WARNING: other processes kept up to {noisy:.2f} cores busy during a fit; "
+                     "the timings above are disturbed — rerun on a quiet machine")
+    cells = [c for row in case_bar_rows(results) for c in row[1:]] + lines
+    passed = sum(c.startswith("PASS") for c in cells)
+    failed = sum(c.startswith("FAIL") for c in cells)
+    lines.append(f"Total: {passed} PASS, {failed} FAIL")
+    return lines
 
 
 def jit_table(jit: dict | None) -> str:
@@ -394,38 +785,6 @@ def jit_table(jit: dict | None) -> str:
             f"{jit['paired_diff']:.2f} |",
             f"| cold first − steady | {jit['cold_first'] - jit['steady']:.2f} |"]
     return "\n".join(rows)
-
-
-def bar_checks(summary, jit) -> list[str]:
-    """One 'PASS/FAIL/SKIP: ...' line per bar."""
-    g, lg = summary.get("gbt"), summary.get("lightgbm")
-    lines = []
-    if g is None or lg is None:
-        lines.append("SKIP: the AUC / fit / predict bars need both gbt and lightgbm in the run")
-    else:
-        d = g["auc"] - lg["auc"]
-        lines.append(f"{'PASS' if abs(d) <= BAR_AUC_DIFF else 'FAIL'}: AUC within "
-                     f"{BAR_AUC_DIFF} of LightGBM — gbt {g['auc']:.5f} vs LightGBM "
-                     f"{lg['auc']:.5f} (diff {d:+.5f})")
-        r = g["fit_ratio"]
-        lines.append(f"{'PASS' if r <= BAR_FIT_RATIO else 'FAIL'}: gbt fit median ≤ "
-                     f"{BAR_FIT_RATIO}× LightGBM — {g['fit']:.2f} s vs {lg['fit']:.2f} s "
-                     f"({r:.2f}×)")
-        r = g["predict_ratio"]
-        lines.append(f"{'PASS' if r <= BAR_PREDICT_RATIO else 'FAIL'}: gbt predict median ≤ "
-                     f"LightGBM — {g['predict']:.3f} s vs {lg['predict']:.3f} s ({r:.2f}×)")
-    noisy = max((s["other_cores"] for s in summary.values()), default=0.0)
-    if noisy > NOISY_CORES:
-        lines.append(f"WARNING: other processes kept up to {noisy:.2f} cores busy during a fit; "
-                     "the timings above are disturbed — rerun on a quiet machine")
-    if jit is None:
-        lines.append("SKIP: warm-cache first fit − steady ≤ 3 s (--skip-jit)")
-    else:
-        d = jit["warm_first"] - jit["steady"]
-        lines.append(f"{'PASS' if d <= BAR_JIT_SECONDS else 'FAIL'}: warm-cache first fit − "
-                     f"steady ≤ {BAR_JIT_SECONDS:g} s — {jit['warm_first']:.2f} s − "
-                     f"{jit['steady']:.2f} s = {d:.2f} s")
-    return lines
 
 
 def machine_info(libs) -> list[str]:
@@ -455,41 +814,67 @@ def command_line() -> str:
     return shlex.join([str(exe), script, *sys.argv[1:]])
 
 
-def case_line(args) -> str:
-    return (f"make_classification({args.rows + args.rows // 4:,} rows, 28 features, 14 "
-            f"informative, random_state=0), {NAN_FRACTION:.0%} NaN in columns 0..5; "
-            f"{args.rows:,} train / {args.rows // 4:,} test rows; {args.trees} trees, 255 leaves "
-            f"(loss-guided), learning rate 0.1, 255 bins, {args.threads} threads; "
-            f"{args.repeats} alternating round(s) after one warm-up fit per library.")
+def settings_line(args) -> str:
+    return (f"{args.trees} rounds, learning rate 0.1, 255 bins, {args.threads} threads, min 20 "
+            f"samples and 1e-3 hessian per leaf, no L2; {args.repeats} alternating round(s) "
+            "after one warm-up fit per library and case. Fit includes dataset construction "
+            "(binning; XGBoost builds a `QuantileDMatrix`, `max_bin=256` as it counts bins "
+            "differently); predict is on the test set (XGBoost `inplace_predict`), calls repeated "
+            f"for at least {MIN_PREDICT_SECONDS:g} s and the mean per call taken.")
 
 
-def write_results(path, args, libs, summary, skipped, jit):
+def report_text(args, cases, skipped_cases, results, skipped_libs, scaling, jit) -> list[str]:
+    """The markdown body shared by stdout and RESULTS.md."""
+    return ["### Cases", "", *case_lines(cases, skipped_cases), "", settings_line(args), "",
+            "Peak fit RSS is the largest (over the repeats) increase of process RSS during a fit, "
+            "sampled every ~5 ms, from a baseline taken after `gc.collect()` and glibc "
+            "`malloc_trim(0)`.", "",
+            "### Fit / predict", "", main_table(results, skipped_libs), "",
+            "### Scaling (time per tree against rows)", "", scaling_table(scaling,
+                                                                         args.scaling_trees), "",
+            "### JIT / first fit in a fresh process (gbt)", "", jit_table(jit), "",
+            "### Bar (issue 12)", "", case_bar_table(results), "",
+            *[f"- {line}" for line in bar_lines(results, scaling, args.scaling_trees, jit)], ""]
+
+
+def write_results(path, body, libs):
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
-        "## bench_fit.py: binary classification fit / predict and JIT", "",
+        "## bench_fit.py: fit / predict against LightGBM and XGBoost, scaling and JIT", "",
         f"Date: {now}", "",
         "Command (from the repository root):", "", "```", command_line(), "```", "",
-        "### Machine", "", *machine_info(libs), "",
-        "### Fit / predict", "", case_line(args), "",
-        "Fit includes dataset construction (binning). Peak fit RSS is the largest (over the "
-        "repeats) increase of process RSS during a fit, sampled every ~5 ms, from a baseline "
-        "taken after `gc.collect()` and glibc `malloc_trim(0)`.", "",
-        main_table(summary, skipped), "",
-        "### JIT / first fit in a fresh process (gbt)", "", jit_table(jit), "",
-        "### Bar", "", *[f"- {line}" for line in bar_checks(summary, jit)], ""])
+        "### Machine", "", *machine_info(libs), "", *body])
     write_section(Path(path), "bench_fit", text)
 
 
 # --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
+def _names(text, allowed, what, p):
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in allowed]
+    if unknown:
+        p.error(f"unknown {what} {unknown}; choose from {list(allowed)}")
+    return names
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--cases", default=",".join(ALL_CASES),
+                   help=f"comma-separated subset of {','.join(ALL_CASES)} (default all; "
+                        "'none' for only the scaling / JIT parts)")
     p.add_argument("--repeats", type=int, default=3, help="alternating rounds (default 3)")
     p.add_argument("--rows", type=int, default=200_000,
-                   help="training rows (default 200000; test rows = rows // 4)")
-    p.add_argument("--trees", type=int, default=50, help="boosting rounds (default 50)")
+                   help="training rows of the synthetic-200k cases (default 200000; the 1m "
+                        f"cases use {LARGE_FACTOR}x; test rows = rows // 4); also the JIT runs")
+    p.add_argument("--trees", type=int, default=100, help="boosting rounds (default 100)")
     p.add_argument("--threads", type=int, default=2, help="threads per library (default 2)")
+    p.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the scaling table (default on; --no-scaling to skip)")
+    p.add_argument("--scaling-rows", default="10000,50000,200000,1000000,2000000",
+                   help="training sizes of the scaling table (default 10k,50k,200k,1M,2M)")
+    p.add_argument("--scaling-trees", type=int, default=20,
+                   help="boosting rounds in the scaling table (default 20)")
     p.add_argument("--skip-jit", action="store_true", help="skip the fresh-process JIT runs")
     p.add_argument("--jit-warm-runs", type=int, default=3,
                    help="warm-cache fresh processes (default 3, at least 3)")
@@ -498,35 +883,53 @@ def parse_args(argv=None):
     p.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
                    help="write bench/RESULTS.md (default on; --no-write to skip)")
     args = p.parse_args(argv)
-    args.libs = [s.strip() for s in args.libs.split(",") if s.strip()]
-    unknown = [s for s in args.libs if s not in ALL_LIBS]
-    if unknown:
-        p.error(f"unknown --libs {unknown}; choose from {list(ALL_LIBS)}")
+    args.libs = _names(args.libs, ALL_LIBS, "--libs", p)
+    args.cases = [] if args.cases == "none" else _names(args.cases, ALL_CASES, "--cases", p)
+    try:
+        args.scaling_rows = sorted({int(s) for s in args.scaling_rows.split(",") if s.strip()})
+    except ValueError:
+        p.error(f"--scaling-rows must be comma-separated integers, got {args.scaling_rows!r}")
     args.jit_warm_runs = max(3, args.jit_warm_runs)
     return args
+
+
+def run_cases(cases, libs, args, log):
+    """Run every case whose data is present: ``(results, {case name: why skipped})``."""
+    results, skipped = [], {}
+    for case in cases:
+        missing = case.missing_files()
+        if missing:
+            skipped[case.name] = (f"{', '.join(missing)} not found under {DATA_DIR} "
+                                  "(set GBT_DATA_DIR or check out ../shared/data)")
+            log(f"skipping case {case.name}: {skipped[case.name]}")
+            continue
+        runs = run_case(case, libs, args.trees, args.threads, args.repeats, log)
+        results.append((case, summarize_case(runs)))
+    return results, skipped
 
 
 def main(argv=None):
     args = parse_args(argv)
     log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
-    libs, skipped = load_libraries(args.libs)
-    for name, why in skipped.items():
+    libs, skipped_libs = load_libraries(args.libs)
+    for name, why in skipped_libs.items():
         log(f"skipping {name}: {why}")
-    data = make_data(args.rows)
-    run_benchmark(libs, data, args.trees, args.threads, args.repeats, log)
-    summary = summarize(libs)
+    all_cases = build_cases(args.rows)
+    cases = [all_cases[name] for name in all_cases if name in args.cases]
+    results, skipped_cases = run_cases(cases, libs, args, log)
+    _cached_make_data.cache_clear()  # the last synthetic case's data is no longer needed
+    scaling = None
+    if args.scaling:
+        scaling = run_scaling(libs, args.scaling_rows, args.scaling_trees, args.threads,
+                              args.repeats, log)
     jit = None
-    if not args.skip_jit and "gbt" in summary:
+    if not args.skip_jit and any(lib.name == "gbt" for lib in libs):
         jit = measure_jit(args.rows, args.trees, args.threads, args.jit_warm_runs, log)
-    print(f"\n{case_line(args)}\n")
-    print(main_table(summary, skipped))
-    print("\nJIT / first fit in a fresh process (gbt):\n")
-    print(jit_table(jit))
-    print("\nBar:\n")
-    print("\n".join(f"- {line}" for line in bar_checks(summary, jit)))
+    body = report_text(args, cases, skipped_cases, results, skipped_libs, scaling, jit)
+    print("\n" + "\n".join(body))
     if args.write:
         out = BENCH_DIR / "RESULTS.md"
-        write_results(out, args, libs, summary, skipped, jit)
+        write_results(out, body, libs)
         log(f"wrote {out}")
 
 
