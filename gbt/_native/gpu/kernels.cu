@@ -367,6 +367,23 @@ __device__ __forceinline__ long long block_sum(long long v, long long* scratch) 
     return total;
 }
 
+// Left rows of a segment's partition blocks before block b (*before) and in all of them
+// (*total): block b's place in the segment's left and right parts. Every thread of the block
+// calls it.
+__device__ __forceinline__ void segment_left_counts(const long long* blk_count, long long first,
+                                                    long long n_blk, long long b,
+                                                    long long* scratch, long long* before,
+                                                    long long* total) {
+    long long in_before = 0, in_total = 0;
+    for (long long i = threadIdx.x; i < n_blk; i += blockDim.x) {
+        const long long c = blk_count[first + i];
+        in_total += c;
+        if (first + i < b) in_before += c;
+    }
+    *before = block_sum(in_before, scratch);
+    *total = block_sum(in_total, scratch);
+}
+
 template <typename BinT>
 __global__ void partition_count(const BinT* X, int n_features, const int* rows,
                                 const long long* blk_seg, const long long* blk_lo,
@@ -400,14 +417,8 @@ __global__ void partition_place(const int* rows, const long long* blk_seg,
     const int b = blockIdx.x;
     const long long j = blk_seg[b], lo = blk_lo[b], hi = blk_hi[b], start = seg_start[j];
     const long long first = seg_first_blk[j], n_blk = seg_n_blk[j];
-    long long before = 0, total = 0;  // left rows in earlier blocks / in the whole segment
-    for (long long i = threadIdx.x; i < n_blk; i += blockDim.x) {
-        const long long c = blk_count[first + i];
-        total += c;
-        if (first + i < b) before += c;
-    }
-    before = block_sum(before, scratch);
-    total = block_sum(total, scratch);
+    long long before, total;
+    segment_left_counts(blk_count, first, n_blk, b, scratch, &before, &total);
     if (b == first && threadIdx.x == 0) seg_left[j] = total;
     long long left_done = before, right_done = (lo - start) - before;
     for (long long chunk = lo; chunk < hi; chunk += blockDim.x) {

@@ -246,14 +246,8 @@ __global__ void level_partition_place(const int* rows, const long long* counters
     const long long start = node_int[node * N_NI + NI_START];
     const int left = (int)node_int[node * N_NI + NI_LEFT];
     const long long first = part_first[r], n_blk = part_first[r + 1] - first;
-    long long before = 0, total = 0;  // left rows in earlier blocks / in the whole segment
-    for (long long i = threadIdx.x; i < n_blk; i += blockDim.x) {
-        const long long c = blk_count[first + i];
-        total += c;
-        if (first + i < b) before += c;
-    }
-    before = block_sum(before, scratch);
-    total = block_sum(total, scratch);
+    long long before, total;
+    segment_left_counts(blk_count, first, n_blk, b, scratch, &before, &total);
     if (b == first && threadIdx.x == 0) open_children(node, start + total, node_int, node_float,
                                                       best, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
