@@ -783,3 +783,43 @@ def test_fast_exp_within_3_ulps_of_numpy_and_clamped_outside():
     exps(np.clip(edges, -708.0, 709.0), clamped)
     np.testing.assert_array_equal(out, clamped)
     assert np.isfinite(out).all() and (out > 0).all()
+
+
+def test_fill_tree_writes_the_node_tables_into_tree_arrays():
+    """A numeric split, a categorical split and three leaves, against the tables by hand."""
+    from gbt._native.cpu import grow
+    from gbt.tree import Tree
+    node_int = np.full((5, grow.N_NODE_INT), -1, dtype=np.int64)
+    node_int[:, grow.NODE_DEFAULT_LEFT] = 0
+    node_int[:, grow.NODE_START] = [0, 0, 6, 6, 8]
+    node_int[:, grow.NODE_END] = [10, 6, 10, 8, 10]
+    node_int[0, [grow.NODE_FEATURE, grow.NODE_BIN, grow.NODE_LEFT, grow.NODE_RIGHT]] = [0, 2, 1, 2]
+    node_int[0, grow.NODE_DEFAULT_LEFT] = 1
+    node_int[2, [grow.NODE_FEATURE, grow.NODE_BIN, grow.NODE_LEFT, grow.NODE_RIGHT]] = [1, 7, 3, 4]
+    gain = np.array([3.0, 0.0, 1.5, 0.0, 0.0])
+    G = np.array([[-4.0], [-5.0], [1.0], [2.0], [-1.0]])
+    H = np.array([[10.0], [6.0], [4.0], [2.0], [2.0]])
+    split_params = np.array([1.0, 0.0, 0.0, 1e-3, 1.0, 0.0])  # lambda 1
+    cut_table = np.array([[0.5, 1.5, 2.5, np.inf], [np.inf] * 4])
+    is_cat = np.array([False, True])
+    node_cat = np.zeros((5, 40), dtype=np.bool_)
+    node_cat[2, [0, 3, 33]] = True  # node 2 sends categories 0, 3 and 33 left
+    n_bins = np.array([3, 40], dtype=np.int32)
+    tree = Tree(5, 1)
+    tree.cat_bits = np.zeros((5, 2), dtype=np.uint32)
+    grow.fill_tree(node_int, gain, G, H, split_params, 0.1, cut_table, 1e300, is_cat, node_cat,
+                   n_bins, tree.feature, tree.threshold, tree.threshold_bin, tree.default_left,
+                   tree.left, tree.right, tree.value, tree.gain, tree.count, tree.is_categorical,
+                   tree.cat_count, tree.cat_bits)
+    np.testing.assert_array_equal(tree.feature, [0, -1, 1, -1, -1])
+    np.testing.assert_array_equal(tree.left, [1, -1, 3, -1, -1])
+    np.testing.assert_array_equal(tree.right, [2, -1, 4, -1, -1])
+    np.testing.assert_array_equal(tree.default_left, [True, False, False, False, False])
+    np.testing.assert_array_equal(tree.threshold_bin, [2, -1, -1, -1, -1])
+    np.testing.assert_array_equal(tree.threshold, [2.5, 0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(tree.gain, gain)
+    np.testing.assert_array_equal(tree.count, [10, 6, 4, 2, 2])
+    np.testing.assert_allclose(tree.value[:, 0], -0.1 * G[:, 0] / (H[:, 0] + 1.0))
+    np.testing.assert_array_equal(tree.is_categorical, [False, False, True, False, False])
+    assert tree.cat_count[2] == 40 and tree.left_categories(2) == [0, 3, 33]
+    assert not tree.cat_bits[[0, 1, 3, 4]].any()
