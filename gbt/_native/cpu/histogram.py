@@ -35,7 +35,7 @@ ROW_CHUNK_MIN_ROWS = 65536
 # above it the inner loop is long enough for LLVM's vectorised loop to win (measured).
 NARROW_MAX_OUTPUTS = 3
 # The scalar loop prefetches the bins and gradients of the rows this far ahead (rows of a deep
-# node are scattered over memory; see prefetch.py). Measured: 15% faster on scattered rows.
+# node are scattered over memory; see prefetch.py). Measured: 5-18% faster on scattered rows.
 PREFETCH_ROWS = uint64(16)
 
 
