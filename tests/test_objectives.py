@@ -74,14 +74,15 @@ def test_hessian_matches_finite_differences_of_gradient(kind, weighted):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_softmax_gradient_and_xgboost_hessian(weighted):
+def test_softmax_gradient_and_lightgbm_hessian(weighted):
     obj, y, raw, weight = problem("softmax", weighted, seed=2)
     g, h = grad_hess(obj, y, raw, weight)
     p = softmax(raw, axis=1)
     onehot = np.eye(4)[y.astype(int)]
     w = np.ones(N) if weight is None else weight
     np.testing.assert_allclose(g, (p - onehot) * w[:, None], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(h, 2.0 * p * (1.0 - p) * w[:, None], rtol=1e-6, atol=1e-7)
+    # K / (K - 1) p (1 - p), K = 4 classes (LightGBM's; XGBoost's 2 p (1 - p) for K = 2 only)
+    np.testing.assert_allclose(h, 4 / 3 * p * (1.0 - p) * w[:, None], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(g.sum(axis=1), 0.0, atol=1e-5)  # softmax gradients sum to 0
 
 

@@ -85,9 +85,9 @@ def test_letter_multiclass_accuracy():
     ours = accuracy_score(yt, _gbt("multi:softprob", X, y, Xt, num_class=26).argmax(1))
     lgb_acc = accuracy_score(yt, _lgb("multiclass", X, y, Xt, num_class=26).argmax(1))
     xgb_acc = accuracy_score(yt, _xgb("multi:softprob", X, y, Xt, num_class=26).argmax(1))
-    # XGBoost shares our softmax hessian 2p(1-p); LightGBM's K/(K-1) p(1-p) takes ~2x larger
-    # steps, so after a fixed number of rounds it is a little ahead of both.
-    assert ours > xgb_acc - 0.005 and ours > lgb_acc - 0.015, (ours, xgb_acc, lgb_acc)
+    # We share LightGBM's softmax hessian K/(K-1) p(1-p); XGBoost's 2p(1-p) takes steps about
+    # half as long on 26 classes, so after a fixed number of rounds it trails both.
+    assert ours > lgb_acc - 0.005 and ours >= xgb_acc, (ours, xgb_acc, lgb_acc)
 
 
 # -- condensed multi-output trees (issue 3) ----------------------------------------------------

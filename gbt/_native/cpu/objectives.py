@@ -18,7 +18,14 @@ PARALLEL_MIN_ROWS = 16384
 
 @njit(cache=True, nogil=True, parallel=True)
 def softmax_grad_hess(raw, label, weight, out_g, out_h):
-    """Multi-class cross-entropy: g = w (p - onehot(y)), h = w max(2 p (1 - p), MIN_HESSIAN).
+    """Multi-class cross-entropy: g = w (p - onehot(y)), h = w max(f p (1 - p), MIN_HESSIAN)
+    with f = K / (K - 1), LightGBM's hessian.
+
+    p (1 - p) is the diagonal of the true hessian; the K trees of a round each take a Newton
+    step on it, and as the K margins only matter up to a shared constant the steps overshoot
+    by K / (K - 1) (Friedman 2001, Algorithm 6), which f undoes. XGBoost's 2 p (1 - p) is the
+    same for K = 2 and halves every step for many classes (on letter, 26 classes, it cost 0.6
+    points of accuracy at 100 rounds and grew deeper trees for longer).
 
     raw : (n, K) float64 margins, C order             # IN
     label : (n,) float64 class indices 0..K-1         # IN
@@ -37,6 +44,7 @@ def _softmax_rows(raw, label, weight, start, end, out_g, out_h):
     # Unsigned indices and straight-line loops over the K outputs, so they vectorise (a signed
     # index gets a negative-index check that stops LLVM's vectoriser).
     K = uint64(raw.shape[1])
+    factor = softmax_hessian_scale(raw.shape[1])
     p = np.empty(raw.shape[1])
     for i in range(uint64(start), uint64(end)):
         top = raw[i, 0]
@@ -51,7 +59,7 @@ def _softmax_rows(raw, label, weight, start, end, out_g, out_h):
         y = uint64(label[i])
         for k in range(K):
             pk = p[k] / total
-            out_h[i, k] = w * max(2.0 * pk * (1.0 - pk), MIN_HESSIAN)
+            out_h[i, k] = w * max(factor * pk * (1.0 - pk), MIN_HESSIAN)
             out_g[i, k] = w * (pk - (1.0 if k == y else 0.0))
 
 
@@ -61,8 +69,14 @@ def softmax_grad_hess_naive(raw, label, weight):
     onehot = np.eye(raw.shape[1])[label.astype(np.int64)]
     w = np.ones(raw.shape[0]) if weight is None else weight
     g = (p - onehot) * w[:, None]
-    h = np.maximum(2.0 * p * (1.0 - p), MIN_HESSIAN) * w[:, None]
+    h = np.maximum(softmax_hessian_scale(raw.shape[1]) * p * (1.0 - p), MIN_HESSIAN) * w[:, None]
     return g, h
+
+
+@njit(cache=True, nogil=True)
+def softmax_hessian_scale(n_classes):
+    """K / (K - 1): the softmax hessian's scale (see softmax_grad_hess); 1 for one class."""
+    return n_classes / (n_classes - 1.0) if n_classes > 1 else 1.0
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -546,9 +546,10 @@ __global__ void softmax_grad_hess(const double* raw, const double* label, const 
     for (int k = 0; k < K; ++k) total += exp(x[k] - top);
     const double w = has_weight ? weight[i] : 1.0;
     const int y = (int)label[i];
+    const double factor = K > 1 ? K / (K - 1.0) : 1.0;  // LightGBM's hessian (see the CPU's)
     for (int k = 0; k < K; ++k) {
         const double p = exp(x[k] - top) / total;
-        out_h[i * K + k] = (float)(w * fmax(2.0 * p * (1.0 - p), 1e-16));
+        out_h[i * K + k] = (float)(w * fmax(factor * p * (1.0 - p), 1e-16));
         out_g[i * K + k] = (float)(w * (k == y ? p - 1.0 : p));
     }
 }
