@@ -5,16 +5,18 @@ import scipy.sparse as sp
 
 from gbt._native.backend import get_backend, use_threads
 from gbt._native.cpu import binning, histogram, partition, predict, split
-from gbt._native.cpu.histogram import FEATURE_PARALLEL_MIN_ROWS, ROW_CHUNK_MIN_ROWS
+from gbt._native.cpu.histogram import FEATURE_PARALLEL_MIN_CELLS, ROW_CHUNK_MIN_ROWS
 from gbt._native.cpu.partition import PARALLEL_MIN_ROWS
 from gbt._native.cpu.predict import ROW_BLOCK
 from gbt.tree import MAX_THRESHOLD
 
-# Node sizes that run each histogram code path: serial, feature-parallel, row-chunk.
-SMALL = FEATURE_PARALLEL_MIN_ROWS // 2
-MEDIUM = 4 * FEATURE_PARALLEL_MIN_ROWS
+# Node sizes that run each histogram code path (serial, feature-parallel, row-chunk) with the
+# 3 to 7 features of these tests.
+SMALL = FEATURE_PARALLEL_MIN_CELLS // 64
+MEDIUM = FEATURE_PARALLEL_MIN_CELLS // 2
 LARGE = ROW_CHUNK_MIN_ROWS + 4500
-assert SMALL < FEATURE_PARALLEL_MIN_ROWS <= MEDIUM < ROW_CHUNK_MIN_ROWS <= LARGE
+assert 7 * SMALL < FEATURE_PARALLEL_MIN_CELLS <= 3 * MEDIUM
+assert MEDIUM < ROW_CHUNK_MIN_ROWS <= LARGE
 
 
 # -- binning ----------------------------------------------------------------------------------

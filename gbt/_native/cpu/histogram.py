@@ -22,12 +22,13 @@ from numba import njit, prange, uint64
 
 from .prefetch import prefetch
 
-# Below FEATURE_PARALLEL_MIN_ROWS a node's histogram is built on one thread (a parallel region
-# must carry enough work to pay for waking threads, and on a busy machine for waiting for a
-# descheduled one); up to
-# ROW_CHUNK_MIN_ROWS threads take disjoint blocks of features (no extra buffers, the same sums as
-# one thread); above it threads take row chunks into their own buffers, added in chunk order.
-FEATURE_PARALLEL_MIN_ROWS = 2048
+# Below FEATURE_PARALLEL_MIN_CELLS (rows x features) a node's histogram is built on one thread
+# (a parallel region must carry enough work to pay for waking threads, and on a busy machine
+# for waiting for a descheduled one: counted in cells, as a node of few features holds little
+# work per row); up to ROW_CHUNK_MIN_ROWS threads take disjoint blocks of features (no extra
+# buffers, the same sums as one thread); above it threads take row chunks into their own
+# buffers, added in chunk order.
+FEATURE_PARALLEL_MIN_CELLS = 65536
 ROW_CHUNK_MIN_ROWS = 65536
 
 
@@ -164,7 +165,7 @@ def build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hi
     """
     n = end - start
     n_features = X.shape[1]
-    if n_chunks == 1 or n < FEATURE_PARALLEL_MIN_ROWS:
+    if n_chunks == 1 or n * n_features < FEATURE_PARALLEL_MIN_CELLS:
         _zero_valid(hist, n_bins, 0, n_features)
         _accumulate(X, gh, rows, start, end, 0, n_features, hist)
         return
