@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._native.backend import get_backend
+from ._native.cpu.predict import walk_nodes
 
 SPARSE_BLOCK_ROWS = 16384
 
@@ -41,6 +42,9 @@ class PackedForest:
         self.value = np.ascontiguousarray(
             np.concatenate([t.value.ravel() for t in trees]) if trees else np.zeros(0))
         self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
+        # What predict_raw walks: the node arrays with leaves that loop to themselves.
+        self.walk = walk_nodes(self.feature, self.threshold, self.default_left, self.left,
+                               self.right, self.tree_offsets)
         # Categorical splits (see gbt.tree): node flags, category counts and bitsets padded to
         # the widest tree's words; forests without them take the plain kernels.
         self.has_categorical = any(t.has_categorical for t in trees)
@@ -93,9 +97,9 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
         _predict_raw_device(forest, values, out)
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
-        k.predict_raw(block, forest.feature, forest.threshold, forest.default_left, forest.left,
-                      forest.right, forest.value, forest.value_offsets, forest.tree_offsets,
-                      forest.tree_output, forest.tree_width, max(1, n_threads), out[rows])
+        k.predict_raw(block, *forest.walk, forest.value, forest.value_offsets,
+                      forest.tree_offsets, forest.tree_output, forest.tree_width,
+                      max(1, n_threads), out[rows])
 
 
 def _predict_raw_device(forest: PackedForest, values, out: np.ndarray) -> None:

@@ -646,8 +646,9 @@ def test_predict_raw_vs_naive(dtype, n_chunks):
     start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
     out = start.copy()
     value, value_offsets, widths = value
-    predict.predict_raw(X, feature, threshold, dl, left, right, value, value_offsets, offsets,
-                        tree_output, widths, n_chunks, out)
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, offsets)
+    predict.predict_raw(X, *walk, value, value_offsets, offsets, tree_output, widths, n_chunks,
+                        out)
     expected = predict.predict_raw_naive(X, trees, tree_output, 2)
     np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
     # Hand-checked rows: x0 == threshold goes left; NaN follows default_left.

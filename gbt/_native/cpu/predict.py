@@ -6,6 +6,8 @@ indices local to the tree; a node is a leaf when ``left == -1``. Tree ``t`` adds
 ``tree_output[t]`` onwards; node ``k``'s values are
 ``value[value_offsets[t] + k * width :][:width]``. A row goes left when its value is
 ``<= threshold`` (or its bin ``<= threshold_bin``), and follows ``default_left`` when missing.
+:func:`predict_raw` walks a copy of the node arrays whose leaves loop to themselves
+(:func:`walk_nodes`).
 
 Forests with categorical splits use the ``*_categorical`` kernels, which take three more node
 arrays: ``is_cat`` (bool), ``cat_count`` (int32, the feature's training categories) and
@@ -36,23 +38,55 @@ def _leaf_raw(X, r, feature, threshold, default_left, left, right, base):
     return node
 
 
+def walk_nodes(feature, threshold, default_left, left, right, tree_offsets):
+    """The node arrays :func:`predict_raw` walks: the same, except that every leaf loops to
+    itself (``left == right ==`` its own index, feature 0, threshold +inf, default left), so a
+    walk needs no leaf test per step and stops when a step stays put."""
+    leaf = left == -1
+    own = np.arange(left.size) - np.repeat(tree_offsets[:-1], np.diff(tree_offsets))
+    return (np.where(leaf, 0, feature).astype(np.int32),
+            np.where(leaf, np.inf, threshold).astype(np.float64),
+            np.where(leaf, True, default_left).astype(np.bool_),
+            np.where(leaf, own, left).astype(np.int32),
+            np.where(leaf, own, right).astype(np.int32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step(X, r, node, base, feature, threshold, default_left, left, right):
+    """One step of row ``r``'s walk over :func:`walk_nodes` arrays: the child of ``node`` it
+    goes to, or ``node`` itself at a leaf. The child is picked by arithmetic, not a branch:
+    on real data the direction is a coin flip that a branch predictor loses."""
+    k = base + node
+    x = X[r, uint64(feature[k])]
+    go_left = (x <= threshold[k]) | ((x != x) & default_left[k])
+    lo = np.int64(left[k])
+    hi = np.int64(right[k])
+    return uint64(hi + np.int64(go_left) * (lo - hi))
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def predict_raw(X, feature, threshold, default_left, left, right, value, value_offsets,
                 tree_offsets, tree_output, tree_width, n_chunks, out):
     """Add every tree's leaf values to its output columns.
 
     X : (n_rows, n_features) float32/float64, NaN = missing          # IN
-    feature, threshold, default_left, left, right : node arrays      # IN
+    feature, threshold, default_left, left, right : node arrays as :func:`walk_nodes`
+        returns them (leaves loop to themselves)                     # IN
     value : (sum of n_nodes * width,) float64                        # IN
     value_offsets, tree_offsets : (n_trees + 1,) int64               # IN
     tree_output : (n_trees,) int32, each tree's first output column  # IN
     tree_width : (n_trees,) int32, values per node of each tree      # IN
     out : (n_rows, n_outputs) float64                                # IN/OUT
+
+    Four rows walk each tree in lockstep: a walk is a chain of dependent loads, and four
+    independent chains keep the core busy while each waits (measured: 1.9x faster on one
+    thread over 255-leaf trees, though a row that reached its leaf waits for the other three).
     """
     n_rows = X.shape[0]
     n_trees = tree_offsets.shape[0] - 1
     n_blocks = (n_rows + ROW_BLOCK - 1) // ROW_BLOCK
     per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    one = uint64(1)
     for c in prange(n_chunks):
         for blk in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
             lo = uint64(blk * ROW_BLOCK)
@@ -61,11 +95,38 @@ def predict_raw(X, feature, threshold, default_left, left, right, value, value_o
                 base = uint64(tree_offsets[t])
                 k = uint64(tree_output[t])
                 width = uint64(tree_width[t])
-                for r in range(lo, hi):
-                    node = _leaf_raw(X, r, feature, threshold, default_left, left, right, base)
-                    first = uint64(value_offsets[t]) + node * width
+                first = uint64(value_offsets[t])
+                r = lo
+                while r + uint64(4) <= hi:
+                    n0 = n1 = n2 = n3 = uint64(0)
+                    while True:
+                        m0 = _step(X, r, n0, base, feature, threshold, default_left, left, right)
+                        m1 = _step(X, r + one, n1, base, feature, threshold, default_left, left,
+                                   right)
+                        m2 = _step(X, r + uint64(2), n2, base, feature, threshold, default_left,
+                                   left, right)
+                        m3 = _step(X, r + uint64(3), n3, base, feature, threshold, default_left,
+                                   left, right)
+                        if (m0 == n0) & (m1 == n1) & (m2 == n2) & (m3 == n3):
+                            break
+                        n0, n1, n2, n3 = m0, m1, m2, m3
                     for j in range(width):
-                        out[r, k + j] += value[first + j]
+                        out[r, k + j] += value[first + n0 * width + j]
+                        out[r + one, k + j] += value[first + n1 * width + j]
+                        out[r + uint64(2), k + j] += value[first + n2 * width + j]
+                        out[r + uint64(3), k + j] += value[first + n3 * width + j]
+                    r += uint64(4)
+                while r < hi:  # the block's last rows, one at a time
+                    node = uint64(0)
+                    while True:
+                        step = _step(X, r, node, base, feature, threshold, default_left, left,
+                                     right)
+                        if step == node:
+                            break
+                        node = step
+                    for j in range(width):
+                        out[r, k + j] += value[first + node * width + j]
+                    r += one
 
 
 @njit(cache=True, nogil=True, parallel=True)
