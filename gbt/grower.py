@@ -27,6 +27,8 @@ from numba import typed, types
 
 from ._native.backend import get_backend
 from ._native.cpu import grow as _grow
+from ._native.cpu.histogram import (SPARSE_MAX_FEATURES, SPARSE_MIN_SHARE, frequent_bins,
+                                    sparse_cells, sparse_scratch)
 from ._native.cpu.split import CAT_PARAM_NAMES, SPLIT_PARAM_NAMES
 from .params import PARAMS
 from .tree import MAX_THRESHOLD, Tree
@@ -107,6 +109,7 @@ class TreeGrower:
         # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
         self._leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
+        self.sparse_rows = _sparse_rows(X_binned, self.missing_bin, self.n_outputs)
 
     def _init_device(self, X_device):
         """The GPU loop (:mod:`gbt._native.gpu.grow`) on device-resident bins."""
@@ -197,7 +200,7 @@ class TreeGrower:
                 self.split_params, self.max_depth, self.max_leaves, self.lossguide,
                 self._node_masks(tree_mask, rng, m), self.monotone, self.interaction_sets,
                 self.is_cat, self.cat_params, self.n_chunks, self.scratch, self.chunk_counts,
-                self.chunk_buffers, self.hist_pool)
+                self.chunk_buffers, self.hist_pool, self.sparse_rows)
             _grow.leaf_of_rows(self.rows, node_int, self._leaf_of_row)
         if gh_leaves is None:
             g_cols, h_cols = _grow.node_float_columns(self.n_outputs)
@@ -244,6 +247,19 @@ class TreeGrower:
                 table[f, :len(c)] = c
             self._cuts_seen, self._cuts_table = cuts, table
         return self._cuts_table
+
+
+def _sparse_rows(X_binned, missing_bin: int, n_outputs: int):
+    """``(indptr, cells, skip_bin, scratch)``: each row's cells outside its features' most
+    frequent bins, when one-output histograms are better built from them (SPARSE_MIN_SHARE of
+    the cells in those bins), else empty arrays (the dense histogram kernel)."""
+    n_rows, n_features = X_binned.shape
+    if n_outputs == 1 and 0 < n_features < SPARSE_MAX_FEATURES and n_rows > 0:
+        skip_bin, skipped = frequent_bins(X_binned, missing_bin + 1)
+        if skipped.sum() >= SPARSE_MIN_SHARE * n_rows * n_features:
+            return (*sparse_cells(X_binned, skip_bin), skip_bin,
+                    sparse_scratch(n_features, missing_bin + 1))
+    return _grow.NO_SPARSE_ROWS
 
 
 def _interaction_matrix(groups, n_features: int) -> np.ndarray:

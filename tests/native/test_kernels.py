@@ -179,6 +179,92 @@ def test_feature_parallel_path_equals_serial_bitwise():
         assert run_histogram(X, gh, rows, 0, MEDIUM, n_chunks, 33).tobytes() == one.tobytes()
 
 
+def sparse_problem(rng, n_rows=3000, max_bin=32):
+    """Bins whose features are mostly missing, mostly one value, or spread, and one feature
+    every row of the first 500 holds a value of (its missing bin must stay exactly zero)."""
+    X = rng.integers(0, max_bin, size=(n_rows, 6)).astype(np.uint8)
+    X[rng.random(n_rows) < 0.9, 0] = max_bin  # mostly missing
+    X[rng.random(n_rows) < 0.8, 1] = 3  # mostly bin 3
+    X[rng.random(n_rows) < 0.97, 2] = max_bin  # nearly all missing
+    X[:, 3] = max_bin  # all missing
+    X[:, 4] = 7  # one value
+    X[500:, 5][rng.random(n_rows - 500) < 0.5] = max_bin  # missing only past row 500
+    gh = np.empty((n_rows, 1, 2), dtype=np.float32)
+    gh[:, 0, 0] = rng.normal(size=n_rows)
+    gh[:, 0, 1] = rng.uniform(0.01, 1.0, size=n_rows)
+    n_bins = np.full(6, max_bin, dtype=np.int32)
+    return np.ascontiguousarray(X), gh, n_bins
+
+
+def test_frequent_bins_and_sparse_cells_rebuild_the_bins():
+    rng = np.random.default_rng(21)
+    X, _, _ = sparse_problem(rng)
+    X[:4, 4] = 1  # a tie would go to the lower bin; here 7 still wins
+    skip, count = histogram.frequent_bins(X, 33)
+    for f in range(X.shape[1]):
+        values, counts = np.unique(X[:, f], return_counts=True)
+        assert skip[f] == values[np.argmax(counts)] and count[f] == counts.max()
+    assert histogram.frequent_bins(np.array([[1], [0]], dtype=np.uint8), 4)[0][0] == 0
+    indptr, cells = histogram.sparse_cells(X, skip)
+    rebuilt = np.tile(skip, (X.shape[0], 1))
+    for r in range(X.shape[0]):
+        part = cells[indptr[r]:indptr[r + 1]]
+        assert (part >> 16 < X.shape[1]).all() and np.all(np.diff(part >> 16) > 0)
+        rebuilt[r, part >> 16] = part & 0xFFFF
+    np.testing.assert_array_equal(rebuilt, X)
+    assert indptr[-1] == (X != skip).sum()
+
+
+@pytest.mark.parametrize("start,end", [(0, 3000), (0, 500), (700, 2100), (40, 40)])
+def test_build_histogram_sparse_vs_naive(start, end):
+    rng = np.random.default_rng(22)
+    X, gh, n_bins = sparse_problem(rng)
+    rows = np.arange(X.shape[0], dtype=np.int32)
+    rows[500:] = 500 + rng.permutation(X.shape[0] - 500)  # the first 500 stay a segment
+    skip, _ = histogram.frequent_bins(X, 33)
+    indptr, cells = histogram.sparse_cells(X, skip)
+    scratch = histogram.sparse_scratch(X.shape[1], 33)
+    scratch[:] = np.nan  # the kernel must zero what it adds into
+    hist = np.full((X.shape[1], 33, 1, 2), np.nan)
+    histogram.build_histogram_sparse(indptr, cells, skip, scratch, gh, rows, start, end, n_bins,
+                                     hist)
+    expected = histogram.build_histogram_naive(X, gh, rows[start:end], 33)
+    np.testing.assert_allclose(hist, expected, rtol=1e-9, atol=1e-9)
+    # Bins no row of the node holds are exactly zero: the scan reads a nonzero missing bin as
+    # "the node has missing rows".
+    np.testing.assert_array_equal(hist[expected == 0], 0.0)
+    if (start, end) == (0, 500):
+        assert not (X[rows[:500], 5] == 32).any() and hist[5, 32].tolist() == [[0.0, 0.0]]
+
+
+def test_grower_takes_the_sparse_path_for_mostly_missing_bins_and_grows_the_same_tree():
+    from gbt._native.cpu import grow
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(23)
+    X, gh, n_bins = sparse_problem(rng, n_rows=4000)
+    gh[:, 0, 0] += 0.8 * (X[:, 1] == 3) - 0.6 * (X[:, 0] < 10)  # something to find
+    params = resolve_params({"max_leaves": 15, "grow_policy": "lossguide", "max_depth": 0})
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    cuts = [np.r_[np.arange(31) + 0.5, np.inf]] * X.shape[1]
+    sparse = TreeGrower(X, n_bins, 32, params)
+    assert sparse.sparse_rows[0].size == X.shape[0] + 1  # 6 features, 4 of them mostly one bin
+    dense = TreeGrower(X, n_bins, 32, params)
+    dense.sparse_rows = grow.NO_SPARSE_ROWS
+    a = sparse.grow(gh, None, mask, None, cuts)
+    b = dense.grow(gh, None, mask, None, cuts)
+    assert a.feature.size >= 25  # a tree that really split
+    np.testing.assert_array_equal(a.feature, b.feature)
+    np.testing.assert_array_equal(a.threshold_bin, b.threshold_bin)
+    np.testing.assert_array_equal(a.default_left, b.default_left)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+    # Spread bins (a sixth of the cells in their most frequent bin) keep the dense kernel;
+    # so does a vector-leaf grower.
+    spread = rng.integers(0, 32, size=(4000, 6)).astype(np.uint8)
+    assert TreeGrower(spread, n_bins, 32, params).sparse_rows[0].size == 0
+    assert TreeGrower(X, n_bins, 32, params, n_outputs=2).sparse_rows[0].size == 0
+
+
 @pytest.mark.parametrize("in_place", [False, True])
 def test_subtract_histogram(in_place):
     rng = np.random.default_rng(10)

@@ -18,7 +18,7 @@ import heapq
 import numpy as np
 from numba import njit, uint64
 
-from .histogram import build_histogram, subtract_histogram
+from .histogram import build_histogram, build_histogram_sparse, subtract_histogram
 from .partition import partition_rows, partition_rows_set
 from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_categorical,
                     find_best_split_monotone, find_best_split_pair,
@@ -77,6 +77,11 @@ def grow_tree(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_d
     return node_int, node_float
 
 
+# sparse_rows of a grower without sparse histograms.
+NO_SPARSE_ROWS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32),
+                  np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
 @njit(cache=True, nogil=True)
 def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params,
                           max_depth, max_leaves, lossguide, node_masks, monotone,
@@ -90,7 +95,9 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     node_int, node_float, node_bounds, _ = grow_tree_categorical(
         X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_depth, max_leaves,
         lossguide, node_masks, monotone, interaction_sets, is_cat, cat_params, n_chunks,
-        scratch, chunk_counts, chunk_buffers, hist_pool)
+        scratch, chunk_counts, chunk_buffers, hist_pool,
+        (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64),
+         np.zeros(0)))
     return node_int, node_float, node_bounds
 
 
@@ -98,7 +105,7 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
 def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params,
                           max_depth, max_leaves, lossguide, node_masks, monotone,
                           interaction_sets, is_cat, cat_params, n_chunks, scratch,
-                          chunk_counts, chunk_buffers, hist_pool):
+                          chunk_counts, chunk_buffers, hist_pool, sparse_rows):
     """Grow one tree on rows ``rows[:n_rows]``; return its node tables.
 
     X : (n, n_features) uint8/uint16 bins, C order              # IN
@@ -123,6 +130,9 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     scratch, chunk_counts, chunk_buffers : kernel scratch (see partition / histogram)
     hist_pool : typed List of zeroed (n_features, n_bins_total, K, 2) float64 buffers, reused
                 across trees and grown here when more leaves are open at once than ever before
+    sparse_rows : (indptr, cells, skip_bin, scratch) of histogram.sparse_cells,
+                frequent_bins and sparse_scratch, to build one-output histograms from each
+                row's stored cells; empty arrays = the dense kernel
 
     Returns ``(node_int, node_float, node_bounds, node_cat)``: (n_nodes, N_NODE_INT) int64,
     (n_nodes, 1 + 2K) float64 (gain, G[K], H[K]; see :func:`node_float_columns`),
@@ -188,7 +198,8 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
 
     root_slot = _take_slot(hist_pool, free, shape)
     root_hist = hist_pool[root_slot]
-    build_histogram(X, gh, rows, 0, n_rows, n_bins, n_chunks, chunk_buffers, root_hist)
+    _node_histogram(X, gh, rows, 0, n_rows, n_bins, n_chunks, chunk_buffers, sparse_rows,
+                    root_hist)
     node_float[0, :] = 0.0
     for b in range(root_hist.shape[1]):  # every row is in exactly one bin of feature 0
         for k in range(K):
@@ -300,13 +311,13 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         small_hist = hist_pool[small_slot]
         parent_hist = hist_pool[parent_slot]
         if n_left <= end - mid:
-            build_histogram(X, gh, rows, start, mid, n_bins, n_chunks, chunk_buffers,
-                            small_hist)
+            _node_histogram(X, gh, rows, start, mid, n_bins, n_chunks, chunk_buffers,
+                            sparse_rows, small_hist)
             node_aux[left, SLOT] = small_slot
             node_aux[right, SLOT] = parent_slot
         else:
-            build_histogram(X, gh, rows, mid, end, n_bins, n_chunks, chunk_buffers,
-                            small_hist)
+            _node_histogram(X, gh, rows, mid, end, n_bins, n_chunks, chunk_buffers,
+                            sparse_rows, small_hist)
             node_aux[left, SLOT] = parent_slot
             node_aux[right, SLOT] = small_slot
         subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
@@ -359,6 +370,19 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                 free.append(node_aux[child, SLOT])
                 node_aux[child, SLOT] = -1
     return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes], node_cat[:n_nodes]
+
+
+@njit(cache=True, nogil=True)
+def _node_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, sparse_rows,
+                    hist):
+    """The histogram of rows[start:end]: from the rows' stored cells when the grower has
+    them (see histogram.SPARSE_MIN_SHARE; one output), else the dense kernel."""
+    indptr, cells, skip_bin, scratch = sparse_rows
+    if indptr.shape[0] > 0 and gh.shape[1] == 1:
+        build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, end, n_bins,
+                               hist)
+    else:
+        build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hist)
 
 
 @njit(cache=True, nogil=True)

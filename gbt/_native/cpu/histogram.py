@@ -196,6 +196,129 @@ def build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hi
                     flat[i] += other[i]
 
 
+# Binned data where at least this share of the cells hold their feature's most frequent bin
+# (one-hot columns of a sparse matrix, mostly-missing or mostly-zero features) builds its
+# one-output histograms from each row's other cells (build_histogram_sparse). Both halve the
+# cells read and break the chains of read-add-writes that rows sharing a bin make on it: on
+# agaricus (83% missing) a tree grows about 4x faster.
+SPARSE_MIN_SHARE = 0.5
+SPARSE_MAX_FEATURES = 1 << 16  # sparse_cells packs a feature index into 16 bits
+
+
+@njit(cache=True, nogil=True)
+def frequent_bins(X, n_bins_total):
+    """(n_features,) int64: each feature's most frequent bin (the lowest of ties) and
+    (n_features,) int64: how many rows hold it."""
+    n_rows, n_features = X.shape
+    counts = np.zeros((n_features, n_bins_total), dtype=np.int64)
+    for r in range(n_rows):
+        for f in range(n_features):
+            counts[f, X[r, f]] += 1
+    top = np.empty(n_features, dtype=np.int64)
+    top_count = np.empty(n_features, dtype=np.int64)
+    for f in range(n_features):
+        top[f] = np.argmax(counts[f])
+        top_count[f] = counts[f, top[f]]
+    return top, top_count
+
+
+@njit(cache=True, nogil=True)
+def sparse_cells(X, skip_bin):
+    """Each row's cells other than its features' most frequent bins, for
+    :func:`build_histogram_sparse`.
+
+    X : (n_rows, n_features) uint8/uint16 bins                          # IN
+    skip_bin : (n_features,) int64, the bin left out of each feature     # IN
+    Returns ``(indptr, cells)``: (n_rows + 1,) int64 and (nnz,) uint32; row r's cells are
+    ``cells[indptr[r]:indptr[r + 1]]``, each ``feature << 16 | bin`` (so at most
+    SPARSE_MAX_FEATURES features).
+    """
+    n_rows, n_features = X.shape
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for r in range(n_rows):
+        stored = 0
+        for f in range(n_features):
+            stored += X[r, f] != skip_bin[f]
+        indptr[r + 1] = indptr[r] + stored
+    cells = np.empty(indptr[n_rows], dtype=np.uint32)
+    for r in range(n_rows):
+        e = indptr[r]
+        for f in range(n_features):
+            b = X[r, f]
+            if b != skip_bin[f]:
+                cells[e] = np.uint32(f) << np.uint32(16) | np.uint32(b)
+                e += 1
+    return indptr, cells
+
+
+def sparse_scratch(n_features, n_bins_total):
+    """The flat float64 buffer build_histogram_sparse adds into: one more bin per feature than
+    a histogram, so features do not lie 4 KiB apart. At a 4 KiB stride the same bin of two
+    features shares an address's low 12 bits, and the CPU then holds each load back until
+    the other feature's store is done ("4K aliasing"): 7.5 against 1.0 ns per cell on
+    agaricus, whose features all use bins 0 and 255."""
+    return np.zeros(n_features * (n_bins_total + 1) * 2)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, end, n_bins,
+                           hist):
+    """:func:`build_histogram` (one output) from the rows' stored cells (:func:`sparse_cells`):
+    it reads only the cells outside each feature's skipped bin, and fills that bin with the
+    node's total minus the feature's other bins. A skipped bin no row of the node holds is
+    exactly zero (counted: the split scan reads a nonzero missing bin as "the node has
+    missing rows").
+
+    indptr, cells, skip_bin : from frequent_bins and sparse_cells        # IN
+    scratch : from sparse_scratch                                        # scratch
+    gh : (n_rows, 1, 2) float32                                          # IN
+    rows : (n_rows,) int32, node segments are contiguous                 # IN
+    n_bins : (n_features,) int32, value bins per feature                 # IN
+    hist : (n_features, n_bins_total, 1, 2) float64                      # OUT
+    """
+    n_features = hist.shape[0]
+    miss = hist.shape[1] - 1
+    stride = uint64(hist.shape[1] + 1)  # scratch's bins per feature
+    for f in range(uint64(n_features)):
+        base = f * stride * uint64(2)
+        scratch[base:base + uint64(n_bins[f]) * uint64(2)] = 0.0
+        scratch[base + uint64(miss * 2):base + uint64(miss * 2 + 2)] = 0.0
+    stored = np.zeros(n_features, dtype=np.int64)
+    G = 0.0
+    H = 0.0
+    for i in range(uint64(start), uint64(end)):
+        r = uint64(rows[i])
+        g = np.float64(gh[r, 0, 0])
+        h = np.float64(gh[r, 0, 1])
+        G += g
+        H += h
+        for e in range(uint64(indptr[r]), uint64(indptr[r + uint64(1)])):
+            f = uint64(cells[e] >> np.uint32(16))
+            at = (f * stride + uint64(cells[e] & np.uint32(0xFFFF))) * uint64(2)
+            scratch[at] += g
+            scratch[at + uint64(1)] += h
+            stored[f] += 1
+    n = end - start
+    for f in range(n_features):
+        base = f * stride * uint64(2)
+        g_rest = 0.0
+        h_rest = 0.0
+        for b in range(n_bins[f]):
+            hist[f, b, 0, 0] = scratch[base + uint64(2 * b)]
+            hist[f, b, 0, 1] = scratch[base + uint64(2 * b + 1)]
+            g_rest += hist[f, b, 0, 0]
+            h_rest += hist[f, b, 0, 1]
+        hist[f, miss, 0, 0] = scratch[base + uint64(2 * miss)]
+        hist[f, miss, 0, 1] = scratch[base + uint64(2 * miss + 1)]
+        if stored[f] == n:
+            continue  # no row in the skipped bin: it stays exactly zero
+        g_rest += hist[f, miss, 0, 0]
+        h_rest += hist[f, miss, 0, 1]
+        top = skip_bin[f]  # zero so far, so it added nothing above
+        hist[f, top, 0, 0] = G - g_rest
+        hist[f, top, 0, 1] = H - h_rest
+
+
 @njit(cache=True, nogil=True)
 def subtract_histogram(parent, child, n_bins, out):
     """out = parent - child (the sibling's histogram) on the valid bins.  parent, child: IN;
