@@ -24,6 +24,8 @@ from .sketch import WeightedQuantileSummary
 
 # Rows used to find cut points; more adds time, not accuracy (LightGBM and scikit-learn agree).
 DEFAULT_SKETCH_ROWS = 200_000
+# Fewer rows than this sketch their features on the calling thread.
+PARALLEL_SKETCH_MIN_ROWS = 20_000
 
 
 class BinMapper:
@@ -103,9 +105,14 @@ class BinMapper:
                 col, w = col[w > 0], w[w > 0]
             return WeightedQuantileSummary.from_data(col, w).cut_points(self.max_bin)
 
-        # numpy's sort releases the GIL, so features are sketched on n_threads threads.
-        with ThreadPoolExecutor(max(1, n_threads)) as pool:
-            self.cuts = list(pool.map(cuts_of, range(values.shape[1])))
+        # numpy's sort releases the GIL, so features are sketched on n_threads threads; on
+        # few rows a thread hand-off costs more than a column's sort.
+        if n_threads > 1 and (sample.size if sample is not None else n_rows) >= \
+                PARALLEL_SKETCH_MIN_ROWS:
+            with ThreadPoolExecutor(n_threads) as pool:
+                self.cuts = list(pool.map(cuts_of, range(values.shape[1])))
+        else:
+            self.cuts = [cuts_of(j) for j in range(values.shape[1])]
         return self
 
     @staticmethod

@@ -214,9 +214,14 @@ def test_sketch_rows_sampling_is_seeded_and_balanced():
     assert np.all(np.abs(counts - 2000) < 400), counts
 
 
-def test_threads_do_not_change_result():
+@pytest.mark.parametrize("n_rows", [3000, 25_000], ids=["serial-sketch", "threaded-sketch"])
+def test_threads_do_not_change_result(n_rows):
+    """Below PARALLEL_SKETCH_MIN_ROWS the features are sketched on the calling thread, above
+    it on a pool; the cuts are the same."""
+    from gbt.binning import PARALLEL_SKETCH_MIN_ROWS
+    assert 3000 < PARALLEL_SKETCH_MIN_ROWS <= 25_000
     rng = np.random.default_rng(8)
-    X = rng.normal(size=(3000, 5))
+    X = rng.normal(size=(n_rows, 5))
     X[rng.random(X.shape) < 0.1] = np.nan
     m1 = BinMapper(max_bin=40).fit(fm(X), n_threads=1)
     m2 = BinMapper(max_bin=40).fit(fm(X), n_threads=3)

@@ -403,3 +403,23 @@ def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_featu
     one, two = (gbt.train({**params, "n_jobs": n}, gbt.Dataset(X, y), 8) for n in (1, 2))
     assert len(one.trees) == 8 and one.trees[0].feature.size > 40  # trees that really split
     np.testing.assert_array_equal(one.predict(X), two.predict(X))
+
+
+def test_fits_run_blas_on_one_thread():
+    """A user's objective calling numpy's BLAS runs it on one thread (the tree kernels own the
+    cores); the BLAS libraries are looked up once per process."""
+    from threadpoolctl import threadpool_info
+
+    from gbt.engine import _blas_controller
+    seen = []
+
+    def objective(y, raw):
+        seen.extend(lib["num_threads"] for lib in threadpool_info()
+                    if lib["user_api"] == "blas")
+        return raw.reshape(len(y), -1)[:, 0] - y, np.ones_like(y)
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    gbt.train({"objective": objective, "n_jobs": 2}, gbt.Dataset(X, y), 2)
+    assert seen and set(seen) == {1}
+    assert _blas_controller() is _blas_controller()

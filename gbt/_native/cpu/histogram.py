@@ -210,14 +210,16 @@ def frequent_bins(X, n_bins_total):
     """(n_features,) int64: each feature's most frequent bin (the lowest of ties) and
     (n_features,) int64: how many rows hold it."""
     n_rows, n_features = X.shape
-    counts = np.zeros((n_features, n_bins_total), dtype=np.int64)
+    # One spare column: rows of 256 counts would put every other feature 4 KiB apart (see
+    # sparse_scratch).
+    counts = np.zeros((n_features, n_bins_total + 1), dtype=np.int64)
     for r in range(n_rows):
         for f in range(n_features):
             counts[f, X[r, f]] += 1
     top = np.empty(n_features, dtype=np.int64)
     top_count = np.empty(n_features, dtype=np.int64)
     for f in range(n_features):
-        top[f] = np.argmax(counts[f])
+        top[f] = np.argmax(counts[f, :n_bins_total])
         top_count[f] = counts[f, top[f]]
     return top, top_count
 
