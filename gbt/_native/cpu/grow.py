@@ -96,6 +96,8 @@ def grow_tree_constrained(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_params, max_depth, max_leaves,
         lossguide, node_masks, monotone, interaction_sets, is_cat, cat_params, n_chunks,
         scratch, chunk_counts, chunk_buffers, hist_pool,
+        # Not NO_SPARSE_ROWS: a global's arrays are typed read-only, which would compile the
+        # whole grow loop a second time.
         (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64),
          np.zeros(0)))
     return node_int, node_float, node_bounds
