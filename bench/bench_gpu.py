@@ -121,46 +121,61 @@ def _ratio(a, b):
 
 def _bar(ok_value, threshold, text):
     if ok_value is None:
-        return f"- NOT MEASURED: {text} — not run at this size"
+        return None
     return f"- {'PASS' if ok_value >= threshold else 'FAIL'}: {text} — {ok_value:.2f}×"
 
 
+def _run_bars(run) -> dict[str, str | None]:
+    """Each bar of one run: its text, or None where the run lacks the library it needs."""
+    r = run["results"]
+    gpu, cpu, lgbm = r["gbt-cuda"], r.get("gbt-cpu"), r.get("lightgbm")
+    n = f"{run['rows']:,} rows"
+    bars = {
+        f"{n}, GPU fit ≥ 10× faster than the CPU path":
+            _bar(cpu["fit_s"] / gpu["fit_s"] if cpu else None, BAR_FIT_SPEEDUP,
+                 f"{n}, GPU fit ≥ 10× faster than the CPU path"),
+        f"{n}, GPU fit ≥ 10× faster than LightGBM on all cores":
+            _bar(lgbm["fit_s"] / gpu["fit_s"] if lgbm else None, BAR_FIT_SPEEDUP,
+                 f"{n}, GPU fit ≥ 10× faster than LightGBM on all cores"),
+        f"{n}, GPU AUC within 0.001 of the CPU path": None,
+        f"{n} model, GPU prediction of 1,000,000 rows ≥ 20× faster than the CPU path":
+            _bar(cpu["predict_s"] / gpu["predict_s"] if cpu else None, BAR_PREDICT_SPEEDUP,
+                 f"{n} model, GPU prediction of 1,000,000 rows ≥ 20× faster than the CPU path"),
+    }
+    if cpu:
+        auc = abs(gpu["auc"] - cpu["auc"])
+        bars[f"{n}, GPU AUC within 0.001 of the CPU path"] = (
+            f"- {'PASS' if auc <= BAR_AUC else 'FAIL'}: {n}, GPU AUC within 0.001 of the CPU "
+            f"path — |{gpu['auc']:.5f} - {cpu['auc']:.5f}| = {auc:.5f}")
+    return bars
+
+
 def table(runs) -> tuple[str, list[str]]:
+    """The rows of every run, and each bar once: from every run that measured it (runs at
+    one size may each hold some of the libraries), or NOT MEASURED where none did."""
     lines = ["| rows | library | fit s | CPU path / this fit | LightGBM / this fit | test AUC | "
              "predict 1M rows s | CPU path / this predict |",
              "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    bars = []
+    bars: dict[str, list[str]] = {}
     for run in runs:
         r = run["results"]
-        gpu, cpu, lgbm = r["gbt-cuda"], r.get("gbt-cpu"), r.get("lightgbm")
-        cpu_fit = cpu["fit_s"] if cpu else None
-        lgb_fit = lgbm["fit_s"] if lgbm else None
-        cpu_pred = cpu["predict_s"] if cpu else None
+        cpu, lgbm = r.get("gbt-cpu"), r.get("lightgbm")
         for lib in LIBS:
             if lib not in r:
                 continue
             x = r[lib]
             lines.append(
-                f"| {run['rows']:,} | {lib} | {x['fit_s']:.2f} | {_ratio(cpu_fit, x['fit_s'])} "
-                f"| {_ratio(lgb_fit, x['fit_s'])} | {x['auc']:.5f} | {x['predict_s']:.3f} | "
-                f"{_ratio(cpu_pred, x['predict_s'])} |")
-        n = f"{run['rows']:,} rows"
-        bars.append(_bar(cpu_fit / gpu["fit_s"] if cpu else None, BAR_FIT_SPEEDUP,
-                         f"{n}, GPU fit ≥ 10× faster than the CPU path"))
-        bars.append(_bar(lgb_fit / gpu["fit_s"] if lgbm else None, BAR_FIT_SPEEDUP,
-                         f"{n}, GPU fit ≥ 10× faster than LightGBM on all cores"))
-        if cpu:
-            auc = abs(gpu["auc"] - cpu["auc"])
-            bars.append(f"- {'PASS' if auc <= BAR_AUC else 'FAIL'}: {n}, GPU AUC within 0.001 "
-                        f"of the CPU path — |{gpu['auc']:.5f} - {cpu['auc']:.5f}| = {auc:.5f}")
-        else:
-            bars.append(f"- NOT MEASURED: {n}, GPU AUC against the CPU path (GPU "
-                        f"{gpu['auc']:.5f}, LightGBM {lgbm['auc']:.5f})" if lgbm else
-                        f"- NOT MEASURED: {n}, GPU AUC against the CPU path")
-        bars.append(_bar(cpu_pred / gpu["predict_s"] if cpu else None, BAR_PREDICT_SPEEDUP,
-                         f"{n} model, GPU prediction of 1,000,000 rows ≥ 20× faster than the "
-                         "CPU path"))
-    return "\n".join(lines), bars
+                f"| {run['rows']:,} | {lib} | {x['fit_s']:.2f} "
+                f"| {_ratio(cpu and cpu['fit_s'], x['fit_s'])} "
+                f"| {_ratio(lgbm and lgbm['fit_s'], x['fit_s'])} | {x['auc']:.5f} "
+                f"| {x['predict_s']:.3f} | {_ratio(cpu and cpu['predict_s'], x['predict_s'])} |")
+        for name, text in _run_bars(run).items():
+            bars.setdefault(name, [])
+            if text is not None:
+                bars[name].append(text)
+    out = [line for name, texts in bars.items()
+           for line in (texts or [f"- NOT MEASURED: {name} — no run at this size has it"])]
+    return "\n".join(lines), out
 
 
 def write_results(runs, files):
@@ -170,7 +185,7 @@ def write_results(runs, files):
         f"Date: {m['date']}", "",
         "Commands (from the repository root, on the GPU machine; then here):", "", "```",
         *[f"python bench/bench_gpu.py --rows {r['rows']} --trees {r['trees']} --repeats "
-          f"{r['repeats']} --libs {' '.join(r['results'])} --json {f}"
+          f"{r['repeats']} --libs {' '.join(r['results'])} --json {f}  # {r['machine']['date']}"
           for r, f in zip(runs, files)],
         f"python bench/bench_gpu.py --from-json {' '.join(files)}",
         "```", "",
@@ -178,7 +193,8 @@ def write_results(runs, files):
         f"({m['cpu']}); CuPy {m['cupy']}, LightGBM {m['lightgbm']}. The CPU path and LightGBM "
         "use all cores. Standard synthetic binary problem (see bench_fit.py), 255 leaves "
         "depthwise to depth 8, learning rate 0.1, 255 bins; fit and predict seconds are medians "
-        "over the repeats (3 predictions per fit), after an untimed warm-up fit of each.", "",
+        "over the repeats (3 predictions per fit), after an untimed warm-up fit of each. "
+        "Ratios compare libraries of the same run (command) only.", "",
     ]
     body, bars = table(runs)
     text += [body, "", "### Bar", "", *bars]

@@ -107,11 +107,11 @@ class Booster:
                              f"{n_rounds} rounds.")
         return start * self.trees_per_iteration, end * self.trees_per_iteration
 
-    def _features(self, X) -> FeatureMatrix:
+    def _features(self, X, n_threads: int = 1) -> FeatureMatrix:
         """Prediction input as a FeatureMatrix; a frame's columns are matched by name (a
         different order is put right; different names raise)."""
         X = align_columns(X, self.feature_names)
-        features = to_feature_matrix(X, categories=self.categories)
+        features = to_feature_matrix(X, categories=self.categories, n_threads=n_threads)
         if features.shape[1] != self.num_features:
             raise ValueError(f"X has {features.shape[1]} features; the model was trained on "
                              f"{self.num_features}.")
@@ -153,9 +153,10 @@ class Booster:
 
     def _predict(self, X, output_margin, iteration_range, pred_leaf, pred_contribs,
                  pred_interactions, n_jobs):
-        features = self._features(X)
-        first, last = self._tree_range(iteration_range)
         n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
+        with use_threads(n_threads):
+            features = self._features(X, n_threads)
+        first, last = self._tree_range(iteration_range)
         if pred_contribs or pred_interactions:
             from .explain import shap_interaction_values, shap_values
             explain = shap_interaction_values if pred_interactions else shap_values

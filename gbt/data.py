@@ -17,6 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ._native.cpu.checks import any_inf
+
 
 class FeatureMatrix:
     """Validated features: ``values`` (dense ndarray or CSC), names and categorical info."""
@@ -158,7 +160,7 @@ def _arrow_columns(table):
 
 
 def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
-                      categories: dict | None = None) -> FeatureMatrix:
+                      categories: dict | None = None, n_threads: int = 1) -> FeatureMatrix:
     """Validate and convert ``data`` to a :class:`FeatureMatrix`.
 
     Parameters
@@ -169,6 +171,8 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
         Names to use; taken from the columns of a data frame when omitted.
     categories : dict, optional
         Category lists of a training set, so categorical columns of new data get the same codes.
+    n_threads : int
+        Row chunks of the check for inf (one per thread).
     """
     if isinstance(data, FeatureMatrix):
         return data
@@ -202,8 +206,9 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
     n_rows, n_features = values.shape
     if n_rows == 0 or n_features == 0:
         raise ValueError(f"Feature data is empty: shape {values.shape}.")
-    finite_vals = values.data if sp.issparse(values) else values
-    if np.isinf(finite_vals).any():
+    has_inf = (np.isinf(values.data).any() if sp.issparse(values)
+               else any_inf(values, max(1, min(int(n_threads), values.size // 65536))))
+    if has_inf:
         raise ValueError("Feature data contains inf; use NaN for missing values.")
     if feature_names is None:
         feature_names = [f"f{j}" for j in range(n_features)]

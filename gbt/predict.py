@@ -103,13 +103,11 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
 
 
 def _predict_raw_device(forest: PackedForest, values, out: np.ndarray) -> None:
-    cp, k = get_backend("cuda")
+    _, k = get_backend("cuda")
     if forest.device_arrays is None:  # uploaded once per packed forest
         forest.device_arrays = k.device_forest(forest)
     for rows, block in _dense_blocks(values):
-        d_out = cp.zeros(out[rows].shape)
-        k.predict_raw(cp.asarray(block), forest.device_arrays, d_out)
-        out[rows] += d_out.get()
+        k.predict_raw_from_host(block, forest.device_arrays, out[rows])
 
 
 def predict_leaf(forest: PackedForest, values, n_threads: int = 1) -> np.ndarray:

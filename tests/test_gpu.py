@@ -24,7 +24,10 @@ from gbt._native.gpu.grow import DeviceTreeGrower
 from gbt._native.gpu.levels import LevelTables, level_sizes
 from gbt.binning import BinMapper
 from gbt.data import to_feature_matrix
+from gbt._native.gpu.kernels import node_records
 from gbt.params import resolve_params
+from gbt.predict import PackedForest, predict_raw
+from gbt.tree import Tree
 
 from .gpu_reference import ReferenceKernels
 
@@ -389,6 +392,90 @@ def test_cuda_prediction_matches_cpu_and_estimators_take_device(binary_data):
     Xf = X.astype(np.float32)
     booster.params["device"] = "cuda"
     np.testing.assert_allclose(booster.predict(Xf), clf.predict_proba(Xf)[:, 1], atol=1e-12)
+
+
+def _walk_node_records(records, forest, X, n_outputs):
+    """What kernels.cu's predict_raw computes, in Python: walk the 16-byte node records."""
+    words = records.view(np.uint32)
+    out = np.zeros((X.shape[0], n_outputs))
+    for r in range(X.shape[0]):
+        for t in range(forest.n_trees):
+            base, node = forest.tree_offsets[t], 0
+            while words[base + node, 2] != 0xFFFFFFFF:
+                meta = int(words[base + node, 2])
+                v = X[r, meta & 0x7FFFFFFF]
+                go_left = bool(meta >> 31) if np.isnan(v) else v <= records[base + node, 0]
+                node = int(words[base + node, 3]) + (0 if go_left else 1)
+            width, k = forest.tree_width[t], forest.tree_output[t]
+            if width == 1:
+                out[r, k] += records[base + node, 0]
+            else:
+                first = forest.value_offsets[t] + int(words[base + node, 3]) * width
+                out[r, k:k + width] += forest.value[first:first + width]
+    return out
+
+
+def _odd_tree():
+    """Children not breadth-first (the root's left child is node 2), one unreachable node."""
+    tree = Tree(6)
+    tree.feature[[0, 2]] = [1, 0]
+    tree.threshold[[0, 2]] = [0.0, 0.5]
+    tree.default_left[[0, 2]] = [False, True]
+    tree.left[[0, 2]] = [2, 4]
+    tree.right[[0, 2]] = [1, 3]
+    tree.value[:, 0] = [0.0, 1.0, 0.0, 3.0, 4.0, 99.0]
+    return tree
+
+
+@pytest.mark.parametrize("model", ["binary", "softmax", "condensed", "odd"])
+def test_node_records_walk_gives_the_cpu_prediction(model):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((150, 5))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    if model == "odd":
+        trees, tree_output, n_outputs = [_odd_tree()], [0], 1
+    else:
+        y = (X[:, 0] > 0).astype(float) if model == "binary" else rng.integers(0, 3, 150)
+        params = dict(objective="binary:logistic" if model == "binary" else "multi:softmax",
+                      max_leaves=12, max_depth=0, grow_policy="lossguide", n_jobs=1)
+        if model != "binary":
+            params.update(num_class=3, multi_strategy="condensed" if model == "condensed"
+                          else "one_per_output")
+        booster = gbt.train(params, gbt.Dataset(X, y), 6)
+        trees, tree_output, n_outputs = booster.trees, booster.tree_output, booster.n_outputs
+    forest = PackedForest(trees, tree_output)
+    expected = np.zeros((X.shape[0], n_outputs))
+    predict_raw(forest, X, expected)
+    walked = _walk_node_records(node_records(forest), forest, X, n_outputs)
+    np.testing.assert_allclose(walked, expected, rtol=0, atol=1e-12)
+
+
+@needs_cuda
+@pytest.mark.parametrize("case", ["condensed", "wide", "chunks", "float32"])
+def test_cuda_prediction_layouts_match_cpu(cuda, monkeypatch, case):
+    """Vector leaves, rows too wide for the shared-memory tile, many copy chunks, float32."""
+    from gbt._native.gpu import kernels
+    rng = np.random.default_rng(4)
+    p = 3000 if case == "wide" else 6
+    X = rng.standard_normal((2000, p))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = rng.integers(0, 3, 2000) if case == "condensed" else (X[:, 0] > 0).astype(float)
+    params = dict(objective="binary:logistic", max_leaves=31, n_jobs=2)
+    if case == "condensed":
+        params.update(objective="multi:softprob", num_class=3, multi_strategy="condensed")
+    if case == "wide":
+        assert kernels._predict_tile(p, 8)[1] == 0
+    if case == "chunks":
+        monkeypatch.setattr(kernels, "PREDICT_CHUNK_BYTES", 7 * p * 8)
+    if case == "float32":
+        X = X.astype(np.float32)
+    booster = gbt.train(params, gbt.Dataset(X, y), 8)
+    forest = PackedForest(booster.trees, booster.tree_output)
+    expected = np.zeros((X.shape[0], booster.n_outputs))
+    predict_raw(forest, X, expected)
+    on_gpu = np.zeros_like(expected)
+    predict_raw(forest, X, on_gpu, device="cuda")
+    np.testing.assert_allclose(on_gpu, expected, rtol=0, atol=1e-12)
 
 
 @needs_cuda

@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 from gbt._native.backend import get_backend, use_threads
-from gbt._native.cpu import binning, histogram, partition, predict, split
+from gbt._native.cpu import binning, checks, histogram, partition, predict, split
 from gbt._native.cpu.histogram import FEATURE_PARALLEL_MIN_CELLS, ROW_CHUNK_MIN_ROWS
 from gbt._native.cpu.partition import PARALLEL_MIN_ROWS
 from gbt._native.cpu.predict import ROW_BLOCK
@@ -912,3 +912,27 @@ def test_fill_tree_writes_the_node_tables_into_tree_arrays():
     np.testing.assert_array_equal(tree.is_categorical, [False, False, True, False, False])
     assert tree.cat_count[2] == 40 and tree.left_categories(2) == [0, 3, 33]
     assert not tree.cat_bits[[0, 1, 3, 4]].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chunks", [1, 3])
+@pytest.mark.parametrize("where", [None, (0, 0), (499, 6), (250, 3)])
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_any_inf_vs_naive(dtype, n_chunks, where, value):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 7)).astype(dtype)
+    X[rng.random(X.shape) < 0.2] = np.nan  # NaN is missing, not inf
+    X[1, 2] = np.finfo(dtype).max
+    if where is not None:
+        X[where] = value
+    assert checks.any_inf(X, n_chunks) == checks.any_inf_naive(X) == (where is not None)
+
+
+def test_prediction_input_with_inf_is_rejected(binary_data):
+    import gbt
+    X, y = binary_data
+    booster = gbt.train({"n_jobs": 2}, gbt.Dataset(X, y), 2)
+    X_bad = np.array(X, dtype=np.float64)
+    X_bad[-1, -1] = -np.inf
+    with pytest.raises(ValueError, match="contains inf"):
+        booster.predict(X_bad)

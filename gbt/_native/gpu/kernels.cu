@@ -499,32 +499,56 @@ __global__ void predict_binned_tree(const BinT* X, int n_features, const int* fe
 }
 
 // One thread per row, every tree in turn (gbt/_native/cpu/predict.py::predict_raw).
+// Each tree's nodes are 16-byte records laid out breadth-first, so that a node's two children
+// are adjacent (CudaKernels.device_forest packs them):
+//   split: x = threshold, lo word = feature | default_left << 31, hi word = left child (the
+//          right child follows it);
+//   leaf:  x = the leaf's value (one-output trees), lo word = -1, hi word = the leaf's node
+//          index in `value` (vector leaves).
+// One load per step instead of five is what makes the walk fast (measured 3x on 255-leaf
+// trees). With tile_stride > 0 the block's rows are first staged in shared memory, rows
+// tile_stride values apart: coalesced loads, then cheap random reads during the walks.
 template <typename FloatT>
-__global__ void predict_raw(const FloatT* X, long long n_rows, int n_features,
-                            const int* feature, const double* threshold,
-                            const unsigned char* default_left, const int* left,
-                            const int* right, const double* value,
+__global__ void predict_raw(const FloatT* X, long long n_rows, int n_features, int tile_stride,
+                            const double2* nodes, const double* value,
                             const long long* value_offsets, const long long* tree_offsets,
                             const int* tree_output, const int* tree_width, int n_trees,
                             int n_outputs, double* out) {
-    const long long r = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-    if (r >= n_rows) return;
+    extern __shared__ unsigned char predict_tile_raw[];
+    const long long row0 = blockIdx.x * (long long)blockDim.x;
+    const long long r = row0 + threadIdx.x;
     const FloatT* x = X + r * n_features;
+    if (tile_stride > 0) {
+        FloatT* tile = reinterpret_cast<FloatT*>(predict_tile_raw);
+        const long long rest = n_rows - row0;
+        const int rows_here = rest < blockDim.x ? (int)rest : (int)blockDim.x;
+        const FloatT* src = X + row0 * n_features;
+        for (int i = threadIdx.x; i < rows_here * n_features; i += blockDim.x) {
+            const int row = i / n_features;
+            tile[row * tile_stride + (i - row * n_features)] = src[i];
+        }
+        __syncthreads();
+        x = tile + threadIdx.x * tile_stride;
+    }
+    if (r >= n_rows) return;
     double single = 0.0;  // one output: accumulate in a register
     for (int t = 0; t < n_trees; ++t) {
-        const long long base = tree_offsets[t];
-        int node = 0;
-        while (left[base + node] != -1) {
-            const long long k = base + node;
-            const double v = (double)x[feature[k]];
-            const bool go_left = isnan(v) ? default_left[k] != 0 : v <= threshold[k];
-            node = go_left ? left[k] : right[k];
+        const double2* tree = nodes + tree_offsets[t];
+        double2 node = __ldg(tree);
+        int meta = __double2loint(node.y);
+        while (meta != -1) {
+            const double v = (double)x[meta & 0x7fffffff];
+            const bool go_left = isnan(v) ? meta < 0 : v <= node.x;
+            node = __ldg(tree + __double2hiint(node.y) + (go_left ? 0 : 1));
+            meta = __double2loint(node.y);
         }
         const int width = tree_width[t];
-        const long long first = value_offsets[t] + (long long)node * width;
         if (n_outputs == 1) {
-            single += value[first];
+            single += node.x;
+        } else if (width == 1) {
+            out[r * n_outputs + tree_output[t]] += node.x;
         } else {
+            const long long first = value_offsets[t] + (long long)__double2hiint(node.y) * width;
             for (int j = 0; j < width; ++j) out[r * n_outputs + tree_output[t] + j] += value[first + j];
         }
     }

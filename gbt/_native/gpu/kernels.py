@@ -36,6 +36,9 @@ HIST_MAX_BLOCKS = 1024
 PARTITION_ROWS_PER_BLOCK = 1024
 # Shared memory a histogram block may use without opting in to more (the CUDA default).
 HIST_SHARED_BYTES = 48 * 1024
+# Rows per block of predict_raw, and the bytes of rows it copies to the GPU at a time.
+PREDICT_ROWS_PER_BLOCK = 128
+PREDICT_CHUNK_BYTES = 16 << 20
 TIE_RTOL = 1e-6  # gbt/_native/cpu/split.py::TIE_RTOL
 # Threads of the one-block planning kernels of the level loop.
 PLAN_THREADS = 256
@@ -129,6 +132,60 @@ def _i32(v):
 
 def _i64(v):
     return np.int64(v)
+
+
+def _predict_tile(n_features, itemsize):
+    """(rows per block, tile stride) of predict_raw: a block stages its rows in shared memory
+    (the CUDA default of HIST_SHARED_BYTES) when at least 32 fit, rows an odd number of values
+    apart so that neighbouring threads' reads fall in different banks; else stride 0, and the
+    walks read the rows from global memory."""
+    stride = n_features | 1
+    rows = PREDICT_ROWS_PER_BLOCK
+    while rows > 32 and rows * stride * itemsize > HIST_SHARED_BYTES:
+        rows //= 2
+    if rows * stride * itemsize > HIST_SHARED_BYTES:
+        return PREDICT_ROWS_PER_BLOCK, 0
+    return rows, stride
+
+
+def node_records(packed):
+    """(n_nodes, 2) float64: each tree's nodes as the 16-byte records ``predict_raw`` walks
+    (layout in kernels.cu), renumbered breadth-first so that a node's children are adjacent
+    (left, then right). The value of a leaf rides in its record; vector leaves keep their
+    node index into ``packed.value``."""
+    offsets = packed.tree_offsets
+    n_trees, n_nodes = offsets.size - 1, packed.left.size
+    left, right = packed.left.astype(np.int64), packed.right.astype(np.int64)
+    owner_of_node = np.repeat(np.arange(n_trees), np.diff(offsets))
+    own = np.arange(n_nodes) - offsets[owner_of_node]
+    place = np.full(n_nodes, -1, dtype=np.int64)  # new index in its tree; -1: unreachable
+    frontier, owner = offsets[:-1].copy(), np.arange(n_trees)  # one level, grouped by tree
+    place[frontier] = 0
+    next_free = np.ones(n_trees, dtype=np.int64)
+    while frontier.size:
+        split = left[frontier] != -1
+        parents, owner = frontier[split], owner[split]
+        rank = np.arange(owner.size) - np.searchsorted(owner, owner)  # among its tree's splits
+        first_child = next_free[owner] + 2 * rank
+        base = offsets[owner]
+        place[base + left[parents]] = first_child
+        place[base + right[parents]] = first_child + 1
+        next_free += 2 * np.bincount(owner, minlength=n_trees)
+        frontier = np.stack([base + left[parents], base + right[parents]], axis=1).ravel()
+        owner = np.repeat(owner, 2)
+    leaf = left == -1
+    width = packed.tree_width[owner_of_node].astype(np.int64)
+    first_value = packed.value[packed.value_offsets[:-1][owner_of_node] + own * width]
+    left_place = place[offsets[owner_of_node] + np.where(leaf, 0, left)]
+    meta = packed.feature.astype(np.int64) | (packed.default_left.astype(np.int64) << 31)
+    reached = place >= 0
+    records = np.zeros((n_nodes, 2), dtype=np.float64)
+    words = records.view(np.uint32)  # (n_nodes, 4): threshold/value, then lo and hi words
+    dest = (offsets[owner_of_node] + place)[reached]
+    records[dest, 0] = np.where(leaf, first_value, packed.threshold)[reached]
+    words[dest, 2] = np.where(leaf, 0xFFFFFFFF, meta)[reached].astype(np.uint32)
+    words[dest, 3] = np.where(leaf, own, left_place)[reached].astype(np.uint32)
+    return records
 
 
 class CudaKernels:
@@ -376,21 +433,36 @@ class CudaKernels:
         ``forest`` is a dict of device arrays (see :func:`device_forest`)."""
         cp = self.cp
         X = cp.ascontiguousarray(X)
+        rows, stride = _predict_tile(X.shape[1], X.itemsize)
         _fn("predict_raw", template=(X.dtype,))(
-            _grid(X.shape[0]), (BLOCK,),
-            (X, _i64(X.shape[0]), _i32(X.shape[1]), forest["feature"], forest["threshold"],
-             forest["default_left"], forest["left"], forest["right"], forest["value"],
-             forest["value_offsets"], forest["tree_offsets"], forest["tree_output"],
-             forest["tree_width"], _i32(forest["n_trees"]), _i32(out.shape[1]), out))
+            ((X.shape[0] + rows - 1) // rows,), (rows,),
+            (X, _i64(X.shape[0]), _i32(X.shape[1]), _i32(stride), forest["nodes"],
+             forest["value"], forest["value_offsets"], forest["tree_offsets"],
+             forest["tree_output"], forest["tree_width"], _i32(forest["n_trees"]),
+             _i32(out.shape[1]), out), shared_mem=rows * stride * X.itemsize)
+
+    def predict_raw_from_host(self, X, forest, out):
+        """:meth:`predict_raw` for host rows, adding into host ``out``. The rows go up in
+        chunks on two streams, so that one chunk's walk overlaps the next chunk's copy."""
+        cp = self.cp
+        X = np.ascontiguousarray(X)
+        d_out = cp.zeros(out.shape)  # on the legacy stream, which the streams below wait for
+        step = max(1, PREDICT_CHUNK_BYTES // max(1, X.shape[1] * X.itemsize))
+        streams = (cp.cuda.Stream(), cp.cuda.Stream())
+        for i, lo in enumerate(range(0, X.shape[0], step)):
+            with streams[i % 2]:
+                self.predict_raw(cp.asarray(X[lo:lo + step]), forest, d_out[lo:lo + step])
+        for stream in streams:
+            stream.synchronize()
+        out += d_out.get()
 
     def device_forest(self, packed):
-        """Device copies of a :class:`gbt.predict.PackedForest`'s arrays."""
+        """Device copies of a :class:`gbt.predict.PackedForest`'s arrays, its nodes as the
+        records :meth:`predict_raw` walks (see :func:`node_records`)."""
         cp = self.cp
         return {
-            "feature": cp.asarray(packed.feature), "threshold": cp.asarray(packed.threshold),
-            "default_left": cp.asarray(packed.default_left.astype(np.uint8)),
-            "left": cp.asarray(packed.left), "right": cp.asarray(packed.right),
-            "value": cp.asarray(packed.value), "value_offsets": cp.asarray(packed.value_offsets),
+            "nodes": cp.asarray(node_records(packed)), "value": cp.asarray(packed.value),
+            "value_offsets": cp.asarray(packed.value_offsets),
             "tree_offsets": cp.asarray(packed.tree_offsets),
             "tree_output": cp.asarray(packed.tree_output),
             "tree_width": cp.asarray(packed.tree_width), "n_trees": packed.n_trees,
