@@ -111,7 +111,8 @@ class Booster:
         """Prediction input as a FeatureMatrix; a frame's columns are matched by name (a
         different order is put right; different names raise)."""
         X = align_columns(X, self.feature_names)
-        features = to_feature_matrix(X, categories=self.categories, n_threads=n_threads)
+        features = to_feature_matrix(X, categories=self.categories, n_threads=n_threads,
+                                     sparse_format="csr")
         if features.shape[1] != self.num_features:
             raise ValueError(f"X has {features.shape[1]} features; the model was trained on "
                              f"{self.num_features}.")

@@ -21,7 +21,8 @@ from ._native.cpu.checks import any_inf
 
 
 class FeatureMatrix:
-    """Validated features: ``values`` (dense ndarray or CSC), names and categorical info."""
+    """Validated features: ``values`` (dense ndarray, or CSC for training and CSR or CSC for
+    prediction), names and categorical info."""
 
     __slots__ = ("values", "feature_names", "categories")
 
@@ -159,8 +160,20 @@ def _arrow_columns(table):
     return names, columns, is_cat
 
 
+def _sparse_as(data, sparse_format: str):
+    """``data`` as a float32/float64 CSC matrix with sorted indices (the binning kernels walk
+    each column's entries in row order), or as CSR (prediction densifies blocks of rows)."""
+    values = sp.csc_matrix(data) if sparse_format == "csc" else sp.csr_matrix(data)
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
+    if sparse_format == "csc":
+        values.sort_indices()
+    return values
+
+
 def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
-                      categories: dict | None = None, n_threads: int = 1) -> FeatureMatrix:
+                      categories: dict | None = None, n_threads: int = 1,
+                      sparse_format: str = "csc") -> FeatureMatrix:
     """Validate and convert ``data`` to a :class:`FeatureMatrix`.
 
     Parameters
@@ -173,8 +186,16 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
         Category lists of a training set, so categorical columns of new data get the same codes.
     n_threads : int
         Row chunks of the check for inf (one per thread).
+    sparse_format : {"csc", "csr"}
+        The layout of sparse ``values``: CSC for training; prediction asks for CSR, which it
+        densifies a block of rows at a time (CSR input then needs no conversion).
     """
+    if sparse_format not in ("csc", "csr"):
+        raise ValueError(f"sparse_format={sparse_format!r}: expected 'csc' or 'csr'.")
     if isinstance(data, FeatureMatrix):
+        if data.is_sparse and sparse_format == "csc" and data.values.format != "csc":
+            return FeatureMatrix(_sparse_as(data.values, "csc"), data.feature_names,
+                                 data.categories)
         return data
     data = _to_host(data)
     if _is_polars_df(data):
@@ -186,10 +207,7 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
         values, cats = _from_columns(names, columns, is_cat, categories)
         feature_names = feature_names or names
     elif sp.issparse(data):
-        values = sp.csc_matrix(data)
-        if values.dtype not in (np.float32, np.float64):
-            values = values.astype(np.float64)
-        values.sort_indices()
+        values = _sparse_as(data, sparse_format)
     else:
         if isinstance(data, (list, tuple)) or hasattr(data, "__array__"):
             values = np.asarray(data)

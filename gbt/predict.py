@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._native.backend import get_backend
-from ._native.cpu.predict import walk_nodes
+from ._native.cpu.predict import densify_csr_rows, walk_nodes
 
 SPARSE_BLOCK_ROWS = 16384
 
@@ -68,13 +68,11 @@ def _dense_blocks(values):
     if not sp.issparse(values):
         yield slice(0, values.shape[0]), values
         return
-    csr = values.tocsr()
+    csr = values.tocsr()  # prediction's FeatureMatrix is CSR already
     for lo in range(0, csr.shape[0], SPARSE_BLOCK_ROWS):
         hi = min(csr.shape[0], lo + SPARSE_BLOCK_ROWS)
-        part = csr[lo:hi]
-        block = np.full(part.shape, np.nan, dtype=csr.dtype)
-        rows = np.repeat(np.arange(hi - lo), np.diff(part.indptr))
-        block[rows, part.indices] = part.data
+        block = np.empty((hi - lo, csr.shape[1]), dtype=csr.dtype)
+        densify_csr_rows(csr.indptr, csr.indices, csr.data, lo, block)
         yield slice(lo, hi), block
 
 

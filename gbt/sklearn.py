@@ -22,15 +22,16 @@ from .data import (Dataset, FeatureMatrix, _is_arrow_table, _is_pandas_df, _is_p
 from .engine import train
 
 
-def _features(X, categories=None):
-    """A FeatureMatrix of ``X``. Frames (pandas, polars, arrow) keep their column names and
-    categories; anything else goes through scikit-learn's ``check_array`` first, so bad input
-    gets the messages scikit-learn users know (1-D data, no features, complex or text values)."""
+def _features(X, categories=None, sparse_format="csc"):
+    """A FeatureMatrix of ``X`` (sparse as ``sparse_format``: CSC to train, CSR to predict).
+    Frames (pandas, polars, arrow) keep their column names and categories; anything else goes
+    through scikit-learn's ``check_array`` first, so bad input gets the messages scikit-learn
+    users know (1-D data, no features, complex or text values)."""
     if not (isinstance(X, FeatureMatrix) or _is_pandas_df(X) or _is_arrow_table(X)
             or _is_polars_df(X)):
         X = check_array(X, accept_sparse=("csr", "csc"), dtype="numeric",
                         ensure_all_finite="allow-nan")
-    return to_feature_matrix(X, categories=categories)
+    return to_feature_matrix(X, categories=categories, sparse_format=sparse_format)
 
 
 def _require_y(estimator, y):
@@ -73,7 +74,7 @@ class _FittedBooster:
     def _check_X(self, X):
         check_is_fitted(self, "_Booster")
         X = align_columns(X, self._Booster.feature_names)
-        features = _features(X, categories=self._Booster.categories)
+        features = _features(X, categories=self._Booster.categories, sparse_format="csr")
         if features.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {features.shape[1]} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input.")

@@ -183,6 +183,35 @@ def test_sparse_becomes_csc_keeping_explicit_zeros(fmt):
     np.testing.assert_array_equal(v.toarray(), S.toarray())
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_prediction_keeps_sparse_rows_as_csr(fmt):
+    from gbt.data import to_feature_matrix
+    S = sp.random(30, 5, density=0.3, format=fmt, random_state=0, dtype=np.float32)
+    v = to_feature_matrix(S, sparse_format="csr").values
+    assert v.format == "csr" and v.dtype == np.float32
+    np.testing.assert_array_equal(v.toarray(), S.toarray())
+    # a prediction FeatureMatrix handed to training becomes CSC with sorted indices
+    back = to_feature_matrix(to_feature_matrix(S, sparse_format="csr")).values
+    assert back.format == "csc" and back.has_sorted_indices
+    np.testing.assert_array_equal(back.toarray(), S.toarray())
+    with pytest.raises(ValueError, match="sparse_format='coo'"):
+        to_feature_matrix(S, sparse_format="coo")
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_prediction_matches_dense(fmt):
+    rng = np.random.default_rng(2)
+    dense = rng.standard_normal((400, 6))
+    dense[rng.random(dense.shape) < 0.6] = np.nan
+    y = (np.nan_to_num(dense[:, 0]) > 0).astype(float)
+    S = sp.csr_matrix(np.nan_to_num(dense, nan=0.0)).asformat(fmt)
+    S.eliminate_zeros()  # absent = missing, exactly where dense has NaN
+    booster = gbt.train({"max_leaves": 8, "n_jobs": 1}, gbt.Dataset(dense, y), 5)
+    np.testing.assert_array_equal(booster.predict(S), booster.predict(dense))
+    clf = gbt.GBTClassifier(n_estimators=5, max_leaves=8).fit(dense, y)
+    np.testing.assert_array_equal(clf.predict_proba(S), clf.predict_proba(dense))
+
+
 def test_sparse_int_and_float32():
     S = sp.csr_matrix(np.array([[1, 0], [0, 2]], dtype=np.int64))
     assert gbt.Dataset(S).features.values.dtype == np.float64

@@ -936,3 +936,31 @@ def test_prediction_input_with_inf_is_rejected(binary_data):
     X_bad[-1, -1] = -np.inf
     with pytest.raises(ValueError, match="contains inf"):
         booster.predict(X_bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lo, hi", [(0, 40), (13, 29), (39, 40)])
+def test_densify_csr_rows_vs_naive(dtype, lo, hi):
+    rng = np.random.default_rng(1)
+    dense = rng.standard_normal((40, 9)).astype(dtype)
+    dense[rng.random(dense.shape) < 0.7] = 0.0
+    dense[5, 3] = np.nan  # a stored NaN stays NaN
+    csr = sp.csr_matrix(dense)
+    csr.indices = csr.indices.copy()
+    # an unsorted row and a repeated entry (the last one wins, as in the naive assignment)
+    row = slice(csr.indptr[20], csr.indptr[21])
+    csr.indices[row] = csr.indices[row][::-1].copy()
+    csr.data[row] = csr.data[row][::-1].copy()
+    out = np.empty((hi - lo, 9), dtype=dtype)
+    predict.densify_csr_rows(csr.indptr, csr.indices, csr.data, lo, out)
+    expected = predict.densify_csr_rows_naive(csr, lo, hi)
+    np.testing.assert_array_equal(out, expected)
+    assert np.isnan(out).sum() == np.isnan(expected).sum() > 0
+
+
+def test_densify_csr_rows_repeated_entry_last_wins():
+    csr = sp.csr_matrix((np.array([1.0, 2.0]), np.array([1, 1]), np.array([0, 2])), shape=(1, 3))
+    out = np.empty((1, 3))
+    predict.densify_csr_rows(csr.indptr, csr.indices, csr.data, 0, out)
+    np.testing.assert_array_equal(out, [[np.nan, 2.0, np.nan]])
+    np.testing.assert_array_equal(predict.densify_csr_rows_naive(csr, 0, 1), out)
