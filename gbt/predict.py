@@ -42,9 +42,11 @@ class PackedForest:
         self.value = np.ascontiguousarray(
             np.concatenate([t.value.ravel() for t in trees]) if trees else np.zeros(0))
         self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
-        # What predict_raw walks: the node arrays with leaves that loop to themselves.
+        # What predict_raw walks: (threshold, links, value), breadth-first, leaves looping to
+        # themselves (see walk_nodes).
         self.walk = walk_nodes(self.feature, self.threshold, self.default_left, self.left,
-                               self.right, self.tree_offsets)
+                               self.right, self.value, self.value_offsets, self.tree_offsets,
+                               self.tree_width)
         # Categorical splits (see gbt.tree): node flags, category counts and bitsets padded to
         # the widest tree's words; forests without them take the plain kernels.
         self.has_categorical = any(t.has_categorical for t in trees)
@@ -95,9 +97,8 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
         _predict_raw_device(forest, values, out)
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
-        k.predict_raw(block, *forest.walk, forest.value, forest.value_offsets,
-                      forest.tree_offsets, forest.tree_output, forest.tree_width,
-                      max(1, n_threads), out[rows])
+        k.predict_raw(block, *forest.walk, forest.value_offsets, forest.tree_offsets,
+                      forest.tree_output, forest.tree_width, max(1, n_threads), out[rows])
 
 
 def _predict_raw_device(forest: PackedForest, values, out: np.ndarray) -> None:

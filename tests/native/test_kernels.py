@@ -732,9 +732,9 @@ def test_predict_raw_vs_naive(dtype, n_chunks):
     start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
     out = start.copy()
     value, value_offsets, widths = value
-    walk = predict.walk_nodes(feature, threshold, dl, left, right, offsets)
-    predict.predict_raw(X, *walk, value, value_offsets, offsets, tree_output, widths, n_chunks,
-                        out)
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    predict.predict_raw(X, *walk, value_offsets, offsets, tree_output, widths, n_chunks, out)
     expected = predict.predict_raw_naive(X, trees, tree_output, 2)
     np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
     # Hand-checked rows: x0 == threshold goes left; NaN follows default_left.
@@ -964,3 +964,41 @@ def test_densify_csr_rows_repeated_entry_last_wins():
     predict.densify_csr_rows(csr.indptr, csr.indices, csr.data, 0, out)
     np.testing.assert_array_equal(out, [[np.nan, 2.0, np.nan]])
     np.testing.assert_array_equal(predict.densify_csr_rows_naive(csr, 0, 1), out)
+
+
+def depth_first_trees():
+    """Trees numbered depth-first (children not side by side), one with a node no walk
+    reaches (node 5) and vector leaves."""
+    return [
+        dict(feature=[0, 1, -1, -1, -1], threshold=[0.0, 0.5, 0, 0, 0],
+             default_left=[False, True, False, False, False], left=[1, 2, -1, -1, -1],
+             right=[4, 3, -1, -1, -1], value=[[0, 0], [0, 0], [1.0, -1.0], [2.0, -2.0],
+                                               [3.0, -3.0]]),
+        dict(feature=[2, -1, 0, -1, -1, -1], threshold=[1.0, 0, -0.5, 0, 0, 0],
+             default_left=[True, False, False, False, False, False], left=[2, -1, 4, -1, -1, -1],
+             right=[1, -1, 3, -1, -1, -1], value=[[0, 0], [5.0, 0.5], [0, 0], [6.0, 0.6],
+                                                  [7.0, 0.7], [99.0, 99.0]]),
+    ]
+
+
+def test_breadth_first_places_puts_children_side_by_side():
+    feature, threshold, dl, left, right, _, offsets = pack(depth_first_trees())
+    place = predict.breadth_first_places(left, right, offsets)
+    np.testing.assert_array_equal(place, [0, 1, 3, 4, 2, 0, 2, 1, 4, 3, -1])
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2])
+def test_predict_raw_renumbered_trees_vs_naive(n_chunks):
+    trees = depth_first_trees()
+    X = prediction_data(np.float64)
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    value, value_offsets, widths = value
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    out = np.zeros((X.shape[0], 2))
+    tree_output = np.zeros(2, dtype=np.int32)
+    predict.predict_raw(X, *walk, value_offsets, offsets, tree_output, widths, n_chunks, out)
+    np.testing.assert_allclose(out, predict.predict_raw_naive(X, trees, tree_output, 2),
+                               rtol=0, atol=1e-12)
+    for hand_checked in ([1.0 + 7.0, -1.0 + 0.7], [3.0 + 5.0, -3.0 + 0.5]):  # rows do reach them
+        assert np.isclose(out, hand_checked).all(axis=1).any()

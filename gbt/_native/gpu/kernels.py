@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cpu.predict import breadth_first_places
 from . import require_cupy
 
 _SOURCES = [Path(__file__).with_name(name) for name in ("kernels.cu", "levels.cu")]
@@ -155,24 +156,10 @@ def node_records(packed):
     node index into ``packed.value``."""
     offsets = packed.tree_offsets
     n_trees, n_nodes = offsets.size - 1, packed.left.size
-    left, right = packed.left.astype(np.int64), packed.right.astype(np.int64)
+    left = packed.left.astype(np.int64)
     owner_of_node = np.repeat(np.arange(n_trees), np.diff(offsets))
     own = np.arange(n_nodes) - offsets[owner_of_node]
-    place = np.full(n_nodes, -1, dtype=np.int64)  # new index in its tree; -1: unreachable
-    frontier, owner = offsets[:-1].copy(), np.arange(n_trees)  # one level, grouped by tree
-    place[frontier] = 0
-    next_free = np.ones(n_trees, dtype=np.int64)
-    while frontier.size:
-        split = left[frontier] != -1
-        parents, owner = frontier[split], owner[split]
-        rank = np.arange(owner.size) - np.searchsorted(owner, owner)  # among its tree's splits
-        first_child = next_free[owner] + 2 * rank
-        base = offsets[owner]
-        place[base + left[parents]] = first_child
-        place[base + right[parents]] = first_child + 1
-        next_free += 2 * np.bincount(owner, minlength=n_trees)
-        frontier = np.stack([base + left[parents], base + right[parents]], axis=1).ravel()
-        owner = np.repeat(owner, 2)
+    place = breadth_first_places(packed.left, packed.right, offsets)  # -1: unreachable
     leaf = left == -1
     width = packed.tree_width[owner_of_node].astype(np.int64)
     first_value = packed.value[packed.value_offsets[:-1][owner_of_node] + own * width]
