@@ -415,6 +415,45 @@ def test_find_best_split_pair_equals_single(params):
     assert found >= 4
 
 
+def one_hot_node_hist(rng, n_rows, n_features, max_bin=15):
+    """A node of one-hot columns (one value bin each, absent = missing), like agaricus:
+    a few features have no missing rows (one bin holds every row: nothing to split)."""
+    present = rng.random((n_rows, n_features)) < rng.uniform(0.05, 0.9, size=n_features)
+    present[:, :2] = True  # features 0 and 1: every row has the value
+    X = np.where(present, 0, max_bin).astype(np.uint8)
+    gh = np.empty((n_rows, 2), dtype=np.float32)
+    gh[:, 0] = rng.normal(size=n_rows) + 0.8 * present[:, 3] - 0.3 * present[:, 5]
+    gh[:, 1] = rng.uniform(0.05, 1.0, size=n_rows)
+    hist = histogram.build_histogram_naive(X, gh, np.arange(n_rows), max_bin + 1)
+    G, H = hist[0, :, 0].sum(axis=0)
+    return hist, np.ones(n_features, dtype=np.int32), G, H, float(n_rows)
+
+
+@pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
+def test_one_bin_features_scan_like_the_naive_search(params):
+    """The inlined scan of one-value-bin features gives the naive search's split, in the
+    single-node and the pair scans."""
+    sp_arr = np.array(SPLIT_PARAMS[params], dtype=np.float64)
+    found = 0
+    for seed in range(10):
+        rng = np.random.default_rng(200 + seed)
+        nodes = [one_hot_node_hist(rng, int(rng.integers(30, 300)), 9) for _ in "ab"]
+        mask = rng.random(9) < 0.8
+        for hist, n_bins, G, H, C in nodes:
+            got = best_split(hist, n_bins, mask, G, H, C, sp_arr)
+            compare_split(got, naive_split(hist, n_bins, mask, G, H, C, sp_arr), G, H)
+            found += got[1] >= 0
+            assert got[1] not in (0, 1)  # no missing rows: no candidate
+        out = np.full((2, 6), np.nan)
+        totals = np.array([[G, H, C] for _, _, G, H, C in nodes])
+        split.find_best_split_pair(nodes[0][0], nodes[1][0], nodes[0][1], mask, mask, totals,
+                                   np.array([True, True]), sp_arr, scan_work(nodes[0][0]), out)
+        for c, (hist, n_bins, G, H, C) in enumerate(nodes):
+            exp = best_split(hist, n_bins, mask, G, H, C, sp_arr)
+            assert (out[c, 0], int(out[c, 1]), int(out[c, 2]), bool(out[c, 3])) == exp[:4]
+    assert found >= 5
+
+
 def test_leaf_weights_vector_equals_scalar():
     rng = np.random.default_rng(0)
     G, H = rng.normal(size=50) * 10, rng.uniform(0, 5, size=50)

@@ -164,6 +164,19 @@ def _first_best(gain_right, gain_left, last, n_left_candidates, min_gain, has_mi
     return best_gain, best_b, best_dl
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _one_bin_split(g0, h0, gm, hm, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain):
+    """:func:`_scan_scalar` of a feature with one value bin (bin 0: sums g0, h0; missing bin:
+    gm, hm), such as a one-hot column of sparse data: its one candidate, if any, sends the
+    value left and the missing rows right. Inlined into the feature loops, because a call
+    of the general scan costs ten times the work of such a feature (about 58 ns)."""
+    if hm == 0.0 and gm == 0.0:  # no missing rows: every row in one bin, nothing to split
+        return min_gain, -1, False
+    gain = _candidate_gain(g0, h0, G, H, C, count_factor(C, H), parent, lam, alpha, mds, mcw,
+                           mcs, alpha == 0.0 and mds == 0.0)
+    return (gain, 0, False) if gain > min_gain else (min_gain, -1, False)
+
+
 @njit(cache=True, nogil=True)
 def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
     """Best split of one feature of a one-output node: (gain, bin, default_left).
@@ -177,6 +190,9 @@ def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
     hm = hist_f[miss, 0, 1]
     has_missing = hm != 0.0 or gm != 0.0
     per_h = count_factor(C, H)
+    if nb == 1:
+        return _one_bin_split(hist_f[0, 0, 0], hist_f[0, 0, 1], gm, hm, G, H, C, parent, lam,
+                              alpha, mds, mcw, mcs, min_gain)
     last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
     prefix_g = work[0]
     prefix_h = work[1]
@@ -365,11 +381,17 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
     min_gain = gamma if gamma > 0.0 else 0.0
     _no_split(min_gain, out)
     best_gain, best_f, best_b, best_dl = min_gain, -1, -1, False
+    miss = hist.shape[1] - 1
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
-        gain, b, dl = _scan_feature(hist[f], n_bins[f], totals, parent, lam, alpha, mds, mcw,
-                                    mcs, min_gain, work[0])
+        if K == 1 and n_bins[f] == 1:
+            gain, b, dl = _one_bin_split(hist[f, 0, 0, 0], hist[f, 0, 0, 1], hist[f, miss, 0, 0],
+                                         hist[f, miss, 0, 1], totals[0], totals[1], totals[2],
+                                         parent, lam, alpha, mds, mcw, mcs, min_gain)
+        else:
+            gain, b, dl = _scan_feature(hist[f], n_bins[f], totals, parent, lam, alpha, mds,
+                                        mcw, mcs, min_gain, work[0])
         if b >= 0 and _beats(gain, best_gain):
             best_gain, best_f, best_b, best_dl = gain, f, b, dl
     if best_f >= 0:
@@ -407,8 +429,15 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
         if not mask[f]:
             continue
         parent = _parent_score(totals[c], K, lam, alpha, mds)
-        gain, b, dl = _scan_feature(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds,
-                                    mcw, mcs, min_gain, work[task])
+        if K == 1 and n_bins[f] == 1:
+            miss = hist.shape[1] - 1
+            gain, b, dl = _one_bin_split(hist[f, 0, 0, 0], hist[f, 0, 0, 1], hist[f, miss, 0, 0],
+                                         hist[f, miss, 0, 1], totals[c, 0], totals[c, 1],
+                                         totals[c, 2], parent, lam, alpha, mds, mcw, mcs,
+                                         min_gain)
+        else:
+            gain, b, dl = _scan_feature(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds,
+                                        mcw, mcs, min_gain, work[task])
         per_feature[c, f, 0] = gain
         per_feature[c, f, 1] = b
         per_feature[c, f, 2] = 1.0 if dl else 0.0
