@@ -59,29 +59,35 @@ def _leaf_raw(X, r, feature, threshold, default_left, left, right, base):
     return node
 
 
+@njit(cache=True, nogil=True)
 def breadth_first_places(left, right, tree_offsets):
     """Each node's index in its tree once every tree is renumbered breadth-first with a
     node's two children side by side (left, then right); -1 for a node no walk reaches.
 
-    left, right : (n_nodes,) tree-local child indices, -1 at leaves; tree_offsets : (n_trees
-    + 1,) int64. Returns (n_nodes,) int64."""
-    n_trees = tree_offsets.size - 1
-    left, right = left.astype(np.int64), right.astype(np.int64)
-    place = np.full(left.size, -1, dtype=np.int64)
-    frontier, owner = tree_offsets[:-1].astype(np.int64), np.arange(n_trees)  # one level
-    place[frontier] = 0
-    next_free = np.ones(n_trees, dtype=np.int64)
-    while frontier.size:  # one level of every tree at a time; `owner` stays sorted
-        split = left[frontier] != -1
-        parents, owner = frontier[split], owner[split]
-        rank = np.arange(owner.size) - np.searchsorted(owner, owner)  # among its tree's splits
-        first_child = next_free[owner] + 2 * rank
-        base = tree_offsets[owner]
-        place[base + left[parents]] = first_child
-        place[base + right[parents]] = first_child + 1
-        next_free += 2 * np.bincount(owner, minlength=n_trees)
-        frontier = np.stack([base + left[parents], base + right[parents]], axis=1).ravel()
-        owner = np.repeat(owner, 2)
+    left, right : (n_nodes,) int32 tree-local child indices, -1 at leaves   # IN
+    tree_offsets : (n_trees + 1,) int64                                      # IN
+    Returns (n_nodes,) int64. (Compiled: it runs for every new forest, and the engine packs
+    each round's trees to score its eval sets.)"""
+    place = np.full(left.shape[0], -1, dtype=np.int64)
+    queue = np.empty(left.shape[0], dtype=np.int64)  # tree-local nodes in visiting order
+    for t in range(tree_offsets.shape[0] - 1):
+        base, size = tree_offsets[t], tree_offsets[t + 1] - tree_offsets[t]
+        if size == 0:
+            continue
+        place[base] = 0
+        queue[0] = 0
+        head, tail = 0, 1
+        while head < tail:
+            node = queue[head]
+            head += 1
+            lo = left[base + node]
+            if lo == -1 or tail + 2 > size:  # a leaf (the size test guards malformed trees)
+                continue
+            place[base + lo] = tail
+            place[base + right[base + node]] = tail + 1
+            queue[tail] = lo
+            queue[tail + 1] = right[base + node]
+            tail += 2
     return place
 
 

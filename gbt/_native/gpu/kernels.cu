@@ -505,9 +505,10 @@ __global__ void predict_binned_tree(const BinT* X, int n_features, const int* fe
 //          right child follows it);
 //   leaf:  x = the leaf's value (one-output trees), lo word = -1, hi word = the leaf's node
 //          index in `value` (vector leaves).
-// One load per step instead of five is what makes the walk fast (measured 3x on 255-leaf
-// trees). With tile_stride > 0 the block's rows are first staged in shared memory, rows
-// tile_stride values apart: coalesced loads, then cheap random reads during the walks.
+// With tile_stride > 0 the block's rows are first staged in shared memory, rows tile_stride
+// values apart: coalesced loads, then cheap random reads during the walks. Measured on an H100,
+// 1M rows x 500 trees of 255 leaves: 38 ms with five node arrays read from global memory,
+// 27 ms with the tile, 12.5 ms with the tile and one 16-byte load per step.
 template <typename FloatT>
 __global__ void predict_raw(const FloatT* X, long long n_rows, int n_features, int tile_stride,
                             const double2* nodes, const double* value,
