@@ -321,6 +321,18 @@ def _scan_feature(hist_f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gai
                         mcw, mcs, min_gain, work)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _scan_feature_at(hist, f, nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
+    """:func:`_scan_feature` of feature ``f`` of ``hist``; a one-output feature with one value
+    bin is scored inline (:func:`_one_bin_split`), without the call."""
+    if hist.shape[2] == 1 and nb == 1:
+        miss = hist.shape[1] - 1
+        return _one_bin_split(hist[f, 0, 0, 0], hist[f, 0, 0, 1], hist[f, miss, 0, 0],
+                              hist[f, miss, 0, 1], totals[0], totals[1], totals[2], parent, lam,
+                              alpha, mds, mcw, mcs, min_gain)
+    return _scan_feature(hist[f], nb, totals, parent, lam, alpha, mds, mcw, mcs, min_gain, work)
+
+
 @njit(cache=True, nogil=True)
 def _parent_score(totals, K, lam, alpha, mds):
     score = 0.0
@@ -381,17 +393,11 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
     min_gain = gamma if gamma > 0.0 else 0.0
     _no_split(min_gain, out)
     best_gain, best_f, best_b, best_dl = min_gain, -1, -1, False
-    miss = hist.shape[1] - 1
     for f in range(hist.shape[0]):
         if not feature_mask[f]:
             continue
-        if K == 1 and n_bins[f] == 1:
-            gain, b, dl = _one_bin_split(hist[f, 0, 0, 0], hist[f, 0, 0, 1], hist[f, miss, 0, 0],
-                                         hist[f, miss, 0, 1], totals[0], totals[1], totals[2],
-                                         parent, lam, alpha, mds, mcw, mcs, min_gain)
-        else:
-            gain, b, dl = _scan_feature(hist[f], n_bins[f], totals, parent, lam, alpha, mds,
-                                        mcw, mcs, min_gain, work[0])
+        gain, b, dl = _scan_feature_at(hist, f, n_bins[f], totals, parent, lam, alpha, mds,
+                                       mcw, mcs, min_gain, work[0])
         if b >= 0 and _beats(gain, best_gain):
             best_gain, best_f, best_b, best_dl = gain, f, b, dl
     if best_f >= 0:
@@ -429,15 +435,8 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
         if not mask[f]:
             continue
         parent = _parent_score(totals[c], K, lam, alpha, mds)
-        if K == 1 and n_bins[f] == 1:
-            miss = hist.shape[1] - 1
-            gain, b, dl = _one_bin_split(hist[f, 0, 0, 0], hist[f, 0, 0, 1], hist[f, miss, 0, 0],
-                                         hist[f, miss, 0, 1], totals[c, 0], totals[c, 1],
-                                         totals[c, 2], parent, lam, alpha, mds, mcw, mcs,
-                                         min_gain)
-        else:
-            gain, b, dl = _scan_feature(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds,
-                                        mcw, mcs, min_gain, work[task])
+        gain, b, dl = _scan_feature_at(hist, f, n_bins[f], totals[c], parent, lam, alpha, mds,
+                                       mcw, mcs, min_gain, work[task])
         per_feature[c, f, 0] = gain
         per_feature[c, f, 1] = b
         per_feature[c, f, 2] = 1.0 if dl else 0.0
