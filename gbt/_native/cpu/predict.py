@@ -94,6 +94,24 @@ def breadth_first_places(left, right, tree_offsets):
 LINK_FEATURE = np.uint64(0x7FFFFFFF)  # bits 0-30 of a link: the feature
 
 
+class BreadthFirstLayout:
+    """Where each node of a forest goes once its trees are renumbered breadth-first
+    (:func:`breadth_first_places`); shared by the CPU walk and the GPU's node records.
+
+    tree, own : each node's tree and tree-local index; place : its new tree-local index (-1:
+    unreachable); reached : place >= 0; dest : the new global index of each reached node (in
+    node order); left_place : the new index of a split's left child (leaves: of the root)."""
+
+    def __init__(self, left, right, tree_offsets):
+        offsets = np.asarray(tree_offsets, dtype=np.int64)
+        self.tree = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        self.own = np.arange(left.size) - offsets[self.tree]
+        self.place = breadth_first_places(left, right, offsets)
+        self.reached = self.place >= 0
+        self.dest = (offsets[self.tree] + self.place)[self.reached]
+        self.left_place = self.place[offsets[self.tree] + np.where(left == -1, 0, left)]
+
+
 def walk_nodes(feature, threshold, default_left, left, right, value, value_offsets,
                tree_offsets, tree_width):
     """The forest as :func:`predict_raw` walks it: ``(threshold, links, value)``, each tree's
@@ -104,14 +122,10 @@ def walk_nodes(feature, threshold, default_left, left, right, value, value_offse
     five. Every leaf loops to itself (threshold +inf, default left, itself as left child), so
     a walk needs no leaf test per step and stops when a step stays put. ``value`` is
     reordered the same way."""
-    offsets = np.asarray(tree_offsets, dtype=np.int64)
-    place = breadth_first_places(left, right, offsets)
-    tree = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    reached = place >= 0
+    at = BreadthFirstLayout(left, right, tree_offsets)
+    tree, own, place, reached, dest = at.tree, at.own, at.place, at.reached, at.dest
     leaf = left == -1
-    dest = (offsets[tree] + place)[reached]
-    left_place = place[offsets[tree] + np.where(leaf, 0, left)]
-    child = np.where(leaf, place, left_place).astype(np.uint64)
+    child = np.where(leaf, place, at.left_place).astype(np.uint64)
     links = np.zeros(left.size, dtype=np.uint64)
     links[dest] = ((child << np.uint64(32))
                    | (np.where(leaf, True, default_left).astype(np.uint64) << np.uint64(31))
@@ -119,7 +133,6 @@ def walk_nodes(feature, threshold, default_left, left, right, value, value_offse
     walk_threshold = np.zeros(left.size, dtype=np.float64)
     walk_threshold[dest] = np.where(leaf, np.inf, threshold)[reached]
     width = np.asarray(tree_width, dtype=np.int64)[tree]
-    own = np.arange(left.size) - offsets[tree]
     walk_value = np.zeros_like(value, dtype=np.float64)
     for j in range(int(width.max(initial=0))):  # a vector leaf's values move together
         has = reached & (j < width)

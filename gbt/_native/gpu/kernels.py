@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cpu.predict import breadth_first_places
+from ..cpu.predict import BreadthFirstLayout
 from . import require_cupy
 
 _SOURCES = [Path(__file__).with_name(name) for name in ("kernels.cu", "levels.cu")]
@@ -154,24 +154,16 @@ def node_records(packed):
     (layout in kernels.cu), renumbered breadth-first so that a node's children are adjacent
     (left, then right). The value of a leaf rides in its record; vector leaves keep their
     node index into ``packed.value``."""
-    offsets = packed.tree_offsets
-    n_trees, n_nodes = offsets.size - 1, packed.left.size
-    left = packed.left.astype(np.int64)
-    owner_of_node = np.repeat(np.arange(n_trees), np.diff(offsets))
-    own = np.arange(n_nodes) - offsets[owner_of_node]
-    place = breadth_first_places(packed.left, packed.right, offsets)  # -1: unreachable
-    leaf = left == -1
-    width = packed.tree_width[owner_of_node].astype(np.int64)
-    first_value = packed.value[packed.value_offsets[:-1][owner_of_node] + own * width]
-    left_place = place[offsets[owner_of_node] + np.where(leaf, 0, left)]
+    at = BreadthFirstLayout(packed.left, packed.right, packed.tree_offsets)
+    leaf = packed.left == -1
+    width = packed.tree_width[at.tree].astype(np.int64)
+    first_value = packed.value[packed.value_offsets[:-1][at.tree] + at.own * width]
     meta = packed.feature.astype(np.int64) | (packed.default_left.astype(np.int64) << 31)
-    reached = place >= 0
-    records = np.zeros((n_nodes, 2), dtype=np.float64)
+    records = np.zeros((packed.left.size, 2), dtype=np.float64)
     words = records.view(np.uint32)  # (n_nodes, 4): threshold/value, then lo and hi words
-    dest = (offsets[owner_of_node] + place)[reached]
-    records[dest, 0] = np.where(leaf, first_value, packed.threshold)[reached]
-    words[dest, 2] = np.where(leaf, 0xFFFFFFFF, meta)[reached].astype(np.uint32)
-    words[dest, 3] = np.where(leaf, own, left_place)[reached].astype(np.uint32)
+    records[at.dest, 0] = np.where(leaf, first_value, packed.threshold)[at.reached]
+    words[at.dest, 2] = np.where(leaf, 0xFFFFFFFF, meta)[at.reached].astype(np.uint32)
+    words[at.dest, 3] = np.where(leaf, at.own, at.left_place)[at.reached].astype(np.uint32)
     return records
 
 
