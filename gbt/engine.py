@@ -24,7 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ._native.backend import fit_threads, get_backend, resolve_device, use_threads
+from ._native.backend import (fit_threads, get_backend, resolve_device, round_workers,
+                              use_threads)
 from ._native.cpu.sampling import subsample_rows
 from .binning import BinMapper
 from .booster import Booster
@@ -32,12 +33,12 @@ from .callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor, TrainingC
 from .data import Dataset, check_int, resolve_categorical
 from .device import Margins, bin_on_device, check_device_memory, device_memory
 from .errors import check_stop, keyboard_interrupts
-from .grower import TreeGrower
 from .metrics import get_metric
 from .objectives import get_objective
 from .params import (CATEGORICAL_PARAMS, resolve_feature_constraints, resolve_n_threads,
                      resolve_params)
 from .predict import PackedForest, predict_raw
+from .rounds import RoundTrees
 from .split_grad import GradientSketch
 
 
@@ -206,7 +207,6 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     booster.trees_per_iteration = n_outputs // tree_width
     # split_grad: search a condensed tree's splits on a sketch of its gradients.
     sketch = GradientSketch(objective, params, tree_width, n)
-    grower = None  # built on the first tree, once the search width is known
     rng = np.random.default_rng(params["random_state"])
     after_iteration = getattr(objective, "after_iteration", None)
     refit_leaves = getattr(objective, "refit_leaves", None)
@@ -219,7 +219,9 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     xp = margins.xp
     g = xp.empty((n, n_outputs), dtype=np.float32)
     h = xp.empty((n, n_outputs), dtype=np.float32)
-    gh = xp.empty((n, tree_width, 2), dtype=np.float32)  # the (g, h) pairs one tree fits
+    rounds = RoundTrees(X_binned, mapper.n_bins, mapper.missing_bin, params, n_outputs,
+                        tree_width, sketch, tree_chunks, round_workers(n_threads, n, n_features),
+                        device, xp)
     if after_iteration is not None and OBJECTIVE_LOG in {name for _, name in evals}:
         raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
                          "give the evaluation set another name.")
@@ -245,32 +247,21 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         first_new = len(booster.trees)
         # A line-searching objective (NGBoost) sees the round's whole move before it lands.
         move = xp.zeros_like(raw) if line_search else raw
-        for k in range(0, n_outputs, tree_width):
-            gh[:, :, 0] = g[:, k:k + tree_width]
-            gh[:, :, 1] = h[:, k:k + tree_width]
-            gh_search = sketch(gh, rng)
-            if grower is None:
-                grower = TreeGrower(X_binned, mapper.n_bins, mapper.missing_bin, params,
-                                    tree_chunks, n_outputs=gh_search.shape[1], device=device)
-            elif gh_search.shape[1] != grower.n_outputs:
-                raise ValueError("objective.split_grad must return the same number of columns "
-                                 f"every round ({grower.n_outputs}, then {gh_search.shape[1]}).")
-            tree = grower.grow(gh_search, sample_rows, tree_mask, rng, mapper.cuts,
-                               gh_leaves=None if gh_search is gh else gh)
+        for k, tree, grown in rounds.grow(g, h, sample_rows, tree_mask, rng, mapper.cuts):
             if refit_leaves is not None:  # e.g. quantile leaves; only the sampled rows count
                 leaves = np.flatnonzero(tree.is_leaf)
-                tree.value[leaves] = refit_leaves(y, raw, weight, grower.leaf_of_row, leaves,
+                tree.value[leaves] = refit_leaves(y, raw, weight, grown.leaf_of_row, leaves,
                                                   params["learning_rate"], k)
-                if grower.node_bounds is not None:  # monotone constraints hold after a refit
+                if grown.node_bounds is not None:  # monotone constraints hold after a refit
                     width = tree.value.shape[1]
-                    np.clip(tree.value, grower.node_bounds[:, :width],
-                            grower.node_bounds[:, width:], out=tree.value)
+                    np.clip(tree.value, grown.node_bounds[:, :width],
+                            grown.node_bounds[:, width:], out=tree.value)
             if device == "cuda":
-                margins.add_tree(grower, tree, k, move, X_binned, mapper.missing_bin,
+                margins.add_tree(grown, tree, k, move, X_binned, mapper.missing_bin,
                                  sample_rows is not None)
             else:  # the tree adds to move[:, k:k + tree_width]: the grown rows by their
                 # leaves, the rows outside a subsample (if any) by walking the tree
-                kernels.add_leaf_values(grower.leaf_of_row, tree.value, k, move)
+                kernels.add_leaf_values(grown.leaf_of_row, tree.value, k, move)
                 if other_rows is not None and other_rows.size:
                     _walk_tree(kernels, tree, X_binned, mapper.missing_bin, other_rows,
                                tree_chunks, k, move)

@@ -22,6 +22,8 @@ indices by the engine) split on sets of categories; see :mod:`gbt._native.cpu.sp
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from numba import typed, types
 
@@ -99,17 +101,34 @@ class TreeGrower:
             self._init_device(X_binned)
             return
         self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
+        self.all_rows = np.arange(n_rows, dtype=np.int32)
+        self.sparse_rows = _sparse_rows(X_binned, self.missing_bin, self.n_outputs)
+        self._allocate_buffers()
+
+    def _allocate_buffers(self):
+        """The buffers one tree at a time writes (CPU)."""
+        n_rows, n_features = self.X.shape
         self.hist_pool = typed.List.empty_list(types.float64[:, :, :, ::1])
         # Zeroed once: the histogram kernels only ever write each feature's valid bins.
-        self.chunk_buffers = np.zeros((self.n_chunks, n_features, missing_bin + 1,
+        self.chunk_buffers = np.zeros((self.n_chunks, n_features, self.missing_bin + 1,
                                        self.n_outputs, 2))
         self.chunk_counts = np.empty(self.n_chunks, dtype=np.int64)
-        self.all_rows = np.arange(n_rows, dtype=np.int32)
         self.rows = self.all_rows.copy()
         # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
         self._leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
-        self.sparse_rows = _sparse_rows(X_binned, self.missing_bin, self.n_outputs)
+        if self.sparse_rows[0].size:  # the stored cells are shared, the scratch is not
+            self.sparse_rows = (*self.sparse_rows[:3],
+                                sparse_scratch(n_features, self.missing_bin + 1))
+
+    def twin(self) -> "TreeGrower":
+        """A grower of the same trees on the same data with buffers of its own, so that the
+        two can grow trees at the same time on two threads (CPU)."""
+        if self.device != "cpu":
+            raise NotImplementedError("TreeGrower.twin is built for device='cpu' only.")
+        twin = copy.copy(self)
+        twin._allocate_buffers()
+        return twin
 
     def _init_device(self, X_device):
         """The GPU loop (:mod:`gbt._native.gpu.grow`) on device-resident bins."""
@@ -145,7 +164,7 @@ class TreeGrower:
             leaves = min(leaves, 2 ** min(self.max_depth, 40))
         return 2 * leaves - 1
 
-    def _node_masks(self, tree_mask, rng, n_rows):
+    def node_masks(self, tree_mask, rng, n_rows):
         """(1, p) when every node sees the tree's features, else one sampled row per node."""
         if self.colsample_bynode >= 1.0:
             return tree_mask[None, :]
@@ -157,7 +176,7 @@ class TreeGrower:
         masks[np.arange(n_nodes)[:, None], allowed[picks]] = True
         return masks
 
-    def grow(self, gh, sample_rows, tree_mask, rng, cuts, gh_leaves=None):
+    def grow(self, gh, sample_rows, tree_mask, rng, cuts, gh_leaves=None, node_masks=None):
         """Grow one tree.
 
         Parameters
@@ -171,15 +190,18 @@ class TreeGrower:
         tree_mask : (n_features,) bool, features this tree may use
         rng : numpy Generator for per-node column sampling
         cuts : list of per-feature bin upper edges, to store raw thresholds
+        node_masks : the features each node may split on, as :meth:`node_masks` draws them
+            (drawn here from ``rng`` when None)
 
         Returns the Tree; ``self.leaf_of_row`` then holds each sampled row's leaf (-1 for rows
         outside the sample).
         """
         m = self.X.shape[0] if sample_rows is None else sample_rows.size
+        if node_masks is None:
+            node_masks = self.node_masks(tree_mask, rng, m)
         if self.device == "cuda":
             dg = self.device_grower
-            node_int, node_float = dg.grow(dg.xp.asarray(gh), sample_rows,
-                                           self._node_masks(tree_mask, rng, m))
+            node_int, node_float = dg.grow(dg.xp.asarray(gh), sample_rows, node_masks)
             self._leaf_of_row = None
             bounds = None
         else:
@@ -198,9 +220,9 @@ class TreeGrower:
             node_int, node_float, bounds, self.node_cat = _grow.grow_tree_categorical(
                 self.X, self.X_T, gh, self.rows, m, self.n_bins, self.missing_bin,
                 self.split_params, self.max_depth, self.max_leaves, self.lossguide,
-                self._node_masks(tree_mask, rng, m), self.monotone, self.interaction_sets,
-                self.is_cat, self.cat_params, self.n_chunks, self.scratch, self.chunk_counts,
-                self.chunk_buffers, self.hist_pool, self.sparse_rows)
+                node_masks, self.monotone, self.interaction_sets, self.is_cat, self.cat_params,
+                self.n_chunks, self.scratch, self.chunk_counts, self.chunk_buffers,
+                self.hist_pool, self.sparse_rows)
             _grow.leaf_of_rows(self.rows, node_int, self._leaf_of_row)
         if gh_leaves is None:
             g_cols, h_cols = _grow.node_float_columns(self.n_outputs)

@@ -405,6 +405,108 @@ def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_featu
     np.testing.assert_array_equal(one.predict(X), two.predict(X))
 
 
+def test_round_workers_only_where_chunks_cannot_change_a_tree():
+    from gbt._native import backend
+    from gbt._native.cpu.histogram import ROW_CHUNK_MIN_ROWS
+    assert backend.round_workers(2, 15_000, 16) == 2
+    assert backend.round_workers(2, 1_000, 16) == 1  # too small for a second thread
+    assert backend.round_workers(8, ROW_CHUNK_MIN_ROWS, 28) == 1  # nodes may be row-chunked
+    assert backend.round_workers(1, 15_000, 16) == 1
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    {"subsample": 0.7, "colsample_bynode": 0.5, "colsample_bytree": 0.8},
+    {"monotone_constraints": [1, 0, -1, 0, 0]},
+    {"grow_policy": "depthwise", "max_depth": 4},
+])
+def test_trees_grown_side_by_side_are_those_grown_one_at_a_time(monkeypatch, extra):
+    """A one-per-output round's trees grow on two threads at once (gbt.rounds); the model is
+    the one the serial loop grows, random draws included."""
+    from gbt import engine
+    from gbt._native import backend
+    monkeypatch.setattr(backend, "MIN_CELLS_PER_THREAD", 1)  # two threads even on small data
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 5))
+    y = np.digitize(X[:, 0] + 0.5 * X[:, 2] + rng.normal(size=3000) * 0.5, [-1, 0, 1])
+    params = {"objective": "multi:softprob", "num_class": 4, "max_leaves": 15, "n_jobs": 2,
+              "random_state": 3, **extra}
+    seen_workers = []
+    real_rounds = engine.RoundTrees
+
+    def recording_rounds(*args, **kwargs):
+        rounds = real_rounds(*args, **kwargs)
+        seen_workers.append(rounds.workers)
+        return rounds
+    monkeypatch.setattr(engine, "RoundTrees", recording_rounds)
+    side_by_side = gbt.train(params, gbt.Dataset(X, y), 6)
+    monkeypatch.setattr(engine, "round_workers", lambda *args: 1)
+    one_at_a_time = gbt.train(params, gbt.Dataset(X, y), 6)
+    assert seen_workers == [2, 1]
+    assert len(side_by_side.trees) == 24 and side_by_side.trees[5].feature.size > 10
+    assert side_by_side.save_raw() == one_at_a_time.save_raw()
+
+
+def test_side_by_side_growth_covers_several_targets_and_stays_off_for_condensed(monkeypatch):
+    from gbt import engine, rounds
+    from gbt._native import backend
+    monkeypatch.setattr(backend, "MIN_CELLS_PER_THREAD", 1)
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(2000, 4))
+    Y = np.c_[X[:, 0] + X[:, 1], X[:, 2] * X[:, 3], X[:, 1]] + rng.normal(size=(2000, 3)) * 0.1
+    params = {"max_leaves": 15, "n_jobs": 2}
+    workers = []
+    real_grow = rounds.RoundTrees.grow
+
+    def recording_grow(self, *args):
+        workers.append(self.workers)
+        return real_grow(self, *args)
+    monkeypatch.setattr(rounds.RoundTrees, "grow", recording_grow)
+    side_by_side = gbt.train(params, gbt.Dataset(X, Y), 4)
+    condensed = gbt.train({**params, "multi_strategy": "condensed"}, gbt.Dataset(X, Y), 4)
+    assert set(workers[:4]) == {2} and set(workers[4:]) == {1}
+    monkeypatch.setattr(engine, "round_workers", lambda *args: 1)
+    one_at_a_time = gbt.train(params, gbt.Dataset(X, Y), 4)
+    np.testing.assert_array_equal(side_by_side.predict(X), one_at_a_time.predict(X))
+    assert len(condensed.trees) == 4
+
+
+def test_twin_growers_share_the_data_but_not_the_buffers():
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    X = (np.arange(400 * 3).reshape(400, 3) % 7).astype(np.uint8)
+    grower = TreeGrower(X, np.full(3, 7, dtype=np.int32), 255, resolve_params({}), 1)
+    twin = grower.twin()
+    assert twin.X is grower.X and twin.X_T is grower.X_T
+    for name in ("hist_pool", "chunk_buffers", "rows", "scratch", "_leaf_of_row"):
+        assert getattr(twin, name) is not getattr(grower, name), name
+
+
+def test_side_by_side_trees_never_start_a_parallel_region(tmp_path):
+    """Numba's workqueue threading layer aborts the process when two threads start parallel
+    regions at once, so a fit that grows trees side by side under it proves the kernels on
+    that path run serially (a slice assignment inside a parallel=True kernel used to start a
+    region on every node's partition)."""
+    import os
+    import subprocess
+    import sys
+    script = (
+        "import numpy as np, numba, gbt\n"
+        "from gbt._native import backend\n"
+        "backend.MIN_CELLS_PER_THREAD = 1\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(3000, 6)); y = rng.integers(0, 5, size=3000)\n"
+        "b = gbt.train({'objective': 'multi:softprob', 'num_class': 5, 'max_leaves': 31,\n"
+        "               'n_jobs': 2}, gbt.Dataset(X, y), 20)\n"
+        "assert numba.threading_layer() == 'workqueue', numba.threading_layer()\n"
+        "print('trees', len(b.trees))\n")
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trees 100" in done.stdout
+
+
 def test_fits_run_blas_on_one_thread():
     """A user's objective calling numpy's BLAS runs it on one thread (the tree kernels own the
     cores); the BLAS libraries are looked up once per process."""

@@ -91,6 +91,16 @@ def fit_threads(n_threads: int, n_rows: int, n_features: int) -> tuple[int, int]
     return threads, 1 if one_chunk else int(n_threads)
 
 
+def round_workers(n_threads: int, n_rows: int, n_features: int) -> int:
+    """Threads that grow a round's independent trees (one per output) side by side, each
+    tree's kernels on one row chunk (see :mod:`gbt.rounds`): the threads :func:`fit_threads`
+    starts, on data too small for any node's histogram to be built in row chunks, where the
+    chunk count cannot change a tree; else 1 (one tree at a time, kernels in parallel)."""
+    from .cpu.histogram import ROW_CHUNK_MIN_ROWS
+    threads = threads_for_size(n_threads, n_rows * n_features)
+    return threads if n_rows < ROW_CHUNK_MIN_ROWS else 1
+
+
 @contextlib.contextmanager
 def use_threads(n_threads: int):
     """Run Numba parallel kernels on at most ``n_threads`` threads inside the block."""

@@ -61,7 +61,7 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
         n_left = _split_segment(column, rows, start, end, goes_left, rule, default_left,
                                 missing_bin, scratch, 0)
-        rows[start + n_left:end] = scratch[:end - start - n_left]
+        _copy(scratch, 0, rows, start + n_left, end - start - n_left)
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
@@ -79,9 +79,18 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
     for c in range(n_chunks):
         lo = min(end, start + c * chunk)
         n_right = min(end, lo + chunk) - lo - chunk_counts[c]
-        rows[pos:pos + n_right] = scratch[lo:lo + n_right]
+        _copy(scratch, lo, rows, pos, n_right)
         pos += n_right
     return n_left
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _copy(src, src_lo, dst, dst_lo, n):
+    """dst[dst_lo:dst_lo + n] = src[src_lo:src_lo + n] as a plain loop: in a parallel=True
+    function the slice assignment becomes a parallel region of its own, about 1.2 µs to start
+    on every node's partition (and a concurrent launch when trees grow side by side)."""
+    for i in range(n):
+        dst[dst_lo + i] = src[src_lo + i]
 
 
 @njit(cache=True, nogil=True, inline="always")
