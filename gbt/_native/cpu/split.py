@@ -366,7 +366,8 @@ def _write_split(hist_f, gain, feature, b, default_left, out):
 
 @njit(cache=True, nogil=True, inline="always")
 def _no_split(min_gain, out):
-    out[:] = 0.0
+    for i in range(out.shape[0]):  # a loop: inlined into a parallel=True scan, the slice
+        out[i] = 0.0               # assignment would start a parallel region of its own
     out[0] = min_gain
     out[1] = -1.0
     out[2] = -1.0
@@ -404,6 +405,14 @@ def find_best_split(hist, n_bins, feature_mask, totals, split_params, work, out)
         _write_split(hist[best_f], best_gain, best_f, best_b, best_dl, out)
 
 
+@njit(cache=True, nogil=True)
+def _unscanned(n_features):
+    """(2, n_features, 3) of -1: the pair scans' per-feature results before the scan. Made
+    outside the parallel=True scans, where np.full would start a parallel region of its own
+    (about 3 µs, as much as a small node's whole scan)."""
+    return np.full((2, n_features, 3), -1.0)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
                          evaluate, split_params, work, out):
@@ -424,7 +433,7 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
     min_gain = gamma if gamma > 0.0 else 0.0
     n_features = hist_left.shape[0]
     K = hist_left.shape[2]
-    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin, default_left
+    per_feature = _unscanned(n_features)  # gain, bin, default_left
     for task in prange(2 * n_features):
         c = task // n_features
         f = task - c * n_features
@@ -650,7 +659,7 @@ def find_best_split_pair_monotone(hist_left, hist_right, n_bins, mask_left, mask
     min_gain = gamma if gamma > 0.0 else 0.0
     n_features = hist_left.shape[0]
     K = hist_left.shape[2]
-    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin, default_left
+    per_feature = _unscanned(n_features)  # gain, bin, default_left
     for task in prange(2 * n_features):
         c = task // n_features
         f = task - c * n_features
@@ -1037,7 +1046,7 @@ def find_best_split_pair_categorical(hist_left, hist_right, n_bins, mask_left, m
     min_gain = gamma if gamma > 0.0 else 0.0
     n_features = hist_left.shape[0]
     K = hist_left.shape[2]
-    per_feature = np.full((2, n_features, 3), -1.0)  # gain, bin or code, default_left
+    per_feature = _unscanned(n_features)  # gain, bin or code, default_left
     for task in prange(2 * n_features):
         c = task // n_features
         f = task - c * n_features
