@@ -761,6 +761,30 @@ def walk(tree, x):
     return node
 
 
+@pytest.mark.parametrize("n_chunks", [1, 2])
+def test_predict_raw_blocks_with_and_without_missing_values_vs_naive(n_chunks):
+    """Row blocks without a NaN take the walk that skips default directions; blocks with
+    one (here only the second and the last) take the full one: the same leaves either way."""
+    trees = hand_trees()
+    tree_output = np.array([0, 1, 0, 1], dtype=np.int32)
+    base = prediction_data(np.float64)
+    complete = base[~np.isnan(base).any(axis=1)]
+    n = 4 * predict.ROW_BLOCK + 13
+    X = complete[np.arange(n) % len(complete)].copy()
+    X[predict.ROW_BLOCK + 5] = base[np.isnan(base).any(axis=1)][0]
+    X[n - 1, 0] = np.nan
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    value, value_offsets, widths = value
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    out = np.zeros((n, 2))
+    predict.predict_raw(X, *walk, value_offsets, offsets, tree_output, widths, n_chunks, out)
+    np.testing.assert_allclose(out, predict.predict_raw_naive(X, trees, tree_output, 2),
+                               rtol=0, atol=1e-12)
+    assert not predict._has_missing(X, 0, predict.ROW_BLOCK)
+    assert predict._has_missing(X, predict.ROW_BLOCK, 2 * predict.ROW_BLOCK)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_chunks", [1, 2, 4])
 def test_predict_raw_vs_naive(dtype, n_chunks):
