@@ -75,7 +75,7 @@ class DistributedTreeGrower:
         ``leaf_sums``: the split search saw scaled gradients; the leaf values come from the
         full gradients' sums over each leaf's rows (one more message)."""
         before = self.c.bytes_reduced
-        masks = self.local._node_masks(tree_mask, rng, n_total)
+        masks = self.local.node_masks(tree_mask, rng, n_total)
         self.per_node_masks = masks.shape[0] > 1
         self.masks = masks
         t = _Tables(64, self.K, self.cat_width)
