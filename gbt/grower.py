@@ -117,9 +117,6 @@ class TreeGrower:
         # After grow(): the leaf holding each row of the tree's sample, -1 for other rows.
         self._leaf_of_row = np.full(n_rows, -1, dtype=np.int32)
         self.scratch = np.empty(n_rows, dtype=np.int32)
-        if self.sparse_rows[0].size:  # the stored cells are shared, the scratch is not
-            self.sparse_rows = (*self.sparse_rows[:3],
-                                sparse_scratch(n_features, self.missing_bin + 1))
 
     def twin(self) -> "TreeGrower":
         """A grower of the same trees on the same data with buffers of its own, so that the
@@ -128,6 +125,9 @@ class TreeGrower:
             raise NotImplementedError("TreeGrower.twin is built for device='cpu' only.")
         twin = copy.copy(self)
         twin._allocate_buffers()
+        if self.sparse_rows[0].size:  # the stored cells are shared, their scratch is not
+            twin.sparse_rows = (*self.sparse_rows[:3],
+                                sparse_scratch(self.X.shape[1], self.missing_bin + 1))
         return twin
 
     def _init_device(self, X_device):

@@ -54,9 +54,10 @@ class RoundTrees:
         self.tree_chunks = tree_chunks
         self.device = device
         self.grower = None  # built on the first tree, once the search width is known
-        # The (g, h) pairs one tree fits.
-        self.gh = xp.empty((X_binned.shape[0], tree_width, 2), dtype=np.float32)
         self.workers = workers if self._side_by_side_possible() else 1
+        # The (g, h) pairs one tree fits (side by side, each tree has its own: _gh_all).
+        self.gh = xp.empty((X_binned.shape[0], tree_width, 2), dtype=np.float32) \
+            if self.workers == 1 else None
         self._free = None  # side by side: the idle growers
 
     def _side_by_side_possible(self) -> bool:

@@ -471,6 +471,27 @@ def test_side_by_side_growth_covers_several_targets_and_stays_off_for_condensed(
     assert len(condensed.trees) == 4
 
 
+def test_side_by_side_growth_on_sparse_data_matches_one_at_a_time(monkeypatch):
+    """Mostly-absent one-hot columns take the stored-cell histograms, whose scratch each
+    worker's grower owns."""
+    import scipy.sparse as sp
+
+    from gbt import engine
+    from gbt._native import backend
+    monkeypatch.setattr(backend, "MIN_CELLS_PER_THREAD", 1)
+    rng = np.random.default_rng(8)
+    dense = (rng.random((3000, 30)) < 0.1).astype(float)
+    y = (dense[:, 0] + dense[:, 1] + 2 * dense[:, 2] + rng.random(3000) > 1).astype(int)
+    y = y + (dense[:, 3] > 0)
+    X = sp.csr_matrix(dense)
+    params = {"objective": "multi:softprob", "num_class": 3, "max_leaves": 15, "n_jobs": 2}
+    side_by_side = gbt.train(params, gbt.Dataset(X, y), 5)
+    monkeypatch.setattr(engine, "round_workers", lambda *args: 1)
+    one_at_a_time = gbt.train(params, gbt.Dataset(X, y), 5)
+    assert side_by_side.trees[4].feature.size > 3
+    assert side_by_side.save_raw() == one_at_a_time.save_raw()
+
+
 def test_twin_growers_share_the_data_but_not_the_buffers():
     from gbt.grower import TreeGrower
     from gbt.params import resolve_params
@@ -480,6 +501,13 @@ def test_twin_growers_share_the_data_but_not_the_buffers():
     assert twin.X is grower.X and twin.X_T is grower.X_T
     for name in ("hist_pool", "chunk_buffers", "rows", "scratch", "_leaf_of_row"):
         assert getattr(twin, name) is not getattr(grower, name), name
+    X_sparse = np.full((400, 3), 255, dtype=np.uint8)  # mostly missing: stored cells
+    X_sparse[::10, 0] = 0
+    sparse = TreeGrower(X_sparse, np.ones(3, dtype=np.int32), 255, resolve_params({}), 1)
+    assert sparse.sparse_rows[1].size > 0
+    sparse_twin = sparse.twin()
+    assert sparse_twin.sparse_rows[1] is sparse.sparse_rows[1]  # the cells are shared
+    assert sparse_twin.sparse_rows[3] is not sparse.sparse_rows[3]  # their scratch is not
 
 
 def test_side_by_side_trees_never_start_a_parallel_region(tmp_path):
