@@ -388,10 +388,12 @@ def test_small_fits_start_fewer_threads_and_give_the_same_model(monkeypatch):
     np.testing.assert_array_equal(capped.predict(X), uncapped.predict(X))
 
 
-@pytest.mark.parametrize("n_features", [6, 48])
-def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_features):
+@pytest.mark.parametrize("n_features,vector", [(6, False), (48, False), (48, True)])
+def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_features, vector):
     """Two threads scan a node pair in parallel only over SCAN_PARALLEL_MIN_BINS bins or more
-    (48 features of 255 bins); either way the trees are those of one thread."""
+    (48 features of 255 bins), where dense nodes build, subtract and scan in one region
+    (histogram_and_split_pair); either way the trees are those of one thread, scalar or
+    vector leaves."""
     from gbt._native import backend
     from gbt._native.cpu.grow import SCAN_PARALLEL_MIN_BINS
     assert 2 * 6 * 255 < SCAN_PARALLEL_MIN_BINS <= 2 * 48 * 255
@@ -400,6 +402,9 @@ def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_featu
     X = rng.normal(size=(4000, n_features))
     y = (X[:, 0] + X[:, -1] * X[:, 1] + rng.normal(size=4000) > 0).astype(float)
     params = {"objective": "binary:logistic", "max_leaves": 31, "grow_policy": "lossguide"}
+    if vector:
+        y = y + (X[:, 2] > 0.5)
+        params.update(objective="multi:softprob", num_class=3, multi_strategy="condensed")
     one, two = (gbt.train({**params, "n_jobs": n}, gbt.Dataset(X, y), 8) for n in (1, 2))
     assert len(one.trees) == 8 and one.trees[0].feature.size > 40  # trees that really split
     np.testing.assert_array_equal(one.predict(X), two.predict(X))

@@ -415,6 +415,70 @@ def test_find_best_split_pair_equals_single(params):
     assert found >= 4
 
 
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("n_parts", [1, 2, 3])
+def test_histogram_and_split_pair_equals_the_three_steps(K, n_parts):
+    """The one-region build + subtract + pair scan gives bit for bit what build_histogram,
+    subtract_histogram and find_best_split_pair give, whichever child is the smaller and
+    whether or not the larger one is evaluated (then its buffer keeps the parent's sums)."""
+    sp_arr = np.array(SPLIT_PARAMS["no-lambda"], dtype=np.float64)
+    found = 0
+    for seed in range(6):
+        rng = np.random.default_rng(300 + seed)
+        n_rows, n_features, missing_bin = int(rng.integers(60, 900)), 7, 31
+        n_bins = rng.integers(1, missing_bin + 1, size=n_features).astype(np.int32)
+        X = (rng.random((n_rows, n_features)) * n_bins).astype(np.uint8)
+        X[rng.random(X.shape) < 0.1] = missing_bin
+        gh = np.empty((n_rows, K, 2), dtype=np.float32)
+        gh[..., 0] = rng.normal(size=(n_rows, K)) + 0.5 * (X[:, [2]] < n_bins[2] // 2)
+        gh[..., 1] = rng.uniform(0.1, 1.0, size=(n_rows, K))
+        rows = rng.permutation(n_rows).astype(np.int32)
+        n_left = int(rng.integers(1, n_rows))
+        small_is_left = n_left <= n_rows - n_left
+        small = (0, n_left) if small_is_left else (n_left, n_rows)
+        evaluate = np.array([seed % 3 != 1, seed % 3 != 2])
+        masks = [rng.random(n_features) < 0.8, np.ones(n_features, dtype=np.bool_)]
+        shape = (n_features, missing_bin + 1, K, 2)
+        chunks = np.zeros((1, *shape))
+        parent = np.zeros(shape)
+        histogram.build_histogram(X, gh, rows, 0, n_rows, n_bins, 1, chunks, parent)
+        hist_small = np.zeros(shape)
+        histogram.build_histogram(X, gh, rows, *small, n_bins, 1, chunks, hist_small)
+        hist_large = parent.copy()
+        histogram.subtract_histogram(parent, hist_small, n_bins, hist_large)
+        left, right = (hist_small, hist_large) if small_is_left else (hist_large, hist_small)
+        sums = [h[0].sum(axis=0) for h in (left, right)]  # (K, 2) per child
+        totals = np.array([np.r_[s[:, 0], s[:, 1], c] for s, c in zip(sums, (n_left, n_rows - n_left))])
+        want = np.full((2, split.split_row_width(K)), np.nan)
+        split.find_best_split_pair(left, right, n_bins, masks[0], masks[1], totals, evaluate,
+                                   sp_arr, scan_work(parent), want)
+
+        got_small, got_large = np.zeros(shape), parent.copy()
+        got = np.full_like(want, np.nan)
+        parts = split.feature_parts(n_bins, n_parts)
+        split.histogram_and_split_pair(X, gh, rows, *small, n_bins, parts, got_small,
+                                       got_large, small_is_left, masks[0], masks[1], totals,
+                                       evaluate, sp_arr, scan_work(parent), got)
+        np.testing.assert_array_equal(got_small, hist_small)
+        large_evaluated = evaluate[1 if small_is_left else 0]
+        np.testing.assert_array_equal(got_large, hist_large if large_evaluated else parent)
+        np.testing.assert_array_equal(got, want)
+        found += int((got[:, 1] >= 0).sum())
+    assert found >= 4, "too few splits for the comparison to mean anything"
+
+
+@pytest.mark.parametrize("n_bins,n_parts,expected", [
+    ([255] * 8 + [151], 2, [0, 4, 9]),   # protein-like: 1,024 against 1,176 bins
+    ([2] * 127, 2, [0, 63, 127]),
+    ([255] * 28, 2, [0, 14, 28]),
+    ([5], 2, [0, 0, 1]),                 # fewer features than parts: empty blocks
+    ([5, 5, 5], 1, [0, 3]),
+])
+def test_feature_parts_balance_the_bins(n_bins, n_parts, expected):
+    parts = split.feature_parts(np.array(n_bins, dtype=np.int32), n_parts)
+    assert parts.tolist() == expected
+
+
 def one_hot_node_hist(rng, n_rows, n_features, max_bin=15):
     """A node of one-hot columns (one value bin each, absent = missing), like agaricus:
     a few features have no missing rows (one bin holds every row: nothing to split)."""

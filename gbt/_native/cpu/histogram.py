@@ -338,6 +338,19 @@ def subtract_histogram(parent, child, n_bins, out):
             o[i] = p[i] - c[i]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def subtract_feature(parent, child, f, nb):
+    """parent[f] -= child[f] on feature f's valid bins (nb value bins and the missing bin):
+    the sibling's histogram of one feature, written over the parent's."""
+    p = parent.reshape(-1)
+    c = child.reshape(-1)
+    lo, hi, miss, cell = _valid_span(parent, f, nb)
+    for i in range(lo, hi):
+        p[i] -= c[i]
+    for i in range(miss, miss + cell):
+        p[i] -= c[i]
+
+
 def build_histogram_naive(X, gh, rows, n_bins_total):
     """Reference histogram with ``np.add.at``; ``gh`` is (n, 2) or (n, n_outputs, 2)."""
     gh = gh.reshape(gh.shape[0], -1, 2)

@@ -27,6 +27,8 @@ min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
 import numpy as np
 from numba import njit, prange
 
+from .histogram import _accumulate, _zero_valid, subtract_feature
+
 # Between features, a later feature must beat the best so far by this relative margin. Gains
 # that are equal in exact arithmetic (two features splitting the node's rows the same way)
 # then go to the lower feature index whatever the summation order, e.g. for weighted rows
@@ -449,16 +451,97 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
         per_feature[c, f, 0] = gain
         per_feature[c, f, 1] = b
         per_feature[c, f, 2] = 1.0 if dl else 0.0
+    _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pick_pair(per_feature, hist_left, hist_right, min_gain, out):
+    """Each child's best split from its per-feature (gain, bin, default_left) results."""
     for c in range(2):
         _no_split(min_gain, out[c])
         best, best_f = min_gain, -1
-        for f in range(n_features):  # fixed order: ties go to the lowest feature index
+        for f in range(per_feature.shape[1]):  # fixed order: ties go to the lowest feature
             if per_feature[c, f, 1] >= 0 and _beats(per_feature[c, f, 0], best):
                 best, best_f = per_feature[c, f, 0], f
         if best_f >= 0:
             hist = hist_left if c == 0 else hist_right
             _write_split(hist[best_f], best, best_f, np.int64(per_feature[c, best_f, 1]),
                          per_feature[c, best_f, 2] > 0.0, out[c])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def histogram_and_split_pair(X, gh, rows, start, end, n_bins, feature_parts, hist_small,
+                             hist_large, small_is_left, mask_left, mask_right, totals, evaluate,
+                             split_params, work, out):
+    """The smaller child's histogram, the larger one's (parent minus smaller, over the
+    parent's buffer) and both children's best splits, in one parallel region: each thread
+    takes a block of features and does all three for them, so a small node pays for one
+    region, not three, and each feature's bins stay in that thread's cache between the steps.
+    Gives what :func:`~.histogram.build_histogram`, :func:`~.histogram.subtract_histogram`
+    and :func:`find_best_split_pair` give (the same sums: each feature's bins are added in
+    row order, on whatever thread).
+
+    X, gh : as build_histogram; rows[start:end] : the smaller child's rows            # IN
+    n_bins : (n_features,) int32                                                         # IN
+    feature_parts : (n_parts + 1,) int64, feature block boundaries, one block a thread  # IN
+    hist_small : (n_features, n_bins_total, K, 2) float64                                # OUT
+    hist_large : the parent's histogram, made the larger child's (unless that child is not
+                 evaluated: it is then left as it was)                                   # IN/OUT
+    small_is_left : bool, which child is the smaller                                     # IN
+    mask_left, mask_right, totals, evaluate, split_params, work, out : as
+                 find_best_split_pair
+    """
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    n_features = X.shape[1]
+    K = gh.shape[1]
+    hist_left = hist_small if small_is_left else hist_large
+    hist_right = hist_large if small_is_left else hist_small
+    large = 1 if small_is_left else 0
+    per_feature = _unscanned(n_features)  # gain, bin, default_left
+    for part in prange(feature_parts.shape[0] - 1):
+        f_lo = feature_parts[part]
+        f_hi = feature_parts[part + 1]
+        _zero_valid(hist_small, n_bins, f_lo, f_hi)
+        _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist_small)
+        for f in range(f_lo, f_hi):
+            if evaluate[large]:
+                subtract_feature(hist_large, hist_small, f, n_bins[f])
+            for c in range(2):
+                mask = mask_left if c == 0 else mask_right
+                if not (evaluate[c] and mask[f]):
+                    continue
+                parent = _parent_score(totals[c], K, lam, alpha, mds)
+                gain, b, dl = _scan_feature_at(hist_left if c == 0 else hist_right, f,
+                                               n_bins[f], totals[c], parent, lam, alpha, mds,
+                                               mcw, mcs, min_gain, work[c * n_features + f])
+                per_feature[c, f, 0] = gain
+                per_feature[c, f, 1] = b
+                per_feature[c, f, 2] = 1.0 if dl else 0.0
+    _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
+
+
+@njit(cache=True, nogil=True)
+def feature_parts(n_bins, n_parts):
+    """(n_parts + 1,) int64 boundaries of contiguous feature blocks with about equal bins
+    (the scan's work), for :func:`histogram_and_split_pair`: each boundary is placed where
+    the running bin count comes closest to its share."""
+    n_features = n_bins.shape[0]
+    total = 0.0
+    for f in range(n_features):
+        total += n_bins[f] + 1.0
+    parts = np.empty(n_parts + 1, dtype=np.int64)
+    parts[0] = 0
+    f = 0
+    running = 0.0
+    for p in range(1, n_parts):
+        target = total * p / n_parts
+        while f < n_features and abs(running + n_bins[f] + 1.0 - target) < abs(running - target):
+            running += n_bins[f] + 1.0
+            f += 1
+        parts[p] = f
+    parts[n_parts] = n_features
+    return parts
 
 
 def find_best_split_naive(hist, n_bins, feature_mask, totals, split_params):
