@@ -339,8 +339,8 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_mono:
             pair_bounds[0, :] = node_bounds[left, :]
             pair_bounds[1, :] = node_bounds[right, :]
-        in_one_region = fused and small_end - small_start < ROW_CHUNK_MIN_ROWS
-        if in_one_region:
+        # The smaller child's histogram, the larger's by subtraction, both best splits.
+        if fused and small_end - small_start < ROW_CHUNK_MIN_ROWS:
             histogram_and_split_pair(X, gh, rows, small_start, small_end, n_bins, parts,
                                      small_hist, parent_hist, small_is_left, mask_left,
                                      mask_right, totals, evaluate, split_params, scan_work,
@@ -349,35 +349,11 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             _node_histogram(X, gh, rows, small_start, small_end, n_bins, n_chunks,
                             chunk_buffers, sparse_rows, small_hist)
             subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
-        # Both children's best splits (done above in one region): in one parallel scan, or
-        # one after the other.
-        if in_one_region:
-            pass
-        elif not scan_parallel:  # two plain scans cost less than a parallel region
-            for c in range(2):
-                if evaluate[c]:
-                    _best_split_of_node(hist_pool[node_aux[left + c, SLOT]], n_bins,
-                                        mask_left if c == 0 else mask_right, totals[c],
-                                        split_params, use_cat, is_cat, cat_params, use_mono,
-                                        monotone, pair_bounds[c], scan_work, pair_out[c],
-                                        pair_cat[c])
-        elif use_cat:
-            find_best_split_pair_categorical(hist_pool[node_aux[left, SLOT]],
-                                             hist_pool[node_aux[right, SLOT]], n_bins,
-                                             mask_left, mask_right, totals, evaluate,
-                                             split_params, is_cat, cat_params, monotone,
-                                             use_mono, pair_bounds, scan_work, pair_out,
-                                             pair_cat)
-        elif use_mono:
-            find_best_split_pair_monotone(hist_pool[node_aux[left, SLOT]],
-                                          hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
-                                          mask_right, totals, evaluate, split_params,
-                                          monotone, pair_bounds, scan_work, pair_out)
-        else:
-            find_best_split_pair(hist_pool[node_aux[left, SLOT]],
+            _best_splits_of_pair(hist_pool[node_aux[left, SLOT]],
                                  hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
-                                 mask_right, totals, evaluate, split_params, scan_work,
-                                 pair_out)
+                                 mask_right, totals, evaluate, split_params, scan_parallel,
+                                 use_cat, is_cat, cat_params, use_mono, monotone, pair_bounds,
+                                 scan_work, pair_out, pair_cat)
         for c in range(2):
             child = left + c
             if evaluate[c] and pair_out[c, 1] >= 0:
@@ -419,6 +395,34 @@ def _best_split_of_node(hist, n_bins, mask, totals, split_params, use_cat, is_ca
                                  scan_work, out)
     else:
         find_best_split(hist, n_bins, mask, totals, split_params, scan_work, out)
+
+
+@njit(cache=True, nogil=True)
+def _best_splits_of_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
+                         evaluate, split_params, scan_parallel, use_cat, is_cat, cat_params,
+                         use_mono, monotone, pair_bounds, scan_work, out, out_cat):
+    """Both children's best splits into ``out`` (and ``out_cat``): in one parallel scan with
+    the constraints they need, or, below SCAN_PARALLEL_MIN_BINS, one after the other (two
+    plain scans cost less than a parallel region)."""
+    if not scan_parallel:
+        for c in range(2):
+            if evaluate[c]:
+                _best_split_of_node(hist_left if c == 0 else hist_right, n_bins,
+                                    mask_left if c == 0 else mask_right, totals[c],
+                                    split_params, use_cat, is_cat, cat_params, use_mono,
+                                    monotone, pair_bounds[c], scan_work, out[c], out_cat[c])
+    elif use_cat:
+        find_best_split_pair_categorical(hist_left, hist_right, n_bins, mask_left, mask_right,
+                                         totals, evaluate, split_params, is_cat, cat_params,
+                                         monotone, use_mono, pair_bounds, scan_work, out,
+                                         out_cat)
+    elif use_mono:
+        find_best_split_pair_monotone(hist_left, hist_right, n_bins, mask_left, mask_right,
+                                      totals, evaluate, split_params, monotone, pair_bounds,
+                                      scan_work, out)
+    else:
+        find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
+                             evaluate, split_params, scan_work, out)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -150,6 +150,15 @@ def _zero_valid(hist, n_bins, f_lo, f_hi):
         flat[miss:miss + cell] = 0.0
 
 
+@njit(cache=True, nogil=True)
+def build_feature_block(X, gh, rows, start, end, n_bins, f_lo, f_hi, hist):
+    """Features ``f_lo:f_hi`` of the histogram of rows ``rows[start:end]``, built on this
+    thread (valid bins only). Threads may build disjoint blocks of one histogram at once;
+    each feature's sums do not depend on the blocks."""
+    _zero_valid(hist, n_bins, f_lo, f_hi)
+    _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hist):
     """Histogram of rows ``rows[start:end]`` (valid bins only; see the module note).
@@ -166,16 +175,14 @@ def build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hi
     n = end - start
     n_features = X.shape[1]
     if n_chunks == 1 or n * n_features < FEATURE_PARALLEL_MIN_CELLS:
-        _zero_valid(hist, n_bins, 0, n_features)
-        _accumulate(X, gh, rows, start, end, 0, n_features, hist)
+        build_feature_block(X, gh, rows, start, end, n_bins, 0, n_features, hist)
         return
     if n < ROW_CHUNK_MIN_ROWS:
         per = (n_features + n_chunks - 1) // n_chunks
         for c in prange(n_chunks):
             f_lo = min(n_features, c * per)
-            f_hi = min(n_features, f_lo + per)
-            _zero_valid(hist, n_bins, f_lo, f_hi)
-            _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist)
+            build_feature_block(X, gh, rows, start, end, n_bins, f_lo,
+                                min(n_features, f_lo + per), hist)
         return
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):

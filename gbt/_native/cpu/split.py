@@ -27,7 +27,7 @@ min_child_samples, max_delta_step); see :data:`SPLIT_PARAM_NAMES`.
 import numpy as np
 from numba import njit, prange
 
-from .histogram import _accumulate, _zero_valid, subtract_feature
+from .histogram import build_feature_block, subtract_feature
 
 # Between features, a later feature must beat the best so far by this relative margin. Gains
 # that are equal in exact arithmetic (two features splitting the node's rows the same way)
@@ -502,8 +502,7 @@ def histogram_and_split_pair(X, gh, rows, start, end, n_bins, feature_parts, his
     for part in prange(feature_parts.shape[0] - 1):
         f_lo = feature_parts[part]
         f_hi = feature_parts[part + 1]
-        _zero_valid(hist_small, n_bins, f_lo, f_hi)
-        _accumulate(X, gh, rows, start, end, f_lo, f_hi, hist_small)
+        build_feature_block(X, gh, rows, start, end, n_bins, f_lo, f_hi, hist_small)
         for f in range(f_lo, f_hi):
             if evaluate[large]:
                 subtract_feature(hist_large, hist_small, f, n_bins[f])
