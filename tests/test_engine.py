@@ -388,15 +388,16 @@ def test_small_fits_start_fewer_threads_and_give_the_same_model(monkeypatch):
     np.testing.assert_array_equal(capped.predict(X), uncapped.predict(X))
 
 
-@pytest.mark.parametrize("n_features,vector", [(6, False), (48, False), (48, True)])
+@pytest.mark.parametrize("n_features,vector", [(2, False), (6, False), (48, False),
+                                               (48, True)])
 def test_serial_and_parallel_pair_scans_grow_the_same_trees(monkeypatch, n_features, vector):
-    """Two threads scan a node pair in parallel only over SCAN_PARALLEL_MIN_BINS bins or more
-    (48 features of 255 bins), where dense nodes build, subtract and scan in one region
-    (histogram_and_split_pair); either way the trees are those of one thread, scalar or
-    vector leaves."""
+    """On two threads, dense nodes build, subtract and scan in one region
+    (histogram_and_split_pair) over ONE_REGION_MIN_BINS bins or more (6 or 48 features of 255
+    bins), and scan a node pair one child after the other below it (2 features); either way
+    the trees are those of one thread, scalar or vector leaves."""
     from gbt._native import backend
-    from gbt._native.cpu.grow import SCAN_PARALLEL_MIN_BINS
-    assert 2 * 6 * 255 < SCAN_PARALLEL_MIN_BINS <= 2 * 48 * 255
+    from gbt._native.cpu.grow import ONE_REGION_MIN_BINS
+    assert 2 * 2 * 255 < ONE_REGION_MIN_BINS <= 2 * 6 * 255
     monkeypatch.setattr(backend, "MIN_CELLS_PER_THREAD", 1)  # two threads even on small data
     rng = np.random.default_rng(3)
     X = rng.normal(size=(4000, n_features))
