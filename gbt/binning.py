@@ -97,9 +97,14 @@ class BinMapper:
             rng = np.random.default_rng(self.random_state)
             sample = np.sort(rng.choice(n_rows, self.sketch_rows, replace=False))
 
+        few = self._few_value_cuts(values, weight, sample) if hasattr(values, "indptr") \
+            else [None] * values.shape[1]
+
         def cuts_of(j):
             if j in self.categorical:  # bin c holds code c
                 return np.r_[np.arange(self.categorical[j] - 1) + 0.5, np.inf]
+            if few[j] is not None:
+                return few[j]
             col, w = self._column(values, j, weight, sample)
             if w is not None:  # rows of zero weight do not exist for the model: nor for its bins
                 col, w = col[w > 0], w[w > 0]
@@ -114,6 +119,33 @@ class BinMapper:
         else:
             self.cuts = [cuts_of(j) for j in range(values.shape[1])]
         return self
+
+    def _few_value_cuts(self, values, weight, sample) -> list:
+        """Cut points of each column of a CSC matrix that has at most ``max_bin`` distinct
+        values among its sketched entries (those of sampled rows of positive weight), None for
+        the others. They are what the column's summary gives (a bin per value, edges at the
+        midpoints), from one kernel pass over all columns: a summary per column cost ~90 us
+        of Python and numpy calls each, most of a small sparse fit's setup."""
+        data, indptr = values.data, values.indptr.astype(np.int64)
+        if weight is not None or sample is not None:
+            counted = np.ones(values.shape[0], dtype=np.bool_) if weight is None else weight > 0
+            if sample is not None:
+                in_sample = np.zeros(values.shape[0], dtype=np.bool_)
+                in_sample[sample] = True
+                counted &= in_sample
+            kept = counted[values.indices]
+            data = data[kept]
+            indptr = np.r_[0, np.cumsum(kept)][indptr]
+        _, kernels = get_backend("cpu")
+        found, offsets, too_many = kernels.few_distinct_values(data, indptr, self.max_bin)
+        # Column j's cuts are flat[offsets[j]:offsets[j + 1]]: the midpoints between its
+        # neighbouring values, and +inf in its last value's place.
+        flat = np.empty(found.size)
+        flat[:-1] = 0.5 * (found[:-1] + found[1:])
+        flat[offsets[1:][offsets[1:] > offsets[:-1]] - 1] = np.inf
+        return [None if too_many[j] else
+                flat[offsets[j]:offsets[j + 1]] if offsets[j + 1] > offsets[j] else
+                np.array([np.inf]) for j in range(values.shape[1])]
 
     @staticmethod
     def _column(values, j, weight, sample):

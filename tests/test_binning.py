@@ -257,3 +257,35 @@ def test_rows_of_zero_weight_do_not_shape_the_bins():
     kept = BinMapper(255).fit(to_feature_matrix(X[w > 0]), sample_weight=w[w > 0])
     for a, b in zip(weighted.cuts, kept.cuts):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sketch_rows", [200_000, 900])
+def test_sparse_columns_of_few_values_cut_as_their_summary_would(weighted, sketch_rows):
+    """A sparse column with at most max_bin distinct values takes its cuts from one pass
+    over the stored entries (few_distinct_values), not a summary; the cuts are the same as
+    the dense path's, row sampling and rows of zero weight included."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    dense = np.full((n, 5), np.nan)
+    dense[:, 0] = 1.0                                   # one value (one-hot)
+    dense[:, 1] = rng.integers(0, 6, n) * 0.5           # six values
+    dense[:, 2] = rng.normal(size=n)                    # many: the summary path
+    dense[:, 3] = rng.integers(-3, 3, n).astype(float)  # explicit zeros among them
+    dense[rng.random(dense.shape) < 0.6] = np.nan       # absent
+    dense[:5, 4] = 7.0                                  # two values, one only in rows 0-4
+    dense[5:200, 4] = 9.0
+    w = rng.integers(0, 3, n).astype(float) if weighted else None
+    if weighted:
+        w[:5] = 0.0  # 7.0 is not counted in column 4
+    rows, cols = np.nonzero(~np.isnan(dense))
+    S = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=dense.shape)
+    assert S.nnz == rows.size  # explicit zeros stored
+    for threads in (1, 2):
+        m = BinMapper(max_bin=8, sketch_rows=sketch_rows).fit(fm(S), sample_weight=w,
+                                                              n_threads=threads)
+        md = BinMapper(max_bin=8, sketch_rows=sketch_rows).fit(fm(dense), sample_weight=w)
+        for a, b in zip(m.cuts, md.cuts):
+            np.testing.assert_array_equal(a, b)
+    assert m.n_bins[0] == 1 and m.n_bins[1] == 6 and m.n_bins[2] == 8
+    np.testing.assert_array_equal(m.cuts[4], [np.inf] if weighted else [8.0, np.inf])

@@ -84,6 +84,33 @@ def test_bin_csc_vs_naive(max_bin, odtype):
     assert zero_rows.size > 0 and np.all(out[zero_rows, coo.col[coo.data == 0.0]] != max_bin)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("max_count", [1, 3, 8, 255])
+def test_few_distinct_values_vs_naive(dtype, max_count):
+    rng = np.random.default_rng(3)
+    columns = [
+        np.ones(50),                                     # one value (agaricus' one-hot)
+        rng.integers(0, 3, 40).astype(float),            # three values, shuffled
+        rng.integers(-4, 4, 60) * 0.25,                  # eight values with negatives
+        rng.normal(size=300),                            # continuous: too many
+        np.zeros(0),                                     # no stored entry
+        np.array([np.nan, 2.0, np.nan, -0.0, 0.0, 2.0]),  # NaN is not a value; -0 == 0
+        np.full(5, np.nan),                              # only NaN
+        np.array([np.inf, -np.inf, 1.0, np.inf]),
+    ]
+    data = np.concatenate(columns).astype(dtype)
+    indptr = np.r_[0, np.cumsum([c.size for c in columns])].astype(np.int64)
+    values, offsets, too_many = binning.few_distinct_values(data, indptr, max_count)
+    exp_values, exp_offsets, exp_many = binning.few_distinct_values_naive(data, indptr,
+                                                                            max_count)
+    np.testing.assert_array_equal(too_many, exp_many)
+    np.testing.assert_array_equal(offsets, exp_offsets)
+    np.testing.assert_array_equal(values, exp_values)
+    assert values.dtype == np.float64
+    assert too_many[3] and not too_many[4] and not too_many[6]
+    assert too_many[2] == (max_count < 8)
+
+
 # -- histograms -------------------------------------------------------------------------------
 def hist_inputs(rng, n_rows, n_features, max_bin, odtype=np.uint8, missing_frac=0.1):
     X = rng.integers(0, max_bin, size=(n_rows, n_features)).astype(odtype)
@@ -958,7 +985,7 @@ def test_add_leaf_values_vs_numpy():
 def test_backend_exposes_kernels():
     xp, k = get_backend("cpu")
     assert xp is np
-    for name in ("bin_dense", "bin_csc", "build_histogram", "subtract_histogram",
+    for name in ("bin_dense", "bin_csc", "few_distinct_values", "build_histogram", "subtract_histogram",
                  "find_best_split", "find_best_split_pair", "leaf_weights", "partition_rows",
                  "predict_raw",
                  "predict_leaf", "predict_binned_tree", "add_leaf_values"):

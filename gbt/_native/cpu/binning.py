@@ -63,6 +63,68 @@ def bin_csc(data, indices, indptr, cuts_flat, cut_offsets, missing_bin, out):
                 out[indices[k], j] = _search(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
 
 
+@njit(cache=True, nogil=True)
+def few_distinct_values(data, indptr, max_count):
+    """Each column's distinct values, increasing, NaN left out, for the columns that have at
+    most ``max_count`` of them (their cut points need nothing more; see BinMapper.fit). No
+    sort: each value is looked up in the column's sorted set so far, so a column of few
+    values costs one pass, and one of many stops at its ``max_count + 1``-th.
+
+    data : (nnz,) float32/float64 stored values of a CSC matrix    # IN
+    indptr : (n_columns + 1,) int64                                 # IN
+    max_count : int                                                 # IN
+    Returns ``(values, offsets, too_many)``: (n_found,) float64, (n_columns + 1,) int64 and
+    (n_columns,) bool; column ``j``'s values are ``values[offsets[j]:offsets[j + 1]]``, none
+    when ``too_many[j]`` (it has more than ``max_count``).
+    """
+    n_columns = indptr.shape[0] - 1
+    values = np.empty(min(data.shape[0], n_columns * max_count), dtype=np.float64)
+    offsets = np.zeros(n_columns + 1, dtype=np.int64)
+    too_many = np.zeros(n_columns, dtype=np.bool_)
+    found = np.empty(max_count + 1, dtype=np.float64)  # the column's sorted set so far
+    n = 0
+    for j in range(n_columns):
+        k = 0
+        last = np.nan
+        for e in range(indptr[j], indptr[j + 1]):
+            x = np.float64(data[e])
+            if x == last or np.isnan(x):  # runs of one value are common in sparse data
+                continue
+            last = x
+            lo, hi = 0, k  # first position with found[pos] >= x
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if found[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < k and found[lo] == x:
+                continue
+            if k == max_count:
+                too_many[j] = True
+                break
+            for i in range(k, lo, -1):
+                found[i] = found[i - 1]
+            found[lo] = x
+            k += 1
+        if not too_many[j]:
+            values[n:n + k] = found[:k]
+            n += k
+        offsets[j + 1] = n
+    return values[:n].copy(), offsets, too_many
+
+
+def few_distinct_values_naive(data, indptr, max_count):
+    columns = [np.unique(data[indptr[j]:indptr[j + 1]].astype(np.float64))
+               for j in range(indptr.size - 1)]
+    columns = [c[~np.isnan(c)] for c in columns]
+    too_many = np.array([c.size > max_count for c in columns], dtype=np.bool_)
+    columns = [np.zeros(0) if many else c for c, many in zip(columns, too_many)]
+    offsets = np.zeros(len(columns) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([c.size for c in columns])
+    return np.concatenate(columns + [np.zeros(0)]), offsets, too_many
+
+
 def bin_dense_naive(X, cuts, missing_bin, dtype):
     """Reference: ``np.searchsorted`` per feature. ``cuts`` is a list of edge arrays."""
     out = np.empty(X.shape, dtype=dtype)
