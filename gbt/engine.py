@@ -26,6 +26,7 @@ import numpy as np
 
 from ._native.backend import (fit_threads, get_backend, resolve_device, round_workers,
                               use_threads)
+from ._native.cpu.checks import all_finite
 from ._native.cpu.sampling import subsample_rows
 from .binning import BinMapper
 from .booster import Booster
@@ -319,10 +320,15 @@ def _walk_tree(kernels, tree, X_binned, missing_bin, rows, n_threads, first_outp
 
 
 def _check_finite_gradients(g, h, iteration):
-    """A non-finite gradient would grow a tree of NaN gains: a silent wrong model. One float64
-    sum of both buffers finds any inf or NaN (float32 values cannot overflow it); one sum, so
-    a GPU fit waits for the device once per round here, not twice."""
-    if not np.isfinite(float(g.sum(dtype=np.float64) + h.sum(dtype=np.float64))):
+    """A non-finite gradient would grow a tree of NaN gains: a silent wrong model. On the host
+    one compiled pass over both buffers' bits finds any inf or NaN; on a GPU, one float64 sum
+    of both (float32 values cannot overflow it), so the fit waits for the device once per
+    round here, not twice."""
+    if isinstance(g, np.ndarray):
+        finite = all_finite(g.view(np.uint32), h.view(np.uint32))
+    else:
+        finite = np.isfinite(float(g.sum(dtype=np.float64) + h.sum(dtype=np.float64)))
+    if not finite:
         raise ValueError(f"The objective's gradients or hessians are not finite in round "
                          f"{iteration}: labels too large for float32 gradients (beyond about "
                          "1e38), or margins that overflow; check the labels, base_margin and "

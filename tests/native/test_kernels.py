@@ -1082,6 +1082,22 @@ def test_any_inf_vs_naive(dtype, n_chunks, where, value):
     assert checks.any_inf(X, n_chunks) == checks.any_inf_naive(X) == (where is not None)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (513, 3)])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("in_b", [False, True])
+def test_all_finite_vs_naive(shape, bad, in_b):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shape).astype(np.float32)
+    b = rng.standard_normal(shape).astype(np.float32)
+    a[0, 0] = np.finfo(np.float32).max   # finite extremes are finite
+    b[-1, -1] = np.finfo(np.float32).tiny / 4  # a subnormal
+    a[-1, 0] = -0.0
+    if bad is not None:  # the last element: the kernel's tail after its blocks of four
+        (b if in_b else a)[-1, -1] = bad
+    got = checks.all_finite(a.view(np.uint32), b.view(np.uint32))
+    assert got == checks.all_finite_naive(a, b) == (bad is None)
+
+
 def test_prediction_input_with_inf_is_rejected(binary_data):
     import gbt
     X, y = binary_data

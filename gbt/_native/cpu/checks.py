@@ -1,6 +1,7 @@
-"""Checks of raw feature values (run once per matrix, at the API boundary)."""
+"""Checks of raw feature values (run once per matrix, at the API boundary) and of each
+round's gradients."""
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -24,3 +25,28 @@ def any_inf(X, n_chunks):
 
 def any_inf_naive(X):
     return bool(np.isinf(X).any())
+
+
+_FLOAT32_EXPONENT = np.uint32(0x7F800000)  # all ones: inf or NaN
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _non_finite_float32(bits):
+    """How many of the float32 values whose bits are the flat uint32 array ``bits`` are NaN or
+    +-inf. An integer count, which the compiler vectorises (a float sum it may not reorder)."""
+    n = 0
+    for i in range(uint64(bits.shape[0])):
+        n += (bits[i] & _FLOAT32_EXPONENT) == _FLOAT32_EXPONENT
+    return n
+
+
+@njit(cache=True, nogil=True)
+def all_finite(a_bits, b_bits):
+    """Whether every value of two C-contiguous float32 arrays (a round's gradients and
+    hessians), passed as their ``.view(np.uint32)``, is finite. (numpy's float64 sums of the
+    float32 buffers took ~18 us a round on 6,500 rows, a fiftieth of a small fit.)"""
+    return _non_finite_float32(a_bits.reshape(-1)) + _non_finite_float32(b_bits.reshape(-1)) == 0
+
+
+def all_finite_naive(a, b):
+    return bool(np.isfinite(a).all() and np.isfinite(b).all())
