@@ -25,7 +25,8 @@ What it measures
   scikit-learn's HistGradientBoostingClassifier runs on ``synthetic-200k-lossguide`` only (it
   is slow elsewhere and has no sparse / depth-wise equivalent worth the time).
 * Per case and library, in alternating order (A B C A B C ...) after one untimed warm-up fit
-  on at most 10,000 rows (JIT and lazy imports stay out of the timings): median fit seconds
+  on at most 10,000 rows (JIT and lazy imports stay out of the timings; short fits get more
+  rounds, see ``rounds_needed``): median fit seconds
   (dataset construction / binning included), median predict seconds on the test set (calls
   repeated for at least 0.2 s, mean per call, as small test sets take ~1 ms), the test
   metric, peak RSS increase during fit, "other load" (cores other processes kept busy during
@@ -91,6 +92,10 @@ NAN_COLUMNS = range(6)
 NAN_FRACTION = 0.05
 WARMUP_ROWS, WARMUP_TREES = 10_000, 5
 MIN_PREDICT_SECONDS = 0.2  # predict timing: repeat calls at least this long (small test sets)
+# Short fits (agaricus: 0.1 s) swing by a third from run to run on a shared machine, so a case
+# keeps alternating rounds past --repeats until every library's fits add up to MIN_FIT_SECONDS,
+# at most MAX_SHORT_REPEATS rounds.
+MIN_FIT_SECONDS, MAX_SHORT_REPEATS = 3.0, 21
 NOISY_CORES = 0.25  # "other load" above this flags the timings as disturbed
 LEAVES, DEPTH = 255, 8
 LARGE_FACTOR = 5  # the "1m" synthetic cases train on LARGE_FACTOR x --rows rows
@@ -469,8 +474,19 @@ def run_once(lib: Library, runs: Runs, data, task: Task, trees: int, threads: in
     del model
 
 
+def rounds_needed(results, repeats) -> bool:
+    """Whether another alternating round is due: fewer than ``repeats`` so far, or (short fits)
+    some library's fits add up to less than MIN_FIT_SECONDS within MAX_SHORT_REPEATS rounds."""
+    done = min(len(runs.fit_s) for runs in results.values())
+    if done < repeats:
+        return True
+    return done < MAX_SHORT_REPEATS and \
+        min(sum(runs.fit_s) for runs in results.values()) < MIN_FIT_SECONDS
+
+
 def run_case(case: Case, libs, trees, threads, repeats, log) -> dict:
-    """Warm-up, then ``repeats`` alternating rounds; returns ``{library name: Runs}``."""
+    """Warm-up, then alternating rounds (``repeats``, more for short fits: see
+    :func:`rounds_needed`); returns ``{library name: Runs}``."""
     data = case.load()
     libs = [lib for lib in libs if lib.name in case.libs]
     for lib in libs:
@@ -479,11 +495,13 @@ def run_case(case: Case, libs, trees, threads, repeats, log) -> dict:
         log(f"{case.name}: warm-up {lib.name}: {time.perf_counter() - t0:.2f} s")
     results = {lib.name: Runs() for lib in libs}
     metric = METRICS[case.task.kind]
-    for r in range(repeats):
+    r = 0
+    while rounds_needed(results, repeats):
+        r += 1
         for lib in libs:
             runs = results[lib.name]
             run_once(lib, runs, data, case.task, trees, threads)
-            log(f"{case.name}: round {r + 1}/{repeats} {lib.name}: fit {runs.fit_s[-1]:.2f} s, "
+            log(f"{case.name}: round {r} {lib.name}: fit {runs.fit_s[-1]:.3f} s, "
                 f"predict {runs.predict_s[-1]:.4f} s, peak +{runs.peak_mb[-1]:.0f} MB, "
                 f"{metric} {runs.metric:.5f}, other processes {runs.other_cores[-1]:.2f} cores")
     return results
@@ -617,6 +635,11 @@ def case_lines(cases, skipped_cases) -> list[str]:
     return lines
 
 
+def _secs(t: float) -> str:
+    """Seconds with three digits after the point below 1 s (0.1 s fits), else two."""
+    return f"{t:.3f}" if t < 1.0 else f"{t:.2f}"
+
+
 def main_table(results, skipped_libs) -> str:
     rows = ["| case | library | fit s (median) | fit s (all runs) | predict s (median) | test "
             "metric | peak fit RSS +MB | fit × LGBM | fit × XGB | predict × LGBM | metric − LGBM "
@@ -625,9 +648,10 @@ def main_table(results, skipped_libs) -> str:
     for case, summary in results:
         metric = METRICS[case.task.kind]
         for name, s in summary.items():
-            runs = " / ".join(f"{t:.2f}" for t in s["fit_all"])
+            runs = " / ".join(_secs(t) for t in s["fit_all"]) if len(s["fit_all"]) <= 5 else \
+                f"{_secs(min(s['fit_all']))}-{_secs(max(s['fit_all']))} ({len(s['fit_all'])} runs)"
             rows.append(
-                f"| {case.name} | {name} | {s['fit']:.2f} | {runs} | {s['predict']:.4f} | "
+                f"| {case.name} | {name} | {_secs(s['fit'])} | {runs} | {s['predict']:.4f} | "
                 f"{metric} {s['metric']:.5f} | {s['peak_mb']:.0f} | "
                 f"{_fmt(s['fit_vs_lgb'], '.2f')} | {_fmt(s['fit_vs_xgb'], '.2f')} | "
                 f"{_fmt(s['predict_vs_lgb'], '.2f')} | {_fmt(s['metric_vs_lgb'], '+.5f')} | "
@@ -817,7 +841,9 @@ def command_line() -> str:
 def settings_line(args) -> str:
     return (f"{args.trees} rounds, learning rate 0.1, 255 bins, {args.threads} threads, min 20 "
             f"samples and 1e-3 hessian per leaf, no L2; {args.repeats} alternating round(s) "
-            "after one warm-up fit per library and case. Fit includes dataset construction "
+            f"after one warm-up fit per library and case, more for short fits (until each "
+            f"library's fits add up to {MIN_FIT_SECONDS:g} s, at most {MAX_SHORT_REPEATS} "
+            "rounds). Fit includes dataset construction "
             "(binning; XGBoost builds a `QuantileDMatrix`, `max_bin=256` as it counts bins "
             "differently); predict is on the test set (XGBoost `inplace_predict`), calls repeated "
             f"for at least {MIN_PREDICT_SECONDS:g} s and the mean per call taken.")
