@@ -1,9 +1,13 @@
 # `make demo` and `make test` work from a fresh clone: they create .venv when absent and
-# install the package with what it needs. Numba's cache lives in the checkout (git ignores it).
+# install the package with what it needs. Numba's cache lives in the checkout (git ignores it),
+# in a folder named by a checksum of the kernel sources: Numba checks only a kernel's own file
+# when it reuses a cached kernel, not the files of the kernels it calls and inlines, so after
+# an edit to one of those a cached caller would run the old code (or crash on it).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+KERNELS_SUM := $(shell cat gbt/_native/cpu/*.py | cksum | cut -d' ' -f1)
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(KERNELS_SUM)
 
 .PHONY: demo test test-fast bench clean
 

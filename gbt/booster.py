@@ -155,16 +155,17 @@ class Booster:
     def _predict(self, X, output_margin, iteration_range, pred_leaf, pred_contribs,
                  pred_interactions, n_jobs):
         n_threads = resolve_n_threads(n_jobs if n_jobs is not None else self.params.get("n_jobs"))
-        with use_threads(n_threads):
-            features = self._features(X, n_threads)
         first, last = self._tree_range(iteration_range)
         if pred_contribs or pred_interactions:
+            with use_threads(n_threads):
+                features = self._features(X, n_threads)
             from .explain import shap_interaction_values, shap_values
             explain = shap_interaction_values if pred_interactions else shap_values
             return explain(self.trees[first:last], self.tree_output[first:last],
                            self.base_score, features.values, n_threads)
         forest = self._forest(first, last)
         with use_threads(n_threads):
+            features = self._features(X, n_threads)
             if pred_leaf:
                 return predict_leaf(forest, features.values, n_threads)
             raw = np.empty((features.shape[0], self.n_outputs))

@@ -11,6 +11,7 @@ per-row ``query_index``.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any, Sequence
 
@@ -162,8 +163,13 @@ def _arrow_columns(table):
 
 def _sparse_as(data, sparse_format: str):
     """``data`` as a float32/float64 CSC matrix with sorted indices (the binning kernels walk
-    each column's entries in row order), or as CSR (prediction densifies blocks of rows)."""
-    values = sp.csc_matrix(data) if sparse_format == "csc" else sp.csr_matrix(data)
+    each column's entries in row order), or as CSR (prediction walks blocks of rows). CSR
+    input is taken as it is: re-wrapping it re-checks its arrays, a sixth of the time of a
+    small prediction."""
+    if sparse_format == "csr" and getattr(data, "format", None) == "csr":
+        values = data
+    else:
+        values = sp.csc_matrix(data) if sparse_format == "csc" else sp.csr_matrix(data)
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
     if sparse_format == "csc":
@@ -229,13 +235,20 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
     if has_inf:
         raise ValueError("Feature data contains inf; use NaN for missing values.")
     if feature_names is None:
-        feature_names = [f"f{j}" for j in range(n_features)]
+        return FeatureMatrix(values, list(_default_names(n_features)), cats)
     feature_names = [str(n) for n in feature_names]
     if len(feature_names) != n_features:
         raise ValueError(f"Got {len(feature_names)} feature names for {n_features} features.")
     if len(set(feature_names)) != n_features:
         raise ValueError("Feature names must be unique.")
     return FeatureMatrix(values, feature_names, cats)
+
+
+@functools.lru_cache(maxsize=8)
+def _default_names(n_features: int) -> tuple:
+    """``("f0", "f1", ...)``: made once per width, as every prediction on an array needs them
+    (agaricus's 127: a twentieth of a 1.5 ms predict)."""
+    return tuple(f"f{j}" for j in range(n_features))
 
 
 def _as_float_vector(name: str, value, n_rows: int, allow_2d: bool = False) -> np.ndarray:

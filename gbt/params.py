@@ -321,13 +321,12 @@ def resolve_n_threads(n_jobs: int | None) -> int:
     gives a bit-identical model on any machine; :func:`gbt._native.backend.use_threads` caps the
     threads actually started at what Numba has.
     """
-    n_cores = os.cpu_count() or 1
     if n_jobs == 0:
         raise ValueError("n_jobs=0 is not a thread count; use None or -1 for all cores.")
     if n_jobs is None:
-        return n_cores
+        return os.cpu_count() or 1
     if n_jobs < 0:
-        return max(1, n_cores + 1 + n_jobs)
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
     return n_jobs
 
 

@@ -3,8 +3,10 @@
 Trees are packed once into flat node arrays (:class:`PackedForest`) that the kernels walk.
 A forest with categorical splits also packs their flags, category counts and bitsets and is
 walked by the CPU ``*_categorical`` kernels (on any device).
-Sparse input is densified a block of rows at a time (absent entries become NaN = missing), so
-memory stays bounded.
+Sparse input (absent entries are missing) is walked on one-byte codes of its values, a block
+of rows at a time (:func:`gbt._native.cpu.predict.predict_raw_sparse`); where codes cannot
+stand for a forest's thresholds, and for leaf indices and categorical forests, it is densified a
+block of rows at a time (absent entries become NaN). Memory stays bounded either way.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._native.backend import get_backend
-from ._native.cpu.predict import densify_csr_rows, walk_nodes
+from ._native.cpu.predict import coded_walk, densify_csr_rows, walk_nodes
 
 SPARSE_BLOCK_ROWS = 16384
 
@@ -59,10 +61,20 @@ class PackedForest:
                 lo = self.tree_offsets[t]
                 self.cat_bits[lo:lo + tree.n_nodes, :tree.cat_bits.shape[1]] = tree.cat_bits
         self.device_arrays = None  # GPU copies, made by the first GPU prediction
+        self._coded_walk = False  # coded_walk's arrays (or None), made by the first sparse walk
 
     @property
     def n_trees(self) -> int:
         return self.tree_offsets.size - 1
+
+    @property
+    def coded_walk(self):
+        """``(cuts, cut_offsets, links)`` that walk sparse rows on one-byte codes, or None
+        when the forest has too many thresholds on one feature for them (see
+        :func:`gbt._native.cpu.predict.coded_walk`)."""
+        if self._coded_walk is False:
+            self._coded_walk = coded_walk(self.walk[0], self.walk[1], self.tree_offsets)
+        return self._coded_walk
 
 
 def _dense_blocks(values):
@@ -95,6 +107,12 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
         return
     if device == "cuda":
         _predict_raw_device(forest, values, out)
+        return
+    if sp.issparse(values) and forest.coded_walk is not None:
+        csr = values.tocsr()  # prediction's FeatureMatrix is CSR already
+        k.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *forest.coded_walk,
+                             forest.walk[2], forest.value_offsets, forest.tree_offsets,
+                             forest.tree_output, forest.tree_width, max(1, n_threads), out)
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place
         k.predict_raw(block, *forest.walk, forest.value_offsets, forest.tree_offsets,

@@ -212,6 +212,26 @@ def test_sparse_prediction_matches_dense(fmt):
     np.testing.assert_array_equal(clf.predict_proba(S), clf.predict_proba(dense))
 
 
+def test_sparse_prediction_past_one_byte_codes_matches_dense():
+    """Sparse rows are walked on one-byte codes of the forest's thresholds; a forest with more
+    distinct thresholds on a feature than a byte ranks densifies them instead: the same
+    predictions either way."""
+    rng = np.random.default_rng(4)
+    dense = rng.normal(size=(3000, 2))
+    dense[rng.random(dense.shape) < 0.3] = np.nan
+    y = np.nan_to_num(dense[:, 0]) + 0.1 * rng.normal(size=3000)
+    S = sp.csr_matrix(np.nan_to_num(dense, nan=0.0))
+    S.eliminate_zeros()
+    params = {"objective": "reg:squarederror", "max_bin": 2000, "max_leaves": 64,
+              "min_child_samples": 2, "n_jobs": 2}
+    booster = gbt.train(params, gbt.Dataset(dense, y), 20)
+    assert booster._forest(0, 20).coded_walk is None
+    assert booster._forest(0, 1).coded_walk is not None
+    np.testing.assert_array_equal(booster.predict(S), booster.predict(dense))
+    first = booster.predict(S, iteration_range=(0, 1))
+    np.testing.assert_array_equal(first, booster.predict(dense, iteration_range=(0, 1)))
+
+
 def test_sparse_int_and_float32():
     S = sp.csr_matrix(np.array([[1, 0], [0, 2]], dtype=np.int64))
     assert gbt.Dataset(S).features.values.dtype == np.float64

@@ -900,6 +900,75 @@ def test_predict_raw_vs_naive(dtype, n_chunks):
     np.testing.assert_array_equal(expected[4:7, 0], [1.0 + 10.0, 1.0 + 10.0, 1.0 + 10.0])
 
 
+def sparse_rows(X, extra_columns=1):
+    """X as CSR with its NaN cells absent, an explicit NaN stored in row 3, and
+    ``extra_columns`` more columns of values that no tree splits on."""
+    rng = np.random.default_rng(5)
+    wide = np.hstack([X, rng.normal(size=(X.shape[0], extra_columns)).astype(X.dtype)])
+    present = ~np.isnan(wide)
+    rows, cols = np.nonzero(present)
+    data = wide[present]
+    nan_at = np.flatnonzero(rows == 3)[:1]  # row 3 is all missing in X: store one NaN there
+    rows = np.concatenate([rows, [3]])
+    cols = np.concatenate([cols, [0]])
+    data = np.concatenate([data, [np.nan]]).astype(X.dtype)
+    assert nan_at.size == 1  # row 3's one present cell is the extra column's
+    return sp.csr_matrix((data, (rows, cols)), shape=wide.shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+def test_predict_raw_sparse_vs_naive(dtype, n_chunks):
+    """The coded walk over CSR rows finds the leaves the float walk finds on the same rows
+    with absent cells NaN: a value equal to a threshold goes left, missing values (absent or a
+    stored NaN) follow either default direction, the all-left MAX_THRESHOLD split sends
+    missing values right, and columns no tree splits on are skipped."""
+    trees = hand_trees()
+    tree_output = np.array([0, 1, 0, 1], dtype=np.int32)
+    X = prediction_data(dtype)
+    csr = sparse_rows(X)
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    value, value_offsets, widths = value
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    coded = predict.coded_walk(walk[0], walk[1], offsets)
+    start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
+    out = start.copy()
+    predict.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *coded, walk[2], value_offsets,
+                               offsets, tree_output, widths, n_chunks, out)
+    expected = predict.predict_raw_naive(X, trees, tree_output, 2)
+    np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
+
+
+def test_coded_walk_codes_and_limits():
+    """Each feature's distinct thresholds, ascending; codes count the cuts below a value."""
+    trees = hand_trees()
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    value, value_offsets, widths = value
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    cuts, cut_offsets, _ = predict.coded_walk(walk[0], walk[1], offsets)
+    np.testing.assert_array_equal(cut_offsets, [0, 2, 4, 6])
+    np.testing.assert_array_equal(cuts, [-1.0, 0.5, -1.0, 0.0, 1.0, MAX_THRESHOLD])
+    # rows: feature 0 = -1 (on the first cut), 0.7 (above both); feature 1 absent / 5;
+    # feature 2 = NaN stored, then 2.0 repeated after it (the last entry wins)
+    csr = sp.csr_matrix((np.array([-1.0, np.nan, 2.0, 0.7, 5.0]),
+                         np.array([0, 2, 2, 0, 1]), np.array([0, 3, 5])), shape=(2, 3))
+    codes = np.full((2, 6), 7, dtype=np.uint8)
+    predict.code_csr_rows(csr.indptr, csr.indices, csr.data, 0, cuts, cut_offsets, codes)
+    np.testing.assert_array_equal(codes, [[1, 0, 2, 0, 255, 1], [3, 3, 0, 2, 2, 255]])
+    # a feature with more distinct thresholds than one byte can rank: no coded walk
+    many = [dict(feature=[0, -1, -1], threshold=[float(i), 0, 0], default_left=[True] * 3,
+                 left=[1, -1, -1], right=[2, -1, -1], value=[0.0, 1.0, 2.0])
+            for i in range(predict.MAX_CODED_THRESHOLDS + 1)]
+    feature, threshold, dl, left, right, value, offsets = pack(many)
+    value, value_offsets, widths = value
+    walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                              offsets, widths)
+    assert predict.coded_walk(walk[0], walk[1], offsets) is None
+    assert predict.coded_walk(walk[0][3:], walk[1][3:], offsets[1:] - 3) is not None
+
+
 @pytest.mark.parametrize("n_chunks", [1, 3])
 def test_predict_leaf_vs_walk(n_chunks):
     trees = hand_trees()
@@ -985,10 +1054,9 @@ def test_add_leaf_values_vs_numpy():
 def test_backend_exposes_kernels():
     xp, k = get_backend("cpu")
     assert xp is np
-    for name in ("bin_dense", "bin_csc", "few_distinct_values", "build_histogram", "subtract_histogram",
-                 "find_best_split", "find_best_split_pair", "leaf_weights", "partition_rows",
-                 "predict_raw",
-                 "predict_leaf", "predict_binned_tree", "add_leaf_values"):
+    for name in ("bin_dense", "bin_csc", "few_distinct_values", "build_histogram",
+                 "subtract_histogram", "find_best_split", "find_best_split_pair", "leaf_weights",
+                 "partition_rows", "predict_raw", "predict_raw_sparse", "predict_leaf", "predict_binned_tree", "add_leaf_values"):
         assert callable(getattr(k, name)), name
     from gbt._native.gpu import cuda_available
     if cuda_available():
