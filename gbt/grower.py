@@ -280,7 +280,7 @@ def _sparse_rows(X_binned, missing_bin: int, n_outputs: int):
         skip_bin, skipped = frequent_bins(X_binned, missing_bin + 1)
         if skipped.sum() >= SPARSE_MIN_SHARE * n_rows * n_features:
             return (*sparse_cells(X_binned, skip_bin), skip_bin,
-                    sparse_scratch(n_features, missing_bin + 1))
+                    sparse_scratch(n_features, missing_bin + 1, lanes=2))
     return _grow.NO_SPARSE_ROWS
 
 

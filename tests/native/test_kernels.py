@@ -292,6 +292,68 @@ def test_grower_takes_the_sparse_path_for_mostly_missing_bins_and_grows_the_same
     assert TreeGrower(X, n_bins, 32, params, n_outputs=2).sparse_rows[0].size == 0
 
 
+def _splits_and_row_values(grower, tree):
+    inner = tree.left != -1
+    splits = sorted(zip(tree.feature[inner], tree.threshold_bin[inner], tree.default_left[inner]))
+    return splits, tree.value[grower.leaf_of_row, 0]
+
+
+@pytest.mark.parametrize("max_leaves, min_child_samples, binding",
+                         [(255, 20, False), (24, 20, True), (8, 150, True)])
+def test_two_lanes_grow_the_tree_one_lane_grows(max_leaves, min_child_samples, binding):
+    """On two threads a sparse grower splits the best two open leaves at once (when the leaf
+    budget surely reaches the second) and builds big nodes' histograms in two halves: the
+    same splits and leaves as one lane, in another node order, whether the leaf budget binds
+    or not."""
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(29)
+    X, gh, n_bins = sparse_problem(rng, n_rows=4000)
+    gh[:, 0, 0] += 0.8 * (X[:, 1] == 3) - 0.6 * (X[:, 0] < 10) + 0.3 * (X[:, 5] < 16)
+    params = resolve_params({"max_leaves": max_leaves, "grow_policy": "lossguide",
+                             "max_depth": 0, "min_child_samples": min_child_samples})
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    cuts = [np.r_[np.arange(31) + 0.5, np.inf]] * X.shape[1]
+    two = TreeGrower(X, n_bins, 32, params, n_threads=2)
+    one = TreeGrower(X, n_bins, 32, params, n_threads=2)
+    one.sparse_rows = (*one.sparse_rows[:3], histogram.sparse_scratch(X.shape[1], 33))
+    assert two.sparse_rows[3].size == 2 * one.sparse_rows[3].size  # a lane each
+    a = two.grow(gh, None, mask, None, cuts)
+    splits_a, values_a = _splits_and_row_values(two, a)
+    b = one.grow(gh, None, mask, None, cuts)
+    splits_b, values_b = _splits_and_row_values(one, b)
+    assert len(splits_a) >= 7
+    assert (len(splits_a) == max_leaves - 1) == binding
+    assert splits_a == splits_b
+    np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
+
+
+def test_two_lanes_keep_the_best_first_order_under_a_leaf_budget():
+    """A leaf is split alongside the best one only when the budget surely reaches it: here
+    the best leaf's own children gain more than the runner-up, so with a budget of a few
+    leaves the runner-up must stay a leaf, as in the one-lane order."""
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(31)
+    X, gh, n_bins = sparse_problem(rng, n_rows=4000)
+    strong = X[:, 1] == 3  # the root's split; the strong side keeps splitting well
+    gh[:, 0, 0] = 0.1 * rng.normal(size=4000) + 3.0 * strong + 2.0 * strong * (X[:, 0] < 10) \
+        + 1.5 * strong * (X[:, 5] < 16) + 0.4 * ~strong * (X[:, 5] < 16)
+    gh[:, 0, 1] = 1.0
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    cuts = [np.r_[np.arange(31) + 0.5, np.inf]] * X.shape[1]
+    for max_leaves in range(3, 13):
+        params = resolve_params({"max_leaves": max_leaves, "grow_policy": "lossguide",
+                                 "max_depth": 0, "min_child_samples": 5})
+        two = TreeGrower(X, n_bins, 32, params, n_threads=2)
+        one = TreeGrower(X, n_bins, 32, params, n_threads=2)
+        one.sparse_rows = (*one.sparse_rows[:3], histogram.sparse_scratch(X.shape[1], 33))
+        splits_a, values_a = _splits_and_row_values(two, two.grow(gh, None, mask, None, cuts))
+        splits_b, values_b = _splits_and_row_values(one, one.grow(gh, None, mask, None, cuts))
+        assert splits_a == splits_b, max_leaves
+        np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("in_place", [False, True])
 def test_subtract_histogram(in_place):
     rng = np.random.default_rng(10)

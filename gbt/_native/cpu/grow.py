@@ -20,9 +20,10 @@ written over the parent's buffer.
 import heapq
 
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
-from .histogram import (ROW_CHUNK_MIN_ROWS, build_histogram, build_histogram_sparse,
+from .histogram import (ROW_CHUNK_MIN_ROWS, SPARSE_HALVES_MIN_ROWS, build_histogram,
+                        build_histogram_sparse, build_histogram_sparse_halves,
                         subtract_histogram)
 from .partition import partition_rows, partition_rows_set
 from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_categorical,
@@ -216,10 +217,31 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     evaluate = np.empty(2, dtype=np.bool_)
     pair_out = np.empty((2, row_width))
 
+    # Two open leaves split at once, one per thread (_split_two_leaves), on one-output trees
+    # with histograms from stored cells and no categorical feature or constraint: such
+    # nodes' kernels are serial, and a split's few microseconds of work per kernel are too
+    # little to share out within one node (agaricus: fit 0.8x).
+    lane_size = n_features * (missing_bin + 2) * 2  # one thread's stored-cell scratch
+    two_lanes = (n_chunks > 1 and not dense_hist and not use_cat and not use_mono
+                 and not use_sets and sparse_rows[3].shape[0] >= 2 * lane_size)
+    lane_nodes = np.empty(2, dtype=np.int64)
+    lane_lefts = np.empty(2, dtype=np.int64)
+    lane_slots = np.empty(2, dtype=np.int64)
+    lane_small_left = np.empty(2, dtype=np.bool_)
+    lane_totals = np.empty((2, 2, 2 * K + 1))
+    lane_evaluate = np.empty((2, 2), dtype=np.bool_)
+    lane_out = np.empty((2, 2, row_width))
+    lane_work = np.empty((2 if two_lanes else 0, 1, scan_work_rows(K),
+                          max(missing_bin + 1, 2 * K)))
+
     root_slot = _take_slot(hist_pool, free, shape)
     root_hist = hist_pool[root_slot]
+    # With two lanes, big sparse nodes' histograms are built in two halves (one per thread)
+    # and summed: the second half goes to a buffer the tree holds throughout.
+    halves_hist = hist_pool[_take_slot(hist_pool, free, shape)] if two_lanes else \
+        np.zeros((0, 1, 1, 2))
     _node_histogram(X, gh, rows, 0, n_rows, n_bins, n_chunks, chunk_buffers, sparse_rows,
-                    root_hist)
+                    root_hist, halves_hist)
     node_float[0, :] = 0.0
     for b in range(root_hist.shape[1]):  # every row is in exactly one bin of feature 0
         for k in range(K):
@@ -250,7 +272,7 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     n_leaves = 1
     while len(heap) > 0 and (max_leaves <= 0 or n_leaves < max_leaves):
         _, node = heapq.heappop(heap)
-        if n_nodes + 2 > capacity:
+        if n_nodes + 4 > capacity:  # room for two splits' children
             capacity *= 2
             node_int = _grown(node_int, capacity)
             node_float = _grown(node_float, capacity)
@@ -259,6 +281,36 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             node_bounds = _grown(node_bounds, capacity)
             node_sets = _grown(node_sets, capacity)
             node_cat = _grown(node_cat, capacity)
+        if two_lanes and len(heap) > 0 and _next_is_split_anyway(
+                node_int[node, NODE_END] - node_int[node, NODE_START], n_leaves, max_leaves,
+                mcs):
+            # The best two open leaves split at once, one per thread.
+            _, lane_nodes[1] = heapq.heappop(heap)
+            lane_nodes[0] = node
+            for i in range(2):
+                lane_lefts[i] = n_nodes + 2 * i
+                lane_slots[i] = _take_slot(hist_pool, free, shape)
+            n_nodes += 4
+            n_leaves += 2
+            _split_two_leaves(X_T, gh, rows, lane_nodes, lane_lefts, node_int, node_float,
+                              node_aux, best, n_bins, missing_bin, scratch, chunk_counts,
+                              sparse_rows, hist_pool[lane_slots[0]],
+                              hist_pool[node_aux[lane_nodes[0], SLOT]],
+                              hist_pool[lane_slots[1]],
+                              hist_pool[node_aux[lane_nodes[1], SLOT]], node_masks,
+                              split_params, max_leaves <= 0 or n_leaves < max_leaves,
+                              max_depth, lane_totals, lane_evaluate, lane_work, lane_out,
+                              lane_small_left)
+            for i in range(2):
+                parent_slot = node_aux[lane_nodes[i], SLOT]
+                node_aux[lane_nodes[i], SLOT] = -1
+                left = lane_lefts[i]
+                small_left = lane_small_left[i]
+                node_aux[left, SLOT] = lane_slots[i] if small_left else parent_slot
+                node_aux[left + 1, SLOT] = parent_slot if small_left else lane_slots[i]
+                _settle_children(left, lane_evaluate[i], lane_out[i], pair_cat, False,
+                                 lossguide, best, node_cat, node_aux, heap, free)
+            continue
         feature = np.int64(best[node, 1])
         bin_ = np.int64(best[node, 2])
         default_left = best[node, 3] > 0.0
@@ -277,20 +329,8 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         n_nodes += 2
         n_leaves += 1
 
-        node_int[node, NODE_FEATURE] = feature
-        node_int[node, NODE_BIN] = bin_
-        node_int[node, NODE_DEFAULT_LEFT] = 1 if default_left else 0
-        node_int[node, NODE_LEFT] = left
-        node_int[node, NODE_RIGHT] = right
-        node_float[node, NODE_GAIN] = best[node, 0]
-        depth = node_aux[node, DEPTH] + 1
-        _open_node(node_int, node_aux, left, start, mid, depth)
-        _open_node(node_int, node_aux, right, mid, end, depth)
-        node_float[left, NODE_GAIN] = 0.0
-        node_float[right, NODE_GAIN] = 0.0
-        for j in range(2 * K):  # left sums from the split row, right = parent - left
-            node_float[left, 1 + j] = best[node, 4 + j]
-            node_float[right, 1 + j] = node_float[node, 1 + j] - best[node, 4 + j]
+        depth = _record_split(node_int, node_float, node_aux, best, node, left, start, mid, end,
+                              K)
         for c in range(2):
             child = left + c
             node_bounds[child, :] = node_bounds[node, :]
@@ -353,36 +393,145 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                                      pair_out)
         else:
             _node_histogram(X, gh, rows, small_start, small_end, n_bins, n_chunks,
-                            chunk_buffers, sparse_rows, small_hist)
+                            chunk_buffers, sparse_rows, small_hist, halves_hist)
             subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
             _best_splits_of_pair(hist_pool[node_aux[left, SLOT]],
                                  hist_pool[node_aux[right, SLOT]], n_bins, mask_left,
                                  mask_right, totals, evaluate, split_params, scan_parallel,
                                  use_cat, is_cat, cat_params, use_mono, monotone, pair_bounds,
                                  scan_work, pair_out, pair_cat)
-        for c in range(2):
-            child = left + c
-            if evaluate[c] and pair_out[c, 1] >= 0:
-                best[child, :] = pair_out[c, :]
-                if use_cat:
-                    node_cat[child, :] = pair_cat[c, :]
-                priority = _priority(lossguide, pair_out[c, 0], depth)
-                heapq.heappush(heap, (priority, np.int64(child)))
-            else:  # a leaf that will not split needs no histogram
-                free.append(node_aux[child, SLOT])
-                node_aux[child, SLOT] = -1
+        _settle_children(left, evaluate, pair_out, pair_cat, use_cat, lossguide, best, node_cat,
+                         node_aux, heap, free)
     return node_int[:n_nodes], node_float[:n_nodes], node_bounds[:n_nodes], node_cat[:n_nodes]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record_split(node_int, node_float, node_aux, best, node, left, start, mid, end, K):
+    """Make open leaf ``node`` a split on its best split row, with children ``left`` (rows
+    [start, mid)) and ``left + 1`` ([mid, end)) opened as leaves; returns their depth."""
+    right = left + 1
+    node_int[node, NODE_FEATURE] = np.int64(best[node, 1])
+    node_int[node, NODE_BIN] = np.int64(best[node, 2])
+    node_int[node, NODE_DEFAULT_LEFT] = 1 if best[node, 3] > 0.0 else 0
+    node_int[node, NODE_LEFT] = left
+    node_int[node, NODE_RIGHT] = right
+    node_float[node, NODE_GAIN] = best[node, 0]
+    depth = node_aux[node, DEPTH] + 1
+    _open_node(node_int, node_aux, left, start, mid, depth)
+    _open_node(node_int, node_aux, right, mid, end, depth)
+    node_float[left, NODE_GAIN] = 0.0
+    node_float[right, NODE_GAIN] = 0.0
+    for j in range(2 * K):  # left sums from the split row, right = parent - left
+        node_float[left, 1 + j] = best[node, 4 + j]
+        node_float[right, 1 + j] = node_float[node, 1 + j] - best[node, 4 + j]
+    return depth
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _settle_children(left, evaluate, split_rows, split_cats, use_cat, lossguide, best, node_cat,
+                     node_aux, heap, free):
+    """Children ``left`` and ``left + 1`` with a split that passes the rules join the heap of
+    open leaves (their split rows kept in ``best``); the others stay leaves and give their
+    histogram buffers back."""
+    for c in range(2):
+        child = left + c
+        if evaluate[c] and split_rows[c, 1] >= 0:
+            best[child, :] = split_rows[c, :]
+            if use_cat:
+                node_cat[child, :] = split_cats[c, :]
+            priority = _priority(lossguide, split_rows[c, 0], node_aux[child, DEPTH])
+            heapq.heappush(heap, (priority, np.int64(child)))
+        else:  # a leaf that will not split needs no histogram
+            free.append(node_aux[child, SLOT])
+            node_aux[child, SLOT] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_is_split_anyway(count, n_leaves, max_leaves, mcs):
+    """Whether the open leaf second in line is split whatever happens to the first (``count``
+    rows, about to split): the first's subtree has at most ``count // mcs`` leaves, so even if
+    all its splits come first, the leaf budget lasts until the second's turn. Splitting both
+    at once then grows the tree that splitting them in turn grows (the node numbering aside)."""
+    return max_leaves <= 0 or n_leaves + count // max(mcs, 1.0) - 1 < max_leaves
+
+
+@njit(cache=True, nogil=True)
+def _split_leaf(X_T, gh, rows, node, left, node_int, node_float, node_aux, best, n_bins,
+                missing_bin, row_scratch, chunk_counts, sparse_rows, hist_scratch, small_hist,
+                parent_hist, node_masks, split_params, leaves_left, max_depth, totals,
+                evaluate, work, out):
+    """Split open leaf ``node`` on one thread (one output, no categorical feature, monotone or
+    interaction constraint; histograms from stored cells): partition its rows, open children
+    ``left`` and ``left + 1``, build the smaller one's histogram into ``small_hist``, the
+    larger's over ``parent_hist``, and scan each child that may split (``leaves_left``: the
+    leaf budget allows more splits) into ``out[c]`` (``evaluate[c]`` says which were).
+    Returns whether the left child is the smaller one."""
+    _, _, _, mcw, mcs, _ = _split_rules(split_params)
+    start = node_int[node, NODE_START]
+    end = node_int[node, NODE_END]
+    n_left = partition_rows(X_T[np.int64(best[node, 1])], rows, start, end,
+                            np.int64(best[node, 2]), best[node, 3] > 0.0, missing_bin, 1,
+                            row_scratch, chunk_counts)
+    mid = start + n_left
+    depth = _record_split(node_int, node_float, node_aux, best, node, left, start, mid, end, 1)
+    for c in range(2):
+        child = left + c
+        count = node_int[child, NODE_END] - node_int[child, NODE_START]
+        totals[c, 0] = node_float[child, 1]
+        totals[c, 1] = node_float[child, 2]
+        totals[c, 2] = count
+        evaluate[c] = leaves_left and _can_split(depth, count, node_float[child, 2], max_depth,
+                                                 mcw, mcs)
+    small_is_left = n_left <= end - mid
+    if evaluate[0] or evaluate[1]:
+        indptr, cells, skip_bin, _ = sparse_rows
+        build_histogram_sparse(indptr, cells, skip_bin, hist_scratch, gh, rows,
+                               start if small_is_left else mid, mid if small_is_left else end,
+                               n_bins, small_hist)
+        subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
+        per_node_masks = node_masks.shape[0] > 1
+        for c in range(2):
+            if evaluate[c]:
+                find_best_split(small_hist if (c == 0) == small_is_left else parent_hist,
+                                n_bins, node_masks[left + c if per_node_masks else 0], totals[c],
+                                split_params, work, out[c])
+    return small_is_left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _split_two_leaves(X_T, gh, rows, nodes, lefts, node_int, node_float, node_aux, best, n_bins,
+                      missing_bin, row_scratch, chunk_counts, sparse_rows, small_0, parent_0,
+                      small_1, parent_1, node_masks, split_params, leaves_left, max_depth,
+                      totals, evaluate, work, out, small_is_left):
+    """:func:`_split_leaf` of ``nodes[0]`` and ``nodes[1]`` on two threads (children at
+    ``lefts[i]``): their row segments, node-table rows and histogram buffers are disjoint;
+    each thread has its own half of the stored-cell scratch, and its own ``totals[i]``,
+    ``evaluate[i]``, ``work[i]`` and ``out[i]``."""
+    lane_size = sparse_rows[3].shape[0] // 2
+    for i in prange(2):
+        small_is_left[i] = _split_leaf(
+            X_T, gh, rows, nodes[i], lefts[i], node_int, node_float, node_aux, best, n_bins,
+            missing_bin, row_scratch, chunk_counts, sparse_rows,
+            sparse_rows[3][i * lane_size:(i + 1) * lane_size], small_0 if i == 0 else small_1,
+            parent_0 if i == 0 else parent_1, node_masks, split_params, leaves_left,
+            max_depth, totals[i], evaluate[i], work[i], out[i])
 
 
 @njit(cache=True, nogil=True)
 def _node_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, sparse_rows,
-                    hist):
+                    hist, other):
     """The histogram of rows[start:end]: from the rows' stored cells when the grower has
-    them (see histogram.SPARSE_MIN_SHARE; one output), else the dense kernel."""
+    them (see histogram.SPARSE_MIN_SHARE; one output), on two threads when ``other`` (a
+    second histogram buffer, else empty) is given and the node has the rows to pay for
+    it; else the dense kernel."""
     indptr, cells, skip_bin, scratch = sparse_rows
     if indptr.shape[0] > 0 and gh.shape[1] == 1:
-        build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, end, n_bins,
-                               hist)
+        if other.shape[0] > 0 and end - start >= SPARSE_HALVES_MIN_ROWS:
+            build_histogram_sparse_halves(indptr, cells, skip_bin, scratch, gh, rows, start,
+                                          end, n_bins, hist, other)
+        else:
+            build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, end,
+                                   n_bins, hist)
     else:
         build_histogram(X, gh, rows, start, end, n_bins, n_chunks, chunk_buffers, hist)
 

@@ -59,9 +59,10 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
     plus two copies."""
     n = end - start
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
+        # scratch from ``start`` on: threads partitioning disjoint segments do not collide
         n_left = _split_segment(column, rows, start, end, goes_left, rule, default_left,
-                                missing_bin, scratch, 0)
-        _copy(scratch, 0, rows, start + n_left, end - start - n_left)
+                                missing_bin, scratch, start)
+        _copy(scratch, start, rows, start + n_left, end - start - n_left)
         return n_left
     chunk = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
