@@ -9,11 +9,13 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _search(edges_flat, lo, hi, x):
-    # First index in [lo, hi) with x <= edge; the last edge is +inf so one always exists.
+def first_at_least(ascending, lo, hi, x):
+    """The first index in [lo, hi) of ``ascending`` whose value is ``>= x`` (``hi`` when
+    none): a bin's index among its feature's edges (the last edge is +inf, so one always
+    exists), or the place of ``x`` in a sorted set."""
     while lo < hi:
         mid = (lo + hi) >> 1
-        if x <= edges_flat[mid]:
+        if x <= ascending[mid]:
             hi = mid
         else:
             lo = mid + 1
@@ -41,7 +43,7 @@ def bin_dense(X, cuts_flat, cut_offsets, missing_bin, n_chunks, out):
                     out[i, j] = missing_bin
                 else:
                     lo = cut_offsets[j]
-                    out[i, j] = _search(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
+                    out[i, j] = first_at_least(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
 
 
 @njit(cache=True, nogil=True)
@@ -60,7 +62,7 @@ def bin_csc(data, indices, indptr, cuts_flat, cut_offsets, missing_bin, out):
             if np.isnan(x):
                 out[indices[k], j] = missing_bin
             else:
-                out[indices[k], j] = _search(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
+                out[indices[k], j] = first_at_least(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
 
 
 @njit(cache=True, nogil=True)
@@ -91,13 +93,7 @@ def few_distinct_values(data, indptr, max_count):
             if x == last or np.isnan(x):  # runs of one value are common in sparse data
                 continue
             last = x
-            lo, hi = 0, k  # first position with found[pos] >= x
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if found[mid] < x:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            lo = first_at_least(found, 0, k, x)
             if lo < k and found[lo] == x:
                 continue
             if k == max_count:

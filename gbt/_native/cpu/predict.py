@@ -19,6 +19,8 @@ binned data a categorical feature's bin is its code.
 import numpy as np
 from numba import njit, prange, uint64
 
+from .binning import first_at_least
+
 ROW_BLOCK = 64  # rows walked together through one tree, to keep that tree in cache
 # The walks index with unsigned integers: a signed index costs a negative-index check on every
 # access, and the walk is a chain of dependent loads (measured: a fifth faster unsigned).
@@ -322,19 +324,6 @@ def _step_coded(codes, r, node, base, unused, links):
     return (link >> uint64(32)) + uint64(1) - uint64(go_left)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _rank(x, cuts, lo, hi):
-    """The number of ``cuts[lo:hi]`` (ascending) below ``x``."""
-    first = lo
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cuts[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo - first
-
-
 @njit(cache=True, nogil=True)
 def code_csr_rows(indptr, indices, data, lo, cuts, cut_offsets, codes):
     """Rows ``lo : lo + codes.shape[0]`` of a CSR matrix as the two code planes of
@@ -351,7 +340,9 @@ def code_csr_rows(indptr, indices, data, lo, cuts, cut_offsets, codes):
             f = indices[j]
             if f < n_coded:
                 x = np.float64(data[j])
-                code = 0 if x != x else 1 + _rank(x, cuts, cut_offsets[f], cut_offsets[f + 1])
+                first = cut_offsets[f]  # code: 1 + how many of f's cuts are below x
+                code = 0 if x != x else \
+                    1 + first_at_least(cuts, first, cut_offsets[f + 1], x) - first
                 codes[i, f] = code
                 codes[i, n_coded + f] = code - 1  # 0 - 1 wraps to 255
 
