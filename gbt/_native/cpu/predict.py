@@ -358,7 +358,7 @@ def predict_raw_sparse(indptr, indices, data, cuts, cut_offsets, links, value, v
 
     Each thread codes a block of ``ROW_BLOCK`` rows into a buffer of its own, then walks every
     tree over it, eight rows in lockstep: no dense float copy of the rows is made, a block's
-    codes stay in L1, and a step is one byte compare (agaricus: 0.55x the time of densifying
+    codes stay in L1, and a step is one byte compare (agaricus: 0.56x the time of densifying
     the rows and walking floats, the same leaves).
     """
     n_rows = out.shape[0]
