@@ -148,16 +148,21 @@ def load_letter_split():
     return X_train, y_train, X_test, y_test
 
 
-def load_protein_split(split: int = 0):
-    """protein: one of its 5 standard splits (the first by default)."""
+def _protein_splits(first: int):
+    """protein's standard splits from ``first`` on, one at a time (the file is read once)."""
     X, y, (train, test) = _real_data_module().load_uci(DATA_DIR / "uci_regression", "protein")
-    return X[train[split]], y[train[split]], X[test[split]], y[test[split]]
+    for split in range(first, len(train)):
+        yield X[train[split]], y[train[split]], X[test[split]], y[test[split]]
+
+
+def load_protein_split():
+    """protein: the first of its 5 standard splits."""
+    return next(_protein_splits(0))
 
 
 def protein_other_splits():
-    """protein's standard splits after the first, one at a time."""
-    for split in range(1, 5):
-        yield load_protein_split(split)
+    """protein's standard splits after the first."""
+    return _protein_splits(1)
 
 
 def load_agaricus():
