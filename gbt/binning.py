@@ -2,8 +2,9 @@
 
 Layout the kernels rely on: the binned matrix is ``(n_rows, n_features)``, C order, ``uint8``
 when ``max_bin <= 255`` and ``uint16`` above. Feature ``j``'s values fall in bins
-``0 .. n_bins[j] - 1``; every feature shares one reserved missing bin, index ``max_bin`` (so
-histograms are ``max_bin + 1`` wide). A constant feature has one value bin and never splits.
+``0 .. n_bins[j] - 1``; every feature shares one reserved missing bin, the first past the
+widest feature's value bins (:func:`missing_bin_of`; histograms are one wider). A constant
+feature has one value bin and never splits.
 Cut points come from the weighted quantile sketch (:mod:`gbt.sketch`), so sample weights (or
 hessians) shape the bins.
 
@@ -26,6 +27,15 @@ from .sketch import WeightedQuantileSummary
 DEFAULT_SKETCH_ROWS = 200_000
 # Fewer rows than this sketch their features on the calling thread.
 PARALLEL_SKETCH_MIN_ROWS = 20_000
+
+
+def missing_bin_of(cuts) -> int:
+    """The missing bin for features with these cut points: the first past the widest
+    feature's value bins (at least 1). Not ``max_bin``: a histogram is ``(n_features,
+    missing_bin + 1, ...)``, so features of few values (one-hot columns: 1 value bin) would
+    otherwise spread a few live bins over a mostly empty buffer, 4 KB a feature
+    (agaricus fit 0.91x)."""
+    return max(1, max((int(c.size) for c in cuts), default=0))
 
 
 class BinMapper:
@@ -53,11 +63,12 @@ class BinMapper:
     # -- fitted state -------------------------------------------------------------------------
     @property
     def missing_bin(self) -> int:
-        return self.max_bin
+        """The shared missing bin (``max_bin`` before ``fit``)."""
+        return missing_bin_of(self.cuts) if self.cuts else self.max_bin
 
     @property
     def n_bins_total(self) -> int:
-        return self.max_bin + 1
+        return self.missing_bin + 1
 
     @property
     def dtype(self):

@@ -279,7 +279,7 @@ def _sparse_rows(X_binned, missing_bin: int, n_outputs: int):
     if n_outputs == 1 and 0 < n_features < SPARSE_MAX_FEATURES and n_rows > 0:
         skip_bin, skipped = frequent_bins(X_binned, missing_bin + 1)
         if skipped.sum() >= SPARSE_MIN_SHARE * n_rows * n_features:
-            return (*sparse_cells(X_binned, skip_bin), skip_bin,
+            return (*sparse_cells(X_binned, skip_bin, missing_bin + 1), skip_bin,
                     sparse_scratch(n_features, missing_bin + 1, lanes=2))
     return _grow.NO_SPARSE_ROWS
 

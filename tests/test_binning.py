@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gbt.binning import BinMapper
+from gbt.binning import BinMapper, missing_bin_of
 from gbt.data import to_feature_matrix
 
 
@@ -27,13 +27,32 @@ def test_dtype_uint8_up_to_255_and_uint16_above():
         assert m.dtype == dtype
         assert B.dtype == dtype
         assert B.shape == X.shape and B.flags.c_contiguous
-        assert m.missing_bin == max_bin and m.n_bins_total == max_bin + 1
+        # 3,000 distinct values fill every bin up to max_bin (1000: one bin per value).
+        assert m.missing_bin == min(max_bin, 3000) and m.n_bins_total == m.missing_bin + 1
         assert np.all(m.n_bins <= max_bin)
         assert np.all(B[~np.isnan(X)] < m.n_bins[np.nonzero(~np.isnan(X))[1]])
-        assert np.all(B[np.isnan(X)] == max_bin)
+        assert np.all(B[np.isnan(X)] == m.missing_bin)
     # uint16 really holds values past 255.
     m, B = fit_transform(X, max_bin=1000)
     assert B[:, 0].max() > 255
+
+
+def test_missing_bin_is_first_past_the_widest_feature():
+    """Features of few values share a missing bin just past the widest one's bins, not at
+    max_bin; the bins (and the dtype, set by max_bin) are otherwise unchanged."""
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.integers(0, 3, 500), rng.integers(0, 7, 500), np.ones(500)].astype(float)
+    X[::5, 0] = np.nan
+    X[::7, 2] = np.nan
+    m, B = fit_transform(X, max_bin=255)
+    np.testing.assert_array_equal(m.n_bins, [3, 7, 1])
+    assert m.missing_bin == 7 and m.n_bins_total == 8 and B.dtype == np.uint8
+    np.testing.assert_array_equal(B[np.isnan(X)], 7)
+    np.testing.assert_array_equal(B[:, 1], X[:, 1])  # one bin per value, in order
+    assert (B[~np.isnan(X[:, 0]), 0] < 3).all() and (B[~np.isnan(X[:, 2]), 2] == 0).all()
+    # Before fit (no cuts), and for features with no value bin at all, the bounds hold.
+    assert BinMapper(max_bin=16).missing_bin == 16
+    assert missing_bin_of([np.empty(0), np.empty(0)]) == 1
 
 
 @pytest.mark.parametrize("max_bin", [0, 1, 65535])
@@ -46,10 +65,11 @@ def test_max_bin_out_of_range(max_bin):
 def test_missing_goes_to_missing_bin(max_bin):
     X = np.array([[1.0, np.nan], [np.nan, 2.0], [3.0, 3.0], [2.0, np.nan]])
     m, B = fit_transform(X, max_bin=max_bin)
-    np.testing.assert_array_equal(B[np.isnan(X)], max_bin)
-    assert np.all(B[~np.isnan(X)] < max_bin)
     # NaN does not count as a value: feature 1 has two values -> two bins.
     np.testing.assert_array_equal(m.n_bins, [3, 2])
+    assert m.missing_bin == 3  # first past the widest feature's bins, whatever max_bin is
+    np.testing.assert_array_equal(B[np.isnan(X)], 3)
+    assert np.all(B[~np.isnan(X)] < 3)
 
 
 def test_constant_feature_gets_one_bin():
@@ -153,8 +173,10 @@ def test_sparse_absent_is_missing_explicit_zero_is_value():
         for a, b in zip(m.cuts, md.cuts):
             np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(B, md.transform(fm(dense)))
-        assert B[1, 0] == 16 and B[1, 1] == 16  # absent -> missing
-        assert B[0, 0] != 16 and B[0, 0] == B[3, 0]  # explicit zero -> a value bin
+        miss = m.missing_bin
+        assert miss == 3  # just past column 0's three value bins
+        assert B[1, 0] == miss and B[1, 1] == miss  # absent -> missing
+        assert B[0, 0] != miss and B[0, 0] == B[3, 0]  # explicit zero -> a value bin
         assert B[4, 0] < B[0, 0] < B[2, 0]  # -1 < 0 < 2
         np.testing.assert_array_equal(m.n_bins, [3, 2])
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._native.backend import resolve_device
-from ..binning import DEFAULT_SKETCH_ROWS
+from ..binning import DEFAULT_SKETCH_ROWS, missing_bin_of
 from ..booster import Booster
 from ..callback import OBJECTIVE_LOG, EarlyStopping, EvaluationMonitor
 from ..data import check_int
@@ -147,7 +147,7 @@ class _Run:
         objective.after_start(self.c, self.key)
         grower = DistributedTreeGrower(self.c, self.key, np.array([c.size for c in cuts],
                                                                   dtype=np.int32),
-                                       self.params["max_bin"], self.params, width, cuts)
+                                       missing_bin_of(cuts), self.params, width, cuts)
         evalsets = [self._eval_set(d, name, objective, booster.base_score)
                     for d, name in evals]
         loop = _Loop(self.c, self.key, grower, objective, self.params, n_total, len(names),

@@ -232,12 +232,14 @@ def test_frequent_bins_and_sparse_cells_rebuild_the_bins():
         values, counts = np.unique(X[:, f], return_counts=True)
         assert skip[f] == values[np.argmax(counts)] and count[f] == counts.max()
     assert histogram.frequent_bins(np.array([[1], [0]], dtype=np.uint8), 4)[0][0] == 0
-    indptr, cells = histogram.sparse_cells(X, skip)
+    indptr, cells = histogram.sparse_cells(X, skip, 33)
     rebuilt = np.tile(skip, (X.shape[0], 1))
     for r in range(X.shape[0]):
         part = cells[indptr[r]:indptr[r + 1]]
-        assert (part >> 16 < X.shape[1]).all() and np.all(np.diff(part >> 16) > 0)
-        rebuilt[r, part >> 16] = part & 0xFFFF
+        feature, bin_ = part // 34, part % 34  # scratch slots: 33 bins + 1 spare a feature
+        assert (feature < X.shape[1]).all() and np.all(np.diff(feature) > 0)
+        assert (bin_ < 33).all()
+        rebuilt[r, feature] = bin_
     np.testing.assert_array_equal(rebuilt, X)
     assert indptr[-1] == (X != skip).sum()
 
@@ -249,7 +251,7 @@ def test_build_histogram_sparse_vs_naive(start, end):
     rows = np.arange(X.shape[0], dtype=np.int32)
     rows[500:] = 500 + rng.permutation(X.shape[0] - 500)  # the first 500 stay a segment
     skip, _ = histogram.frequent_bins(X, 33)
-    indptr, cells = histogram.sparse_cells(X, skip)
+    indptr, cells = histogram.sparse_cells(X, skip, 33)
     scratch = histogram.sparse_scratch(X.shape[1], 33)
     scratch[:] = np.nan  # the kernel must zero what it adds into
     hist = np.full((X.shape[1], 33, 1, 2), np.nan)
@@ -326,6 +328,35 @@ def test_two_lanes_grow_the_tree_one_lane_grows(max_leaves, min_child_samples, b
     assert (len(splits_a) == max_leaves - 1) == binding
     assert splits_a == splits_b
     np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_trees_do_not_depend_on_where_the_missing_bin_sits(sparse, n_threads):
+    """BinMapper puts the missing bin just past the widest feature's bins, not at max_bin:
+    with the missing rows' bins moved from 8 to 255, the grower grows the same tree, node
+    for node, on the stored-cell (sparse) and dense histogram paths."""
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(37)
+    X, gh, n_bins = sparse_problem(rng, n_rows=3000, max_bin=8)
+    if not sparse:
+        X = np.where(rng.random(X.shape) < 0.05, 8, rng.integers(0, 8, X.shape)).astype(np.uint8)
+    gh[:, 0, 0] += 0.7 * (X[:, 1] == 3) - 0.5 * (X[:, 0] < 3) + 0.4 * (X[:, 5] == 8)
+    X_wide = np.where(X == 8, 255, X).astype(np.uint8)
+    params = resolve_params({"max_leaves": 31, "grow_policy": "lossguide", "max_depth": 0,
+                             "min_child_samples": 10})
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    cuts = [np.r_[np.arange(7) + 0.5, np.inf]] * X.shape[1]
+    trees = []
+    for data, missing_bin in ((X, 8), (X_wide, 255)):
+        grower = TreeGrower(data, n_bins, missing_bin, params, n_threads=n_threads)
+        assert (grower.sparse_rows[0].size > 0) == sparse
+        trees.append(grower.grow(gh, None, mask, None, cuts))
+    compact, wide = trees
+    assert (compact.left >= 0).sum() >= 15
+    for name in ("feature", "threshold_bin", "default_left", "left", "right", "value", "count"):
+        np.testing.assert_array_equal(getattr(compact, name), getattr(wide, name), err_msg=name)
 
 
 def test_two_lanes_keep_the_best_first_order_under_a_leaf_budget():
