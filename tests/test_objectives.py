@@ -121,6 +121,20 @@ def test_logistic_extreme_margins_stay_finite():
     assert obj.loss(y[2:], raw[2:], None) == pytest.approx(800.0, rel=1e-12)
 
 
+def test_logistic_outputs_of_any_layout_get_the_gradients():
+    """One-output gradients take a contiguous 1-D kernel; strided outputs (or margins) take
+    the 2-D one, and both write the same values where the caller asked."""
+    obj, y, raw, weight = problem("logistic", True, seed=5)
+    g, h = grad_hess(obj, y, raw, weight)
+    wide_g = np.full((y.size, 3), np.nan, np.float32)
+    wide_h = np.full((y.size, 3), np.nan, np.float32)
+    obj.grad_hess(y, np.asfortranarray(np.c_[raw, raw])[:, :1], weight, wide_g[:, 1:2],
+                  wide_h[:, 1:2])
+    np.testing.assert_array_equal(wide_g[:, 1], g[:, 0])
+    np.testing.assert_array_equal(wide_h[:, 1], h[:, 0])
+    assert np.isnan(wide_g[:, [0, 2]]).all()
+
+
 def test_scale_pos_weight_scales_positive_rows():
     obj, y, raw, weight = problem("logistic", True, seed=4)
     spw = LogisticLoss(scale_pos_weight=3.0)

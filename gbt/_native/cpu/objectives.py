@@ -99,18 +99,48 @@ def logistic_grad_hess(raw, Y, scale_pos_weight, weight, out_g, out_h):
                        min(n, (block + 1) * per_block), out_g, out_h)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def logistic_grad_hess_column(raw, y, scale_pos_weight, weight, out_g, out_h):
+    """:func:`logistic_grad_hess` of one output on contiguous 1-D arrays (raw, y: (n,)
+    float64; out_g, out_h: (n,) float32). With unit strides known when it compiles, the
+    row loop runs four rows to a vector instruction; the 2-D kernel's row stride is only
+    known at run time, and it runs one row at a time."""
+    n = raw.shape[0]
+    if n < PARALLEL_MIN_ROWS:
+        _logistic_column(raw, y, scale_pos_weight, weight, 0, n, out_g, out_h)
+        return
+    per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
+    for block in prange(ROW_BLOCKS):
+        _logistic_column(raw, y, scale_pos_weight, weight, block * per_block,
+                         min(n, (block + 1) * per_block), out_g, out_h)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _logistic_entry(raw, y, scale_pos_weight, w):
+    """(g, h) of one entry; branch-free (fast_exp, selects), so row loops over it vectorise."""
+    p = 1.0 / (1.0 + fast_exp(-raw))
+    f = scale_pos_weight if y == 1.0 else 1.0
+    return (p - y) * f * w, max(p * (1.0 - p), MIN_HESSIAN) * f * w
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _logistic_rows(raw, Y, scale_pos_weight, weight, start, end, out_g, out_h):
-    # Branch-free rows (fast_exp, selects) and unsigned indices: the row loop vectorises.
-    unweighted = weight.shape[0] == 0
+    unweighted = weight.shape[0] == 0  # unsigned indices: no negative-index checks
     for k in range(uint64(raw.shape[1])):
         for i in range(uint64(start), uint64(end)):
-            w = 1.0 if unweighted else weight[i]
-            p = 1.0 / (1.0 + fast_exp(-raw[i, k]))
-            y = Y[i, k]
-            f = scale_pos_weight if y == 1.0 else 1.0
-            out_g[i, k] = (p - y) * f * w
-            out_h[i, k] = max(p * (1.0 - p), MIN_HESSIAN) * f * w
+            g, h = _logistic_entry(raw[i, k], Y[i, k], scale_pos_weight,
+                                   1.0 if unweighted else weight[i])
+            out_g[i, k] = g
+            out_h[i, k] = h
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _logistic_column(raw, y, scale_pos_weight, weight, start, end, out_g, out_h):
+    unweighted = weight.shape[0] == 0
+    for i in range(uint64(start), uint64(end)):
+        g, h = _logistic_entry(raw[i], y[i], scale_pos_weight, 1.0 if unweighted else weight[i])
+        out_g[i] = g
+        out_h[i] = h
 
 
 def logistic_grad_hess_naive(raw, Y, scale_pos_weight, weight):
