@@ -89,14 +89,7 @@ def logistic_grad_hess(raw, Y, scale_pos_weight, weight, out_g, out_h):
     weight : (n,) float64, or (0,) for unweighted     # IN
     out_g, out_h : (n, K) float32                     # OUT
     """
-    n = raw.shape[0]
-    if n < PARALLEL_MIN_ROWS:  # a parallel region costs more than these few rows
-        _logistic_rows(raw, Y, scale_pos_weight, weight, 0, n, out_g, out_h)
-        return
-    per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
-    for block in prange(ROW_BLOCKS):
-        _logistic_rows(raw, Y, scale_pos_weight, weight, block * per_block,
-                       min(n, (block + 1) * per_block), out_g, out_h)
+    _logistic_in_blocks(_logistic_rows, raw, Y, scale_pos_weight, weight, out_g, out_h)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -105,14 +98,22 @@ def logistic_grad_hess_column(raw, y, scale_pos_weight, weight, out_g, out_h):
     float64; out_g, out_h: (n,) float32). With unit strides known when it compiles, the
     row loop runs four rows to a vector instruction; the 2-D kernel's row stride is only
     known at run time, and it runs one row at a time."""
+    _logistic_in_blocks(_logistic_column, raw, y, scale_pos_weight, weight, out_g, out_h)
+
+
+@njit(cache=True, nogil=True, parallel=True, inline="always")
+def _logistic_in_blocks(rows_kernel, raw, Y, scale_pos_weight, weight, out_g, out_h):
+    """``rows_kernel(raw, Y, scale_pos_weight, weight, start, end, out_g, out_h)`` over all
+    rows: on the calling thread for few rows, else in ROW_BLOCKS blocks in parallel. Inlined
+    into each caller, which passes its own row loop."""
     n = raw.shape[0]
-    if n < PARALLEL_MIN_ROWS:
-        _logistic_column(raw, y, scale_pos_weight, weight, 0, n, out_g, out_h)
+    if n < PARALLEL_MIN_ROWS:  # a parallel region costs more than these few rows
+        rows_kernel(raw, Y, scale_pos_weight, weight, 0, n, out_g, out_h)
         return
     per_block = (n + ROW_BLOCKS - 1) // ROW_BLOCKS
     for block in prange(ROW_BLOCKS):
-        _logistic_column(raw, y, scale_pos_weight, weight, block * per_block,
-                         min(n, (block + 1) * per_block), out_g, out_h)
+        rows_kernel(raw, Y, scale_pos_weight, weight, block * per_block,
+                    min(n, (block + 1) * per_block), out_g, out_h)
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
