@@ -350,7 +350,7 @@ def build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, en
 
 
 # Fewest rows for which build_histogram_sparse_halves pays for its parallel region and the
-# sum of the halves. Agaricus (~21 stored cells a row), against one thread: 6,513 rows (the
+# sum of the halves. Agaricus (~16 stored cells a row), against one thread: 6,513 rows (the
 # root) 0.66x the time, 2,000 rows 0.70x, 1,024 rows 0.85x, 512 rows 1.03x.
 SPARSE_HALVES_MIN_ROWS = 1024
 
