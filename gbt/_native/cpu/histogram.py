@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .prefetch import prefetch
+from .slot_add import add_to_slot
 
 # Below FEATURE_PARALLEL_MIN_CELLS (rows x features) a node's histogram is built on one thread
 # (a parallel region must carry enough work to pay for waking threads, and on a busy machine
@@ -213,8 +214,11 @@ SPARSE_MIN_SHARE = 0.75
 SPARSE_MAX_FEATURES = 1 << 16  # with up to 65,536 bins a feature, a slot index fits 32 bits
 # A stored-cell scratch slot: (gradient, hessian, row count, unused) float64, 32 bytes; the
 # count shares the cache line the sums touch, so a node's per-feature row counts cost no
-# memory traffic of their own.
+# memory traffic of their own, and a cell is one 4-wide vector add (slot_add.add_to_slot).
 SPARSE_SLOT = 4
+# The scratch starts on a cache line, so no 32-byte slot straddles two (agaricus, all rows:
+# 72 µs a histogram aligned, 81 µs with every slot 16 bytes off).
+SCRATCH_ALIGN = 64
 
 
 @njit(cache=True, nogil=True)
@@ -282,8 +286,13 @@ def sparse_scratch(n_features, n_bins_total, lanes=1):
     and the CPU then holds each load back until the other feature's store is done ("4K
     aliasing"): 7.5 against 1.0 ns per cell on agaricus when its features all used bins 0
     and 255. ``lanes`` such buffers end to end, one per thread that builds histograms at the
-    same time (the grower splits two leaves at once); the first is at offset 0."""
-    return np.zeros(lanes * sparse_lane_size(n_features, n_bins_total))
+    same time (the grower splits two leaves at once); the first is at offset 0. The buffer
+    starts on a SCRATCH_ALIGN boundary (a view into a slightly larger allocation)."""
+    size = lanes * sparse_lane_size(n_features, n_bins_total)
+    pad = SCRATCH_ALIGN // 8
+    buffer = np.zeros(size + pad)
+    skip = (-buffer.ctypes.data % SCRATCH_ALIGN) // 8  # numpy aligns to 16 bytes at least
+    return buffer[skip:skip + size]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -319,10 +328,7 @@ def build_histogram_sparse(indptr, cells, skip_bin, scratch, gh, rows, start, en
         G += g
         H += h
         for e in range(uint64(indptr[r]), uint64(indptr[r + uint64(1)])):
-            at = uint64(cells[e]) * slot
-            scratch[at] += g
-            scratch[at + uint64(1)] += h
-            scratch[at + uint64(2)] += 1.0
+            add_to_slot(scratch, uint64(cells[e]) * slot, g, h)
     n = end - start
     for f in range(n_features):
         base = uint64(f) * stride
