@@ -32,6 +32,7 @@ from ._native.cpu import grow as _grow
 from ._native.cpu.histogram import (SPARSE_MAX_FEATURES, SPARSE_MIN_SHARE, frequent_bins,
                                     sparse_cells, sparse_scratch)
 from ._native.cpu.split import CAT_PARAM_NAMES, SPLIT_PARAM_NAMES
+from ._native.cpu.transpose import transposed
 from .params import PARAMS
 from .tree import MAX_THRESHOLD, Tree
 
@@ -100,7 +101,7 @@ class TreeGrower:
         if device == "cuda":
             self._init_device(X_binned)
             return
-        self.X_T = np.ascontiguousarray(X_binned.T)  # feature-major copy for the partition
+        self.X_T = transposed(X_binned)  # feature-major copy for the partition
         self.all_rows = np.arange(n_rows, dtype=np.int32)
         self.sparse_rows = _sparse_rows(X_binned, self.missing_bin, self.n_outputs)
         self._allocate_buffers()

@@ -18,6 +18,7 @@ from .._native.backend import get_backend, use_threads
 from .._native.cpu.histogram import build_histogram
 from .._native.cpu.partition import partition_rows, partition_rows_set
 from .._native.cpu.sampling import subsample_rows
+from .._native.cpu.transpose import transposed
 from ..binning import BinMapper
 from ..data import Dataset, to_feature_matrix
 from ..sketch import WeightedQuantileSummary
@@ -126,7 +127,7 @@ class Shard(_Rows):
         self.n_bins = mapper.n_bins
         self.X = mapper.transform(self.features, self.n_threads) if self.n else \
             np.zeros((0, len(cuts)), dtype=mapper.dtype)
-        self.X_T = np.ascontiguousarray(self.X.T)
+        self.X_T = transposed(self.X)
         self.n_bins_total = mapper.n_bins_total
         # From here on only the bins are needed (and a base margin, if given).
         self.base_margin = None if self.dataset is None else self.dataset.base_margin

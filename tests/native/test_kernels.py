@@ -1401,3 +1401,15 @@ def test_predict_raw_renumbered_trees_vs_naive(n_chunks):
                                rtol=0, atol=1e-12)
     for hand_checked in ([1.0 + 7.0, -1.0 + 0.7], [3.0 + 5.0, -3.0 + 0.5]):  # rows do reach them
         assert np.isclose(out, hand_checked).all(axis=1).any()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_transpose_bins_is_the_transpose_for_every_shape(dtype):
+    """Full 8x8 blocks, the rows and columns past them, and matrices smaller than a block."""
+    from gbt._native.cpu.transpose import transposed
+    rng = np.random.default_rng(9)
+    for n, p in ((64, 16), (6513, 127), (13, 5), (9, 17), (7, 7), (1, 1), (0, 3), (3, 0)):
+        X = rng.integers(0, np.iinfo(dtype).max, size=(n, p), endpoint=True).astype(dtype)
+        out = transposed(X)
+        assert out.dtype == dtype and out.flags.c_contiguous
+        np.testing.assert_array_equal(out, X.T)

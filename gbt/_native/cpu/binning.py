@@ -7,6 +7,8 @@
 import numpy as np
 from numba import njit, prange
 
+from .transpose import transpose_bins
+
 
 @njit(cache=True, nogil=True, inline="always")
 def first_at_least(ascending, lo, hi, x):
@@ -54,15 +56,21 @@ def bin_csc(data, indices, indptr, cuts_flat, cut_offsets, missing_bin, out):
     out : (n_rows, n_features) uint8/uint16                        # OUT
     """
     n_features = indptr.shape[0] - 1
-    out[:, :] = missing_bin
+    # Binned feature-major first, where a column's entries land in one contiguous row, then
+    # transposed: written straight into ``out``, each entry touched a cache line of its own
+    # (agaricus: 0.7 -> 0.4 ms).
+    by_feature = np.empty((n_features, out.shape[0]), dtype=out.dtype)
+    by_feature[:, :] = missing_bin
     for j in range(n_features):
         lo = cut_offsets[j]
         for k in range(indptr[j], indptr[j + 1]):
             x = np.float64(data[k])
             if np.isnan(x):
-                out[indices[k], j] = missing_bin
+                by_feature[j, indices[k]] = missing_bin
             else:
-                out[indices[k], j] = first_at_least(cuts_flat, lo, cut_offsets[j + 1] - 1, x) - lo
+                by_feature[j, indices[k]] = first_at_least(cuts_flat, lo,
+                                                           cut_offsets[j + 1] - 1, x) - lo
+    transpose_bins(by_feature, out)
 
 
 @njit(cache=True, nogil=True)
