@@ -247,7 +247,7 @@ class TreeGrower:
     def _build_tree(self, node_int, gain, G, H, cuts) -> Tree:
         """A Tree from the node tables; G, H: (n_nodes, K) gradient and hessian sums."""
         n_nodes = node_int.shape[0]
-        tree = Tree(n_nodes, G.shape[1])
+        tree = Tree._to_fill(n_nodes, G.shape[1])
         node_cat = self.node_cat if self.has_cat else _NO_CATEGORIES
         if self.has_cat:  # room for the left sets; dropped again when no split is categorical
             tree.cat_bits = np.zeros((n_nodes, (node_cat.shape[1] + 31) // 32), dtype=np.uint32)

@@ -559,3 +559,26 @@ def test_fits_run_blas_on_one_thread():
     gbt.train({"objective": objective, "n_jobs": 2}, gbt.Dataset(X, y), 2)
     assert seen and set(seen) == {1}
     assert _blas_controller() is _blas_controller()
+
+
+def test_grown_trees_fill_every_field_of_their_unset_arrays(monkeypatch):
+    """The grower's trees start from Tree._to_fill (arrays left unset that fill_tree
+    writes): the same trees as from fully initialised arrays, with categorical splits too."""
+    import pandas as pd
+    from gbt.tree import Tree
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600),
+                      "c": pd.Categorical(rng.integers(0, 6, size=600))})
+    y = (X["a"] + (X["c"].cat.codes % 2) + rng.normal(size=600) > 0.5).astype(float)
+    params = {"objective": "binary:logistic", "max_leaves": 15}
+
+    def fields(booster):
+        return [[getattr(t, name).copy() for name in Tree.__slots__] for t in booster.trees]
+
+    unset = fields(gbt.train(params, gbt.Dataset(X, y), 5))
+    monkeypatch.setattr(Tree, "_to_fill", classmethod(lambda cls, n, k: cls(n, k)))
+    initialised = fields(gbt.train(params, gbt.Dataset(X, y), 5))
+    assert any(t.is_categorical.any() for t in gbt.train(params, gbt.Dataset(X, y), 5).trees)
+    for a, b in zip(unset, initialised):
+        for x, z in zip(a, b):
+            np.testing.assert_array_equal(x, z)
