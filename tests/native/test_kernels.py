@@ -244,6 +244,26 @@ def test_frequent_bins_and_sparse_cells_rebuild_the_bins():
     assert indptr[-1] == (X != skip).sum()
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("n_features", [1, 7, 8, 9, 27, 64])
+def test_sparse_cells_are_each_rows_cells_outside_the_skipped_bins(dtype, n_features):
+    """uint8 bins are compacted eight features at a time (a word's nonzero bytes): every
+    width, a partial last word included, against the compaction cell by cell."""
+    rng = np.random.default_rng(n_features)
+    n_rows, n_bins_total = 300, 256 if dtype == np.uint8 else 300
+    skip = rng.integers(0, n_bins_total, size=n_features)
+    X = np.tile(skip, (n_rows, 1)).astype(dtype)
+    stored = rng.random(X.shape) < rng.uniform(0.0, 0.6, size=n_features)
+    X[stored] = rng.integers(0, n_bins_total, size=stored.sum())
+    X[:3] = skip  # rows with no stored cell, and a row with every cell stored
+    X[3] = (skip + 1) % n_bins_total
+    indptr, cells = histogram.sparse_cells(X, skip, n_bins_total)
+    rows, features = np.nonzero(X != skip)
+    np.testing.assert_array_equal(np.diff(indptr), np.bincount(rows, minlength=n_rows))
+    np.testing.assert_array_equal(cells, features * (n_bins_total + 1) + X[rows, features])
+    assert cells.dtype == np.uint32 and indptr[3] == 0 and indptr[4] == n_features
+
+
 @pytest.mark.parametrize("start,end", [(0, 3000), (0, 500), (700, 2100), (40, 40)])
 def test_build_histogram_sparse_vs_naive(start, end):
     rng = np.random.default_rng(22)

@@ -22,6 +22,7 @@ from numba import njit, prange, uint64
 
 from .prefetch import prefetch
 from .slot_add import add_to_slot
+from .words import load_word, nonzero_bytes, popcount, trailing_zeros
 
 # Below FEATURE_PARALLEL_MIN_CELLS (rows x features) a node's histogram is built on one thread
 # (a parallel region must carry enough work to pay for waking threads, and on a busy machine
@@ -245,7 +246,7 @@ def sparse_cells(X, skip_bin, n_bins_total):
     """Each row's cells other than its features' most frequent bins, for
     :func:`build_histogram_sparse`.
 
-    X : (n_rows, n_features) uint8/uint16 bins                          # IN
+    X : (n_rows, n_features) uint8/uint16 bins, C order                 # IN
     skip_bin : (n_features,) int64, the bin left out of each feature     # IN
     n_bins_total : int, the histograms' bins per feature (missing bin included)
     Returns ``(indptr, cells)``: (n_rows + 1,) int64 and (nnz,) uint32; row r's cells are
@@ -254,6 +255,8 @@ def sparse_cells(X, skip_bin, n_bins_total):
     SPARSE_MAX_FEATURES features). A ready slot spares the histogram kernel a shift, a mask
     and a multiply per cell.
     """
+    if X.itemsize == 1:
+        return _sparse_cells_by_words(X, skip_bin, n_bins_total)
     n_rows, n_features = X.shape
     stride = np.uint32(n_bins_total + 1)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -264,12 +267,60 @@ def sparse_cells(X, skip_bin, n_bins_total):
         indptr[r + 1] = indptr[r] + stored
     cells = np.empty(indptr[n_rows], dtype=np.uint32)
     for r in range(n_rows):
+        _compact_cells(X, skip_bin, stride, r, 0, n_features, cells, indptr[r])
+    return indptr, cells
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _compact_cells(X, skip_bin, stride, r, first, end, cells, e):
+    """Write row ``r``'s stored cells among features [first, end) from ``cells[e]`` on, one
+    feature at a time; returns the next free entry."""
+    for f in range(first, end):
+        b = X[r, f]
+        if b != skip_bin[f]:
+            cells[e] = np.uint32(f) * stride + np.uint32(b)
+            e += 1
+    return e
+
+
+@njit(cache=True, nogil=True)
+def _sparse_cells_by_words(X, skip_bin, n_bins_total):
+    """:func:`sparse_cells` of uint8 bins, eight features at a time: a row's word of eight
+    bins XOR the word of their skipped bins is zero in the bytes to leave out, so the word's
+    stored cells are its nonzero bytes, counted with one popcount and visited with one
+    trailing-zero count each. A test per cell mispredicted on every stored cell (agaricus,
+    6,513 x 127, 16% stored: 0.68 -> 0.43 ms). The features past the last full word go one
+    at a time."""
+    n_rows, n_features = X.shape
+    stride = np.uint32(n_bins_total + 1)
+    n_words = n_features // 8  # in place: from an argument, LLVM left the loops 15% slower
+    skip_words = np.zeros(n_words, dtype=np.uint64)
+    for w in range(n_words):
+        for j in range(8):
+            skip_words[w] |= uint64(skip_bin[8 * w + j]) << uint64(8 * j)
+    flat = X.reshape(-1)
+    row_bytes = uint64(n_features)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for r in range(n_rows):
+        stored = uint64(0)
+        at = uint64(r) * row_bytes
+        for w in range(n_words):
+            stored += popcount(nonzero_bytes(load_word(flat, at + uint64(8 * w)) ^ skip_words[w]))
+        for f in range(8 * n_words, n_features):
+            stored += uint64(X[r, f] != skip_bin[f])
+        indptr[r + 1] = indptr[r] + np.int64(stored)
+    cells = np.empty(indptr[n_rows], dtype=np.uint32)
+    for r in range(n_rows):
         e = indptr[r]
-        for f in range(n_features):
-            b = X[r, f]
-            if b != skip_bin[f]:
-                cells[e] = np.uint32(f) * stride + np.uint32(b)
+        at = uint64(r) * row_bytes
+        for w in range(n_words):
+            marks = nonzero_bytes(load_word(flat, at + uint64(8 * w)) ^ skip_words[w])
+            while marks:
+                f = 8 * w + np.int64(trailing_zeros(marks) >> uint64(3))  # bit 7 of byte j
+                cells[e] = np.uint32(f) * stride + np.uint32(X[r, f])
                 e += 1
+                marks &= marks - uint64(1)
+        _compact_cells(X, skip_bin, stride, r, 8 * n_words, n_features, cells, e)
     return indptr, cells
 
 

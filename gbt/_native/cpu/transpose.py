@@ -5,49 +5,12 @@ reads; on agaricus (6,513 x 127 uint8) it took about 0.8 ms of each 45 ms fit, t
 grower's partition copy, and the scattered writes of binning a CSC matrix). Here eight rows
 of eight bytes are read as eight 64-bit words, transposed in registers (three rounds of
 masked swaps: 4x4, 2x2, then 1x1 blocks of bytes) and written as eight words: 0.25 ms there,
-and 2-3x faster than numpy on the synthetic cases' shapes. The swaps take a word's byte j to
-be bits 8j..8j+7: little-endian, as on every platform Numba builds for (x86-64, AArch64,
-ppc64le).
+and 2-3x faster than numpy on the synthetic cases' shapes (words: see :mod:`.words`).
 """
 import numpy as np
-from llvmlite import ir
 from numba import njit, uint64
-from numba.core import types
-from numba.extending import intrinsic
 
-
-def _is_c_array(array):
-    return isinstance(array, types.Array) and array.layout == "C"
-
-
-def _word_pointer(context, builder, array_type, array, byte_offset):
-    data = context.make_array(array_type)(context, builder, array).data
-    byte = builder.bitcast(data, ir.IntType(8).as_pointer())
-    return builder.bitcast(builder.gep(byte, [byte_offset]), ir.IntType(64).as_pointer())
-
-
-@intrinsic
-def _load_word(typingctx, array, byte_offset):
-    """The 8 bytes of a C-contiguous array from ``byte_offset`` on, as a uint64 (any
-    alignment; the bytes must lie inside the array)."""
-    def codegen(context, builder, signature, args):
-        return builder.load(_word_pointer(context, builder, signature.args[0], *args), align=1)
-    if not _is_c_array(array):
-        return None  # a typing error
-    return types.uint64(array, types.uint64), codegen
-
-
-@intrinsic
-def _store_word(typingctx, array, byte_offset, word):
-    """Write the uint64 ``word`` over 8 bytes of a C-contiguous array (any alignment)."""
-    def codegen(context, builder, signature, args):
-        builder.store(args[2], _word_pointer(context, builder, signature.args[0], *args[:2]),
-                      align=1)
-        return context.get_dummy_value()
-    if not _is_c_array(array):
-        return None  # a typing error
-    return types.void(array, types.uint64, types.uint64), codegen
-
+from .words import load_word, store_word
 
 _LOW_HALVES = uint64(0x00000000FFFFFFFF)
 _LOW_QUARTERS = uint64(0x0000FFFF0000FFFF)
@@ -75,14 +38,14 @@ def transpose_bins(src, out):
     for c in range(0, p8, 8):
         for r in range(0, n8, 8):
             at = uint64(r) * up + uint64(c)  # word i: src[r + i, c:c + 8]
-            a0 = _load_word(s, at)
-            a1 = _load_word(s, at + up)
-            a2 = _load_word(s, at + uint64(2) * up)
-            a3 = _load_word(s, at + uint64(3) * up)
-            a4 = _load_word(s, at + uint64(4) * up)
-            a5 = _load_word(s, at + uint64(5) * up)
-            a6 = _load_word(s, at + uint64(6) * up)
-            a7 = _load_word(s, at + uint64(7) * up)
+            a0 = load_word(s, at)
+            a1 = load_word(s, at + up)
+            a2 = load_word(s, at + uint64(2) * up)
+            a3 = load_word(s, at + uint64(3) * up)
+            a4 = load_word(s, at + uint64(4) * up)
+            a5 = load_word(s, at + uint64(5) * up)
+            a6 = load_word(s, at + uint64(6) * up)
+            a7 = load_word(s, at + uint64(7) * up)
             a0, a4 = _swap(a0, a4, uint64(32), _LOW_HALVES)
             a1, a5 = _swap(a1, a5, uint64(32), _LOW_HALVES)
             a2, a6 = _swap(a2, a6, uint64(32), _LOW_HALVES)
@@ -96,14 +59,14 @@ def transpose_bins(src, out):
             a4, a5 = _swap(a4, a5, uint64(8), _LOW_BYTES)
             a6, a7 = _swap(a6, a7, uint64(8), _LOW_BYTES)
             at = uint64(c) * un + uint64(r)  # word j: out[c + j, r:r + 8]
-            _store_word(o, at, a0)
-            _store_word(o, at + un, a1)
-            _store_word(o, at + uint64(2) * un, a2)
-            _store_word(o, at + uint64(3) * un, a3)
-            _store_word(o, at + uint64(4) * un, a4)
-            _store_word(o, at + uint64(5) * un, a5)
-            _store_word(o, at + uint64(6) * un, a6)
-            _store_word(o, at + uint64(7) * un, a7)
+            store_word(o, at, a0)
+            store_word(o, at + un, a1)
+            store_word(o, at + uint64(2) * un, a2)
+            store_word(o, at + uint64(3) * un, a3)
+            store_word(o, at + uint64(4) * un, a4)
+            store_word(o, at + uint64(5) * un, a5)
+            store_word(o, at + uint64(6) * un, a6)
+            store_word(o, at + uint64(7) * un, a7)
     for c in range(p8):  # the rows past the last full block of eight
         for r in range(n8, n):
             out[c, r] = src[r, c]
