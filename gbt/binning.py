@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._native.backend import get_backend
+from ._native.cpu.transpose import transposed
 from .data import FeatureMatrix
 from .sketch import WeightedQuantileSummary
 
@@ -174,6 +175,20 @@ class BinMapper:
 
     def transform(self, features: FeatureMatrix, n_threads: int = 1) -> np.ndarray:
         """Bin features: ``(n_rows, n_features)`` of :attr:`dtype`, C order."""
+        return self._transform(features, n_threads)[0]
+
+    def transform_pair(self, features: FeatureMatrix, n_threads: int = 1):
+        """``(X, X_T)``: :meth:`transform`'s bins and their feature-major ``(n_features,
+        n_rows)`` C-order copy, which the tree grower's partition reads. Sparse data is
+        binned feature-major first, so there the copy costs nothing more."""
+        X, by_feature = self._transform(features, n_threads)
+        if by_feature is None or self.categorical:  # codes were written into X alone
+            by_feature = transposed(X)
+        return X, by_feature
+
+    def _transform(self, features, n_threads):
+        """The bins, and the feature-major copy sparse binning built on its way (else
+        None)."""
         if not self.cuts:
             raise ValueError("BinMapper is not fitted; call fit() first.")
         values = features.values
@@ -183,16 +198,18 @@ class BinMapper:
         _, kernels = get_backend("cpu")
         cuts_flat, offsets = self._flat_cuts()
         out = np.empty(values.shape, dtype=self.dtype)
+        by_feature = None
         if hasattr(values, "indptr"):
+            by_feature = np.empty(values.shape[::-1], dtype=self.dtype)
             kernels.bin_csc(values.data, values.indices.astype(np.int64),
                             values.indptr.astype(np.int64), cuts_flat, offsets,
-                            self.missing_bin, out)
+                            self.missing_bin, out, by_feature)
         else:
             kernels.bin_dense(values, cuts_flat, offsets, self.missing_bin,
                               max(1, n_threads), out)
         for j, n in self.categorical.items():
             self._bin_codes(values, j, n, out)
-        return out
+        return out, by_feature
 
     def _bin_codes(self, values, j: int, n: int, out: np.ndarray) -> None:
         """Categorical column ``j``: bin = code; anything but a code in [0, n) is missing."""

@@ -197,8 +197,9 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     if device == "cuda":  # bins live on the GPU; the tree loop runs there
         check_device_memory(n, n_features, n_outputs, mapper)
         X_binned = bin_on_device(mapper, dtrain.features, n_threads)
-    else:
-        X_binned = mapper.transform(dtrain.features, n_threads)
+        X_T = None
+    else:  # with the feature-major copy the grower's partition reads
+        X_binned, X_T = mapper.transform_pair(dtrain.features, n_threads)
     # condensed: one tree with K-vector leaves per round; else one tree per output column.
     strategy = params["multi_strategy"]
     if strategy == "auto":
@@ -222,7 +223,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     h = xp.empty((n, n_outputs), dtype=np.float32)
     rounds = RoundTrees(X_binned, mapper.n_bins, mapper.missing_bin, params, n_outputs,
                         tree_width, sketch, tree_chunks, round_workers(n_threads, n, n_features),
-                        device, xp)
+                        device, xp, X_T)
     if after_iteration is not None and OBJECTIVE_LOG in {name for _, name in evals}:
         raise ValueError(f"{OBJECTIVE_LOG!r} names the objective's own log in evals_result; "
                          "give the evaluation set another name.")
@@ -232,6 +233,7 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
     evals_log.clear()
     for cb in callbacks:
         booster = cb.before_training(booster)
+    every_feature = np.ones(n_features, dtype=np.bool_)
     for it in range(num_boost_round):
         check_stop()  # a Ctrl-C that a C call swallowed on its way (see gbt.errors)
         margins.grad_hess(raw, g, h)
@@ -240,10 +242,10 @@ def _boost(booster, params, dtrain, y, weight, num_boost_round, evals, metrics, 
         if params["subsample"] < 1.0:
             m = max(1, int(round(params["subsample"] * n)))
             sample_rows, other_rows = subsample_rows(rng, n, m)
-        tree_mask = np.ones(n_features, dtype=np.bool_)
+        tree_mask = every_feature  # read only, so one array serves every round
         if params["colsample_bytree"] < 1.0:
             k_feat = max(1, int(round(params["colsample_bytree"] * n_features)))
-            tree_mask[:] = False
+            tree_mask = np.zeros(n_features, dtype=np.bool_)
             tree_mask[rng.choice(n_features, k_feat, replace=False)] = True
         first_new = len(booster.trees)
         # A line-searching objective (NGBoost) sees the round's whole move before it lands.

@@ -53,10 +53,12 @@ class TreeGrower:
     n_outputs : int, gradient columns each tree fits (K > 1: vector leaves)
     device : "cpu" or "cuda": the tree loop runs in the compiled CPU kernel or, batched, on
         the GPU (:mod:`gbt._native.gpu.grow`); the trees are the same
+    X_T : (n_features, n_samples) C order, the same bins feature-major, which the partition
+        reads (CPU; made from ``X_binned`` when None, see BinMapper.transform_pair)
     """
 
     def __init__(self, X_binned, n_bins, missing_bin, params, n_threads=1, n_outputs=1,
-                 device="cpu"):
+                 device="cpu", X_T=None):
         self.device = device
         self.X = X_binned
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
@@ -101,7 +103,8 @@ class TreeGrower:
         if device == "cuda":
             self._init_device(X_binned)
             return
-        self.X_T = transposed(X_binned)  # feature-major copy for the partition
+        # The feature-major copy the partition reads.
+        self.X_T = transposed(X_binned) if X_T is None else X_T
         self.all_rows = np.arange(n_rows, dtype=np.int32)
         self.sparse_rows = _sparse_rows(X_binned, self.missing_bin, self.n_outputs)
         self._allocate_buffers()
@@ -254,9 +257,8 @@ class TreeGrower:
         _grow.fill_tree(node_int, gain, G, H, self.split_params, self.learning_rate,
                         self._cut_table(cuts), MAX_THRESHOLD, self.is_cat, node_cat, self.n_bins,
                         tree.feature, tree.threshold, tree.threshold_bin, tree.default_left,
-                        tree.left, tree.right, tree.value, tree.gain, tree.count,
+                        tree.left, tree.right, tree.value, tree.gain, tree.cover, tree.count,
                         tree.is_categorical, tree.cat_count, tree.cat_bits)
-        tree.cover[:] = H.sum(axis=1)
         if self.has_cat and not tree.is_categorical.any():
             tree.cat_bits = np.zeros((n_nodes, 0), dtype=np.uint32)
         return tree

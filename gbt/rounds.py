@@ -43,11 +43,13 @@ class RoundTrees:
     workers : int, threads growing a round's trees side by side (1 = one tree at a time, its
         kernels on ``tree_chunks`` chunks)
     xp : the gradients' array module (numpy, or CuPy when they stay on the GPU)
+    X_T : the bins feature-major, as :class:`~gbt.grower.TreeGrower` takes them (optional)
     """
 
     def __init__(self, X_binned, n_bins, missing_bin, params, n_outputs, tree_width, sketch,
-                 tree_chunks, workers=1, device="cpu", xp=np):
+                 tree_chunks, workers=1, device="cpu", xp=np, X_T=None):
         self._grower_args = (X_binned, n_bins, missing_bin, params)
+        self._X_T = X_T
         self.n_outputs = n_outputs
         self.tree_width = tree_width
         self.sketch = sketch
@@ -85,7 +87,7 @@ class RoundTrees:
     def _grower(self, search_width, chunks):
         if self.grower is None:
             self.grower = TreeGrower(*self._grower_args, chunks, n_outputs=search_width,
-                                     device=self.device)
+                                     device=self.device, X_T=self._X_T)
         elif search_width != self.grower.n_outputs:
             raise ValueError("objective.split_grad must return the same number of columns "
                              f"every round ({self.grower.n_outputs}, then {search_width}).")

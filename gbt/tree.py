@@ -36,7 +36,7 @@ _NODE_ARRAYS = (("feature", np.int32, -1), ("threshold", np.float64, 0.0),
                 ("left", np.int32, -1), ("right", np.int32, -1), ("gain", np.float64, 0.0),
                 ("cover", np.float64, 0.0), ("count", np.float64, 0.0),
                 ("is_categorical", np.bool_, False), ("cat_count", np.int32, 0))
-# What the grower writes for every node of a grown tree (grow.fill_tree, then cover).
+# What the grower writes for every node of a grown tree (grow.fill_tree).
 _FILLED_BY_GROWER = frozenset(("feature", "threshold_bin", "default_left", "left", "right",
                                "gain", "cover", "count", "value"))
 # Most categories a categorical split may hold (binned codes are uint16 at most).
@@ -54,9 +54,8 @@ class Tree:
 
     @classmethod
     def _to_fill(cls, n_nodes: int, n_outputs: int) -> "Tree":
-        """A Tree for ``grow.fill_tree`` to write: the arrays it writes for every node (and
-        ``cover``, which the grower writes) are left unset (``np.empty``), the others are
-        as :meth:`__init__` makes them. A fit of a hundred small trees spends its time in
+        """A Tree for ``grow.fill_tree`` to write: the arrays it writes for every node are
+        left unset (``np.empty``), the others are as :meth:`__init__` makes them. A fit of a hundred small trees spends its time in
         such per-tree costs: about 8 -> 5 µs a tree."""
         tree = cls.__new__(cls)
         tree._allocate(n_nodes, n_outputs, unset=_FILLED_BY_GROWER)

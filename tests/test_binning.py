@@ -311,3 +311,20 @@ def test_sparse_columns_of_few_values_cut_as_their_summary_would(weighted, sketc
             np.testing.assert_array_equal(a, b)
     assert m.n_bins[0] == 1 and m.n_bins[1] == 6 and m.n_bins[2] == 8
     np.testing.assert_array_equal(m.cuts[4], [np.inf] if weighted else [8.0, np.inf])
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "sparse_categorical"])
+@pytest.mark.parametrize("max_bin", [8, 300])  # uint8 and uint16 bins
+def test_transform_pair_is_the_bins_and_their_transpose(kind, max_bin):
+    """transform_pair's feature-major copy (sparse data: the one binning builds first) is
+    X.T in C order, categorical codes included."""
+    S = sp.random(300, 11, density=0.4, format="csr", random_state=3)
+    S.data = np.round(S.data * 20)
+    data = S.toarray() if kind == "dense" else S
+    m = BinMapper(max_bin=max_bin).fit(fm(data))
+    if kind == "sparse_categorical":
+        m.categorical = {2: 21}
+    X, X_T = m.transform_pair(fm(data), n_threads=2)
+    np.testing.assert_array_equal(X, m.transform(fm(data)))
+    np.testing.assert_array_equal(X_T, X.T)
+    assert X_T.flags.c_contiguous and X_T.dtype == X.dtype == m.dtype

@@ -582,3 +582,21 @@ def test_grown_trees_fill_every_field_of_their_unset_arrays(monkeypatch):
     for a, b in zip(unset, initialised):
         for x, z in zip(a, b):
             np.testing.assert_array_equal(x, z)
+
+
+def test_condensed_tree_cover_is_the_hessian_sum_over_its_outputs():
+    """fill_tree writes each node's cover: its hessian summed over rows and the K outputs."""
+    from sklearn.datasets import make_classification
+    X, y = make_classification(n_samples=400, n_classes=3, n_informative=4, random_state=0)
+    params = {"objective": "multi:softprob", "num_class": 3, "multi_strategy": "condensed",
+              "max_leaves": 7}
+    booster = gbt.train(params, gbt.Dataset(X, y), 1)
+    tree = booster.trees[0]
+    raw = np.tile(booster.base_score, (len(y), 1))
+    g = np.empty((len(y), 3), np.float32)
+    h = np.empty_like(g)
+    booster.objective.grad_hess(y.astype(np.float64), raw, None, g, h)
+    assert tree.cover[0] == pytest.approx(h.astype(np.float64).sum(), rel=1e-9)
+    leaves = tree.left == -1
+    assert tree.cover[leaves].sum() == pytest.approx(tree.cover[0], rel=1e-12)
+    assert tree.cover.min() > 0

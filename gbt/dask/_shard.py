@@ -125,9 +125,11 @@ class Shard(_Rows):
         mapper.cuts, mapper.categorical = list(cuts), dict(categorical)
         self.missing_bin = mapper.missing_bin
         self.n_bins = mapper.n_bins
-        self.X = mapper.transform(self.features, self.n_threads) if self.n else \
-            np.zeros((0, len(cuts)), dtype=mapper.dtype)
-        self.X_T = transposed(self.X)
+        if self.n:
+            self.X, self.X_T = mapper.transform_pair(self.features, self.n_threads)
+        else:
+            self.X = np.zeros((0, len(cuts)), dtype=mapper.dtype)
+            self.X_T = transposed(self.X)
         self.n_bins_total = mapper.n_bins_total
         # From here on only the bins are needed (and a base margin, if given).
         self.base_margin = None if self.dataset is None else self.dataset.base_margin

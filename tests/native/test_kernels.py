@@ -77,9 +77,11 @@ def test_bin_csc_vs_naive(max_bin, odtype):
     dense[coo.row, coo.col] = coo.data
     flat, offsets = flatten(cuts)
     out = np.zeros((n, nf), dtype=odtype)
+    by_feature = np.zeros((nf, n), dtype=odtype)
     binning.bin_csc(S.data, S.indices.astype(np.int64), S.indptr.astype(np.int64), flat,
-                    offsets, max_bin, out)
+                    offsets, max_bin, out, by_feature)
     np.testing.assert_array_equal(out, binning.bin_dense_naive(dense, cuts, max_bin, odtype))
+    np.testing.assert_array_equal(by_feature, out.T)
     zero_rows = coo.row[coo.data == 0.0]
     assert zero_rows.size > 0 and np.all(out[zero_rows, coo.col[coo.data == 0.0]] != max_bin)
 
@@ -1301,8 +1303,8 @@ def test_fill_tree_writes_the_node_tables_into_tree_arrays():
     tree.cat_bits = np.zeros((5, 2), dtype=np.uint32)
     grow.fill_tree(node_int, gain, G, H, split_params, 0.1, cut_table, 1e300, is_cat, node_cat,
                    n_bins, tree.feature, tree.threshold, tree.threshold_bin, tree.default_left,
-                   tree.left, tree.right, tree.value, tree.gain, tree.count, tree.is_categorical,
-                   tree.cat_count, tree.cat_bits)
+                   tree.left, tree.right, tree.value, tree.gain, tree.cover, tree.count,
+                   tree.is_categorical, tree.cat_count, tree.cat_bits)
     np.testing.assert_array_equal(tree.feature, [0, -1, 1, -1, -1])
     np.testing.assert_array_equal(tree.left, [1, -1, 3, -1, -1])
     np.testing.assert_array_equal(tree.right, [2, -1, 4, -1, -1])
@@ -1311,6 +1313,7 @@ def test_fill_tree_writes_the_node_tables_into_tree_arrays():
     np.testing.assert_array_equal(tree.threshold, [2.5, 0.0, 0.0, 0.0, 0.0])
     np.testing.assert_array_equal(tree.gain, gain)
     np.testing.assert_array_equal(tree.count, [10, 6, 4, 2, 2])
+    np.testing.assert_array_equal(tree.cover, H[:, 0])
     np.testing.assert_allclose(tree.value[:, 0], -0.1 * G[:, 0] / (H[:, 0] + 1.0))
     np.testing.assert_array_equal(tree.is_categorical, [False, False, True, False, False])
     assert tree.cat_count[2] == 40 and tree.left_categories(2) == [0, 3, 33]

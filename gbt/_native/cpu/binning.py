@@ -49,17 +49,17 @@ def bin_dense(X, cuts_flat, cut_offsets, missing_bin, n_chunks, out):
 
 
 @njit(cache=True, nogil=True)
-def bin_csc(data, indices, indptr, cuts_flat, cut_offsets, missing_bin, out):
+def bin_csc(data, indices, indptr, cuts_flat, cut_offsets, missing_bin, out, by_feature):
     """Bin a CSC matrix; absent entries are missing.
 
     data, indices, indptr : the CSC arrays (data float32/float64)  # IN
     out : (n_rows, n_features) uint8/uint16                        # OUT
+    by_feature : (n_features, n_rows), the same bins feature-major  # OUT
     """
     n_features = indptr.shape[0] - 1
     # Binned feature-major first, where a column's entries land in one contiguous row, then
     # transposed: written straight into ``out``, each entry touched a cache line of its own
     # (agaricus: 0.7 -> 0.4 ms).
-    by_feature = np.empty((n_features, out.shape[0]), dtype=out.dtype)
     by_feature[:, :] = missing_bin
     for j in range(n_features):
         lo = cut_offsets[j]

@@ -679,7 +679,7 @@ def node_gradient_sums(leaf_of_row, node_int, gh, out):
 @njit(cache=True, nogil=True)
 def fill_tree(node_int, node_gain, G, H, split_params, scale, cut_table, max_threshold,
               is_cat, node_cat, n_bins, feature, threshold, threshold_bin, default_left, left,
-              right, value, gain, count, is_categorical, cat_count, cat_bits):
+              right, value, gain, cover, count, is_categorical, cat_count, cat_bits):
     """Write a grown tree's node tables into the arrays of a ``gbt.tree.Tree`` in one pass.
 
     node_int : (n_nodes, N_NODE_INT) int64 from grow_tree                       # IN
@@ -689,8 +689,9 @@ def fill_tree(node_int, node_gain, G, H, split_params, scale, cut_table, max_thr
                 with +inf; thresholds are capped at ``max_threshold``           # IN
     is_cat : (n_features,) bool; node_cat : (n_nodes, W) bool left categories   # IN
     n_bins : (n_features,) int32                                                # IN
-    feature ... cat_bits : the Tree's arrays (cat_bits (n_nodes, ceil(W / 32)) uint32,
-                zeroed; (n_nodes, 0) when no node splits on a categorical feature)  # OUT
+    feature ... cat_bits : the Tree's arrays (cover: each node's hessian sum over its K
+                outputs; cat_bits (n_nodes, ceil(W / 32)) uint32, zeroed; (n_nodes, 0)
+                when no node splits on a categorical feature)                   # OUT
     """
     lam = split_params[0]
     alpha = split_params[1]
@@ -704,8 +705,11 @@ def fill_tree(node_int, node_gain, G, H, split_params, scale, cut_table, max_thr
         right[k] = node_int[k, NODE_RIGHT]
         gain[k] = node_gain[k]
         count[k] = node_int[k, NODE_END] - node_int[k, NODE_START]
+        hessian = 0.0
         for o in range(G.shape[1]):
             value[k, o] = scale * leaf_weight(G[k, o], H[k, o], lam, alpha, mds)
+            hessian += H[k, o]
+        cover[k] = hessian
         if node_int[k, NODE_LEFT] < 0:
             continue
         if is_cat[f]:  # NODE_BIN held the split's code; the tree keeps the left set as bits
