@@ -34,7 +34,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))  # workers inherit it
+sys.path.insert(0, str(REPO / "bench"))
+from kernel_cache import use_kernel_cache  # noqa: E402
+use_kernel_cache(REPO)  # workers inherit it
 
 import numpy as np  # noqa: E402
 

@@ -50,7 +50,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
-os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))
+sys.path.insert(0, str(REPO / "bench"))
+from kernel_cache import use_kernel_cache  # noqa: E402
+use_kernel_cache(REPO)
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO))
 

@@ -55,7 +55,7 @@ How to run (from the repository root)
     .venv/bin/python bench/bench_fit.py --cases synthetic-200k-lossguide,letter,protein,agaricus \
         --rows 20000 --trees 5 --repeats 1 --skip-jit --scaling-rows 10000,20000 --no-write
 
-NUMBA_CACHE_DIR defaults to ``<repo>/.numba_cache`` (as in the Makefile) when not set. The
+NUMBA_CACHE_DIR defaults to the Makefile's folder (see kernel_cache.py) when not set. The
 real-data cases read ``GBT_DATA_DIR`` (default ``../shared/data``) and are skipped, with a
 line saying so, when their files are absent.
 """
@@ -81,7 +81,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
 # Must happen before anything imports numba (i.e. before gbt).
-os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))
+sys.path.insert(0, str(REPO / "bench"))
+from kernel_cache import use_kernel_cache  # noqa: E402
+use_kernel_cache(REPO)
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402

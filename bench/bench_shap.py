@@ -33,7 +33,8 @@ How to run (from the repository root)
     .venv/bin/python bench/bench_shap.py --repeats 3      # quicker
     .venv/bin/python bench/bench_shap.py --write          # also write its section of RESULTS.md
 
-Needs ``shap`` and ``lightgbm``. NUMBA_CACHE_DIR defaults to ``<repo>/.numba_cache``.
+Needs ``shap`` and ``lightgbm``. NUMBA_CACHE_DIR defaults to the Makefile's folder
+(kernel_cache.py).
 """
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
-os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))
+sys.path.insert(0, str(REPO / "bench"))
+from kernel_cache import use_kernel_cache  # noqa: E402
+use_kernel_cache(REPO)
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO))
 
