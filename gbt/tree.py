@@ -55,8 +55,8 @@ class Tree:
     @classmethod
     def _to_fill(cls, n_nodes: int, n_outputs: int) -> "Tree":
         """A Tree for ``grow.fill_tree`` to write: the arrays it writes for every node are
-        left unset (``np.empty``), the others are as :meth:`__init__` makes them. A fit of a hundred small trees spends its time in
-        such per-tree costs: about 8 -> 5 µs a tree."""
+        left unset (``np.empty``), the others are as :meth:`__init__` makes them. A fit of a
+        hundred small trees spends its time in such per-tree costs: about 8 -> 5 µs a tree."""
         tree = cls.__new__(cls)
         tree._allocate(n_nodes, n_outputs, unset=_FILLED_BY_GROWER)
         return tree

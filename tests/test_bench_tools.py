@@ -38,7 +38,9 @@ def test_kernel_cache_dir_is_the_makefiles_folder(monkeypatch):
     module = _kernel_cache()
     expected = REPO / ".numba_cache" / printed.split()[0].decode()
     assert module.kernel_cache_dir(REPO) == expected
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    # setenv first, so that teardown restores the variable even where it was unset
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "unused")
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
     module.use_kernel_cache(REPO)
     assert os.environ["NUMBA_CACHE_DIR"] == str(expected)
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/elsewhere")  # make's own setting wins
