@@ -22,7 +22,7 @@ import numpy as np
 from ._native.backend import get_backend
 from ._native.cpu.transpose import transposed
 from .data import FeatureMatrix
-from .sketch import WeightedQuantileSummary
+from .sketch import WeightedQuantileSummary, midpoints
 
 # Rows used to find cut points; more adds time, not accuracy (LightGBM and scikit-learn agree).
 DEFAULT_SKETCH_ROWS = 200_000
@@ -153,7 +153,7 @@ class BinMapper:
         # Column j's cuts are flat[offsets[j]:offsets[j + 1]]: the midpoints between its
         # neighbouring values, and +inf in its last value's place.
         flat = np.empty(found.size)
-        flat[:-1] = 0.5 * (found[:-1] + found[1:])
+        flat[:-1] = midpoints(found[:-1], found[1:])
         flat[offsets[1:][offsets[1:] > offsets[:-1]] - 1] = np.inf
         return [None if too_many[j] else
                 flat[offsets[j]:offsets[j + 1]] if offsets[j + 1] > offsets[j] else

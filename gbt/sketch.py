@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._native.backend import get_backend
+
 
 def _run_starts(sorted_values):
     """Index of the first element of each run of equal values in a sorted array. (Written out
@@ -142,20 +144,33 @@ class WeightedQuantileSummary:
     def cut_points(self, max_bin: int) -> np.ndarray:
         """At most ``max_bin`` increasing bin upper edges; the last one is ``+inf``.
 
-        With at most ``max_bin`` distinct values each value gets its own bin and edges sit at
-        midpoints (unseen values between two training values go to the nearer side); otherwise
-        edges are the values at weighted ranks ``k * W / max_bin``.
+        Every edge lies between two neighbouring values of the summary, halfway, so a value
+        not seen in training goes to the nearer side. With at most ``max_bin`` distinct values
+        each value gets its own bin. Otherwise the bins split the weight evenly, and a value
+        heavier than ``W / max_bin`` gets a bin of its own, its share of the bins going to the
+        rest (:func:`gbt._native.cpu.binning.equal_weight_bins`); plain quantiles would put
+        several edges on it and leave bins unused.
         """
         n = len(self)
         if n == 0:
             return np.array([np.inf])
         if n <= max_bin:
-            mids = 0.5 * (self.value[:-1] + self.value[1:])
-            return np.append(mids, np.inf)
-        W = self.total_weight
-        qs = np.unique(self.query(np.arange(1, max_bin) * (W / max_bin)))
-        qs = qs[qs < self.value[-1]]
-        return np.append(qs, np.inf)
+            return np.append(midpoints(self.value[:-1], self.value[1:]), np.inf)
+        # The weight at or below each value: exact in a summary from data, the middle of its
+        # bounds after pruning.
+        upto = 0.5 * (self.rmin + self.w + self.rmax)
+        mass = np.diff(upto, prepend=0.0)
+        _, kernels = get_backend("cpu")
+        last = np.empty(max_bin - 1, dtype=np.int64)
+        last = last[:kernels.equal_weight_bins(mass, self.w, max_bin, last)]
+        return np.append(midpoints(self.value[last], self.value[last + 1]), np.inf)
+
+
+def midpoints(lower, upper) -> np.ndarray:
+    """Bin edges between neighbouring values ``lower < upper``: halfway, kept below ``upper``
+    (halfway between two neighbouring floats rounds to one of them) and free of overflow."""
+    middle = 0.5 * lower + 0.5 * upper
+    return np.where(middle >= upper, lower, middle)
 
 
 def sketch_column(values, weights=None, eps: float = 0.0) -> WeightedQuantileSummary:

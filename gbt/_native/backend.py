@@ -51,6 +51,7 @@ def get_backend(device: str = "cpu"):
     kernels = SimpleNamespace(
         bin_dense=binning.bin_dense, bin_csc=binning.bin_csc,
         few_distinct_values=binning.few_distinct_values,
+        equal_weight_bins=binning.equal_weight_bins,
         build_histogram=histogram.build_histogram,
         subtract_histogram=histogram.subtract_histogram,
         find_best_split=split.find_best_split,

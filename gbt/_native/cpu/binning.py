@@ -118,6 +118,63 @@ def few_distinct_values(data, indptr, max_count):
     return values[:n].copy(), offsets, too_many
 
 
+@njit(cache=True, nogil=True)
+def equal_weight_bins(mass, own_weight, max_bin, last_of_bin):
+    """Split a column's sorted distinct values into at most ``max_bin`` bins of even weight
+    (LightGBM's greedy binning, closing bins nearer their share). A value heavier than
+    ``W / max_bin`` takes a bin of its own and the other values share the bins left, where
+    quantiles alone would put several edges on it and leave those bins unused (protein's
+    feature 7, 339 values, the commonest in 1.3% of rows: 151 of 255).
+
+    Walking up the values, a bin closes after a heavy value; before the next value once that
+    value's middle lies past the bin's share (the light weight still to place over the bins
+    still free for it); and before a heavy value once it holds half a share.
+
+    mass : (n,) float64, the weight each value stands for (with any unsummarised weight below
+        it, in a pruned summary)                                        # IN
+    own_weight : (n,) float64, the weight equal to each value           # IN
+    max_bin : int, < n                                                  # IN
+    last_of_bin : (max_bin - 1,) int64: the index of each bin's last value, but the last
+        bin's (which ends at the last value)                            # OUT
+    Returns the number of indices written (the bins less one).
+    """
+    if max_bin < 2:
+        return 0
+    n = mass.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += mass[i]
+    heavy_at = total / max_bin
+    free_bins = max_bin
+    light_left = total
+    for i in range(n):
+        if own_weight[i] >= heavy_at:
+            free_bins -= 1
+            light_left -= mass[i]
+    share = light_left / free_bins if free_bins > 0 else np.inf
+    n_closed = 0
+    in_bin = 0.0
+    for i in range(n - 1):
+        heavy = own_weight[i] >= heavy_at
+        if not heavy:
+            light_left -= mass[i]
+        in_bin += mass[i]
+        # The next value's middle, not the value itself, decides: closing only once a bin
+        # is past its share (LightGBM) leaves bins over full, and lumpy columns run out of
+        # weight before bins (fewer bins than quantiles give).
+        if heavy or in_bin + 0.5 * mass[i + 1] >= share or \
+                (own_weight[i + 1] >= heavy_at and in_bin >= 0.5 * share):
+            last_of_bin[n_closed] = i
+            n_closed += 1
+            if n_closed == max_bin - 1:
+                break
+            in_bin = 0.0
+            if not heavy:
+                free_bins -= 1
+                share = max(light_left, 0.0) / free_bins if free_bins > 0 else np.inf
+    return n_closed
+
+
 def few_distinct_values_naive(data, indptr, max_count):
     columns = [np.unique(data[indptr[j]:indptr[j + 1]].astype(np.float64))
                for j in range(indptr.size - 1)]
