@@ -1,0 +1,305 @@
+"""How protein's test RMSE moves with where the bin edges fall (issue 12's last failing bar).
+
+bench_fit.py's protein case compares the mean test RMSE over the 5 standard splits of gbt and
+LightGBM at the same settings, with a bar of 0.1%. This script fits gbt on the same splits
+with other bin edges and shows that the gap between the two libraries is the edges, not the
+trees:
+
+* gbt with its own edges (``WeightedQuantileSummary.cut_points``) at 253 to 256 bins, and with
+  the plain weighted quantiles it used before (several edges on a heavy value collapse into
+  one, so bins go unused);
+* gbt with LightGBM's rule (its greedy binning, re-implemented here, at 254 bins: LightGBM
+  keeps one of 255 for zero), with that rule but LightGBM's own edges on feature 6 (where the
+  two differ by one row at 0), and with LightGBM's own edges, read from a LightGBM tree grown
+  to one leaf per bin;
+* LightGBM with its own edges and with gbt's (``forcedbins_filename``).
+
+Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its default multiplier rate, on
+Adult) at 250 to 260 bins, with gbt's edges and with plain weighted quantiles: how far one
+fit's test FPR ratio moves with the edges.
+
+Every protein fit: 100 rounds, 255 leaves, learning rate 0.1, 2 threads, bench_fit.py's settings. No
+timings, so one run is enough: every fit is deterministic.
+
+How to run (from the repository root; about two minutes):
+    .venv/bin/python bench/bench_bins.py              # writes its section of RESULTS.md
+    .venv/bin/python bench/bench_bins.py --no-write
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from kernel_cache import use_kernel_cache  # noqa: E402
+use_kernel_cache(REPO)
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+import bench_fit as bf  # noqa: E402
+from results_file import write_section  # noqa: E402
+
+TASK = bf.Task(kind="regression")
+TREES, THREADS, MAX_BIN = 100, 2, 255
+
+
+# -- bin edges: each rule maps training column x (feature j) to its finite edges, increasing ---
+def gbt_edges(max_bin):
+    from gbt.sketch import WeightedQuantileSummary
+    return lambda x, j: WeightedQuantileSummary.from_data(x).cut_points(max_bin)[:-1]
+
+
+def quantile_edges(x, j, max_bin=MAX_BIN):
+    """gbt's edges before equal-weight bins: with more than ``max_bin`` values, the values at
+    ranks ``k W / max_bin``."""
+    from gbt.sketch import WeightedQuantileSummary, midpoints
+    s = WeightedQuantileSummary.from_data(x)
+    if len(s) <= max_bin:
+        return midpoints(s.value[:-1], s.value[1:])
+    q = np.unique(s.query(np.arange(1, max_bin) * (s.total_weight / max_bin)))
+    return q[q < s.value[-1]]
+
+
+def lightgbm_rule_edges(x, j, max_bin=MAX_BIN - 1):
+    """LightGBM's greedy binning of a column with more than ``max_bin`` values: a value in at
+    least ``1 / max_bin`` of the rows is "big"; bins close once they reach the rows still to
+    place over the bins still free, before a big value at half that, and after a big value;
+    edges halfway between neighbouring values."""
+    values, counts = np.unique(x, return_counts=True)
+    big = counts >= len(x) / max_bin
+    free, left = max_bin - int(big.sum()), float(len(x) - counts[big].sum())
+    share = left / free
+    edges, in_bin = [], 0.0
+    for i in range(values.size - 1):
+        if not big[i]:
+            left -= counts[i]
+        in_bin += counts[i]
+        if big[i] or in_bin >= share or (big[i + 1] and in_bin >= max(1.0, 0.5 * share)):
+            edges.append(0.5 * (values[i] + values[i + 1]))
+            if len(edges) >= max_bin - 1:
+                break
+            in_bin = 0.0
+            if not big[i]:
+                free -= 1
+                share = left / free if free > 0 else np.inf
+    return np.array(edges)
+
+
+def lightgbm_edges(x, j):
+    """The edges LightGBM itself chose for column ``x``: one tree on ``x`` alone against its
+    rank, one row a leaf at least, splits at every bin edge (each has a positive gain)."""
+    import lightgbm as lgb
+    params = dict(objective="regression", num_leaves=MAX_BIN + 1, min_data_in_leaf=1,
+                  min_sum_hessian_in_leaf=0.0, learning_rate=1.0, max_bin=MAX_BIN,
+                  min_data_in_bin=1, verbose=-1)
+    rank = np.argsort(np.argsort(x)).astype(np.float64)
+    tree = lgb.train(params, lgb.Dataset(x[:, None], rank, params=params), 1)
+    edges, stack = [], [tree.dump_model()["tree_info"][0]["tree_structure"]]
+    while stack:
+        node = stack.pop()
+        if "split_index" in node:
+            edges.append(node["threshold"])
+            stack += [node["left_child"], node["right_child"]]
+    edges = np.sort(edges)
+    return edges[edges > x.min()]  # LightGBM's bin for zero, below every value, is no edge
+
+
+def on_features(features, rule, elsewhere):
+    """``rule`` on ``features``, ``elsewhere`` on the others."""
+    return lambda x, j: rule(x, j) if j in features else elsewhere(x, j)
+
+
+# -- fits ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def gbt_cuts(rule):
+    """gbt fits inside the block bin each numeric column at ``rule(column, feature)`` (None:
+    gbt's own edges)."""
+    from gbt.binning import BinMapper
+    original = BinMapper.fit
+
+    def fit(self, features, *args, **kwargs):
+        original(self, features, *args, **kwargs)
+        X = features.values
+        for j in range(X.shape[1]):
+            if j not in self.categorical:
+                self.cuts[j] = np.append(rule(np.asarray(X[:, j], np.float64), j), np.inf)
+        return self
+
+    if rule is not None:
+        BinMapper.fit = fit
+    try:
+        yield
+    finally:
+        BinMapper.fit = original
+
+
+def gbt_rmse(rule, Xtr, ytr, Xte, yte):
+    with gbt_cuts(rule):
+        model = bf.gbt_fit(Xtr, ytr, TREES, THREADS, TASK)
+    return rmse(model.predict(Xte), yte)
+
+
+def lightgbm_rmse(rule, Xtr, ytr, Xte, yte):
+    """LightGBM, its own edges (rule None) or ``rule``'s through ``forcedbins_filename``."""
+    if rule is None:
+        return rmse(bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte), yte)
+    import lightgbm as lgb
+    forced = [{"feature": j, "bin_upper_bound": [float(e) for e in rule(Xtr[:, j], j)]}
+              for j in range(Xtr.shape[1])]
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(forced, f)
+        f.flush()
+        params = dict(objective="regression", num_leaves=bf.LEAVES, learning_rate=0.1,
+                      max_bin=MAX_BIN, num_threads=THREADS, min_child_samples=20,
+                      min_sum_hessian_in_leaf=1e-3, lambda_l2=0.0, verbose=-1,
+                      forcedbins_filename=f.name)
+        model = lgb.train(params, lgb.Dataset(Xtr, ytr, params=params), TREES)
+    return rmse(model.predict(Xte), yte)
+
+
+def same_edges(a, b):
+    """Equal up to the last bits of the halfway sums."""
+    return a.size == b.size and np.allclose(a, b, rtol=1e-12, atol=0.0)
+
+
+def rmse(pred, y):
+    return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+
+VARIANTS = [  # (library, bins, how to fit one split)
+    ("lightgbm", "its own", lambda *s: lightgbm_rmse(None, *s)),
+    ("lightgbm", "gbt's (255)", lambda *s: lightgbm_rmse(gbt_edges(MAX_BIN), *s)),
+    ("gbt", "its own (255, the default)", lambda *s: gbt_rmse(None, *s)),
+    *[("gbt", f"its own rule, {n} bins", lambda *s, n=n: gbt_rmse(gbt_edges(n), *s))
+      for n in (253, 254, 256)],
+    ("gbt", "plain weighted quantiles (before equal-weight bins)",
+     lambda *s: gbt_rmse(quantile_edges, *s)),
+    ("gbt", "LightGBM's rule (254 bins)", lambda *s: gbt_rmse(lightgbm_rule_edges, *s)),
+    ("gbt", "LightGBM's rule (254 bins), LightGBM's own edges on feature 6",
+     lambda *s: gbt_rmse(on_features({6}, lightgbm_edges, lightgbm_rule_edges), *s)),
+    ("gbt", "LightGBM's own edges", lambda *s: gbt_rmse(lightgbm_edges, *s)),
+]
+
+
+# -- Adult: bench_fairness.py's bar (a) against the number of bins -----------------------------
+ADULT_MAX_BINS = (250, 252, 254, 255, 256, 258, 260)
+
+
+def adult_fairness_spread():
+    """bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, default multiplier rate, on
+    Adult) at each of ADULT_MAX_BINS, with gbt's edges and with plain weighted quantiles.
+    Returns ``(columns with more than 255 values, {rule: [(max_bin, auc, fpr_ratio)]})``, or
+    None without the fairness data."""
+    import bench_fairness as fair
+
+    import gbt
+    if not fair.FAIR_DIR.is_dir():
+        return None
+    data = fair.load_adult()
+    numeric = data["X_train"].select_dtypes("number")
+    many = [c for c in numeric if numeric[c].nunique() > MAX_BIN]
+    spread = {}
+    for rule_name, rule in (("gbt's own", None), ("plain weighted quantiles", quantile_edges)):
+        spread[rule_name] = []
+        for max_bin in ADULT_MAX_BINS:
+            edges = None if rule is None else (lambda x, j, n=max_bin: rule(x, j, n))
+            model = gbt.FairGBTClassifier(constraint_type="FPR", max_bin=max_bin,
+                                          **fair.gbt_tree_params(THREADS))
+            with gbt_cuts(edges):
+                model.fit(data["X_train"], data["y_train"], constraint_group=data["g_train"])
+            score = fair.scores(model, data)
+            spread[rule_name].append((max_bin, score["auc"], score["fpr"]))
+            print(f"[bins] adult, {rule_name}, max_bin {max_bin}: AUC {score['auc']:.4f}, "
+                  f"FPR ratio {score['fpr']:.3f}", file=sys.stderr, flush=True)
+    return many, spread
+
+
+def adult_lines(result):
+    import bench_fairness as fair
+    if result is None:
+        return ["", f"Adult: skipped ({fair.FAIR_DIR} is missing)."]
+    many, spread = result
+    (a, rows_a), (b, rows_b) = spread.items()
+    lines = [
+        "",
+        "### Adult: bench_fairness.py's bar (a) against the number of bins",
+        "",
+        "FairGBTClassifier(constraint_type=\"FPR\") at its default multiplier rate with "
+        "bench_fairness.py's settings, at other `max_bin`; bar (a) asks for a test FPR ratio "
+        f"of at least {fair.BAR_FPR_RATIO} (and AUC {fair.BAR_AUC}) at 255. Columns with more "
+        f"than {MAX_BIN} values, the only ones whose edges the rule changes: "
+        f"{', '.join(many) or 'none'}.",
+        "",
+        f"| max_bin | {a}: AUC | FPR ratio | {b}: AUC | FPR ratio |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for (n, auc_a, fpr_a), (_, auc_b, fpr_b) in zip(rows_a, rows_b):
+        lines.append(f"| {n} | {auc_a:.4f} | {fpr_a:.3f} | {auc_b:.4f} | {fpr_b:.3f} |")
+    lines.append("")
+    for name, rows in spread.items():
+        fpr = [r[2] for r in rows]
+        lines.append(f"- {name}: FPR ratio median {np.median(fpr):.3f} over the "
+                     f"{len(fpr)} bin counts ({min(fpr):.3f} to {max(fpr):.3f})")
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-write", action="store_true", help="do not write bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    if not (bf.DATA_DIR / "uci_regression").is_dir():
+        sys.exit(f"bench_bins: {bf.DATA_DIR / 'uci_regression'} is missing (set GBT_DATA_DIR)")
+    splits = list(bf._protein_splits(0))
+    Xtr = splits[0][0]
+    differ = [j for j in range(Xtr.shape[1])
+              if not same_edges(lightgbm_rule_edges(Xtr[:, j], j), lightgbm_edges(Xtr[:, j], j))]
+    zeros = [int((Xtr[:, j] == 0).sum()) for j in differ]
+    rows = []
+    for library, bins, fit in VARIANTS:
+        per_split = [fit(*split) for split in splits]
+        rows.append((library, bins, per_split))
+        print(f"[bins] {library}, {bins}: {' / '.join(f'{r:.5f}' for r in per_split)}",
+              file=sys.stderr, flush=True)
+    reference = float(np.mean(rows[0][2]))
+    lines = [
+        "## bench_bins.py: protein's test RMSE against where the bin edges fall",
+        "",
+        f"Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Command (from the repository root):",
+        "",
+        "```",
+        bf.command_line(),
+        "```",
+        "",
+        f"UCI protein, its 5 standard splits; every fit {TREES} rounds, {bf.LEAVES} leaves "
+        f"loss-guided, learning rate 0.1, {THREADS} threads, bench_fit.py's other settings. "
+        "Mean test RMSE over the splits, and its ratio to LightGBM's on its own edges. "
+        "On the first split, LightGBM's rule at 254 bins gives LightGBM's own edges on "
+        f"{Xtr.shape[1] - len(differ)} of {Xtr.shape[1]} features"
+        + (f" (not on features {differ}, with {zeros} rows at 0: LightGBM gives 0 a bin of "
+           "its own)." if differ else "."),
+        "",
+        "| library | bin edges | RMSE per split | mean | vs LightGBM |",
+        "|---|---|---|---:|---:|",
+    ]
+    for library, bins, per_split in rows:
+        mean = float(np.mean(per_split))
+        lines.append(f"| {library} | {bins} | {' / '.join(f'{r:.4f}' for r in per_split)} "
+                     f"| {mean:.5f} | {mean / reference:.4f}× |")
+    lines += adult_lines(adult_fairness_spread())
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.no_write:
+        write_section(REPO / "bench" / "RESULTS.md", "bench_bins", text)
+
+
+if __name__ == "__main__":
+    main()
