@@ -389,6 +389,23 @@ def test_few_distinct_values_give_midpoints():
     assert cuts[-1] == np.inf
 
 
+def test_edges_between_neighbouring_floats_stay_below_the_upper_one():
+    """Halfway between two neighbouring floats rounds to one of them: the edge must be the
+    lower, or the upper value would fall into the lower one's bin. Halfway between values near
+    the float range's ends must not overflow to an infinite edge."""
+    one_up = np.nextafter(1.0, 2.0)
+    cuts = WQS.from_data([1.0, one_up, 3.0]).cut_points(8)
+    np.testing.assert_array_equal(cuts, [1.0, 2.0, np.inf])
+    assert np.searchsorted(cuts, one_up) == 1
+    big = np.finfo(np.float64).max
+    np.testing.assert_array_equal(WQS.from_data([-big, big]).cut_points(8), [0.0, np.inf])
+    # The same in equal-weight bins (more values than bins): 1.0 is heavy, its bin ends there.
+    values = np.r_[np.full(10, 1.0), np.full(10, one_up), np.arange(2.0, 7.0)]
+    cuts = WQS.from_data(values).cut_points(4)
+    assert cuts[0] == 1.0
+    assert np.searchsorted(cuts, 1.0) == 0 and np.searchsorted(cuts, one_up) == 1
+
+
 @pytest.mark.parametrize("max_bin", [2, 3, 16, 255])
 @pytest.mark.parametrize("n_distinct", [1, 2, 17, 256, 5000])
 def test_at_most_max_bin_edges(max_bin, n_distinct):
