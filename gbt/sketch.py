@@ -147,8 +147,8 @@ class WeightedQuantileSummary:
         Every edge lies between two neighbouring values of the summary, halfway, so a value
         not seen in training goes to the nearer side. With at most ``max_bin`` distinct values
         each value gets its own bin. Otherwise the bins split the weight evenly, and a value
-        heavier than ``W / max_bin`` gets a bin of its own, its share of the bins going to the
-        rest (:func:`gbt._native.cpu.binning.equal_weight_bins`); plain quantiles would put
+        of weight at least ``W / max_bin`` gets a bin of its own, its share of the bins going to
+        the rest (:func:`gbt._native.cpu.binning.equal_weight_bins`); plain quantiles would put
         several edges on it and leave bins unused.
         """
         n = len(self)
@@ -156,8 +156,8 @@ class WeightedQuantileSummary:
             return np.array([np.inf])
         if n <= max_bin:
             return np.append(midpoints(self.value[:-1], self.value[1:]), np.inf)
-        # The weight at or below each value: exact in a summary from data, the middle of its
-        # bounds after pruning.
+        # The weight at or below each value: exact in a summary from data (up to rounding), the
+        # middle of its bounds after pruning.
         upto = 0.5 * (self.rmin + self.w + self.rmax)
         mass = np.diff(upto, prepend=0.0)
         _, kernels = get_backend("cpu")

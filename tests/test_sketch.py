@@ -7,7 +7,7 @@ values whose interval lies within ``eps * W`` of the requested rank.
 import numpy as np
 import pytest
 
-from gbt.sketch import WeightedQuantileSummary, sketch_column
+from gbt.sketch import WeightedQuantileSummary, midpoints, sketch_column
 
 WQS = WeightedQuantileSummary
 TOL = 1e-9  # relative slack for float round-off in the rank sums
@@ -165,7 +165,7 @@ def test_cut_points_split_the_weight_evenly(case, max_bin):
     assert cuts[-1] == np.inf and np.all(np.diff(cuts) > 0)
     # Every edge lies halfway between two neighbouring values: training rows' bins are runs of
     # whole values, and the edges leave no bin empty.
-    np.testing.assert_array_equal(np.isin(cuts[:-1], 0.5 * (s.value[:-1] + s.value[1:])), True)
+    np.testing.assert_array_equal(np.isin(cuts[:-1], midpoints(s.value[:-1], s.value[1:])), True)
     # Every bin is used: each of these columns has more than max_bin values.
     assert len(s) > max_bin and cuts.size == max_bin
     mass = bin_weights(values, weights, cuts)
@@ -238,6 +238,18 @@ def test_cut_points_use_no_fewer_bins_than_quantiles(max_bin, seed):
     assert s.cut_points(max_bin).size >= quantile_bin_count(s, max_bin)
 
 
+@pytest.mark.parametrize("extra", [1, 5, 40])
+@pytest.mark.parametrize("seed", range(4))
+def test_columns_a_few_values_over_max_bin_use_every_bin(extra, seed):
+    """A column with max_bin values gets max_bin bins; one with a few more must not get fewer
+    (lumpy weights once left 40 of 255 bins unused at 256 values)."""
+    rng = np.random.default_rng(seed)
+    n = 255 + extra
+    weights = rng.dirichlet(np.full(n, 0.3)) * 10_000 + 1e-3
+    s = WQS.from_data(np.arange(float(n)), weights)
+    assert s.cut_points(255).size == 255
+
+
 def test_cut_points_unweighted_equal_frequency():
     values = np.random.default_rng(1).permutation(4000).astype(np.float64)
     cuts = WQS.from_data(values).cut_points(16)
@@ -251,7 +263,7 @@ def test_cut_points_from_pruned_summary_split_the_weight_evenly_within_epsilon()
     p = WQS.from_data(values, weights).prune(256)
     cuts = p.cut_points(16)
     W = p.total_weight
-    assert cuts.size == 16 and np.all(np.isin(cuts[:-1], 0.5 * (p.value[:-1] + p.value[1:])))
+    assert cuts.size == 16 and np.all(np.isin(cuts[:-1], midpoints(p.value[:-1], p.value[1:])))
     # Each bin's true weight is a share, give or take the summary's rank error at both of its
     # edges and the weight between two of its neighbouring entries.
     mass = bin_weights(values, weights, cuts)
