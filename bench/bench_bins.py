@@ -146,34 +146,27 @@ def gbt_rmse(rule, Xtr, ytr, Xte, yte, max_bin=MAX_BIN):
     params = {**bf.gbt_params(THREADS, TASK), "max_bin": max_bin}
     with gbt_cuts(rule):
         model = gbt.train(params, gbt.Dataset(Xtr, ytr), TREES)
-    return rmse(model.predict(Xte), yte)
+    return bf.score(TASK, yte, model.predict(Xte))
 
 
 def lightgbm_rmse(rule, Xtr, ytr, Xte, yte):
     """LightGBM, its own edges (rule None) or ``rule``'s through ``forcedbins_filename``."""
     if rule is None:
-        return rmse(bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte), yte)
+        return bf.score(TASK, yte, bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
     import lightgbm as lgb
     forced = [{"feature": j, "bin_upper_bound": [float(e) for e in rule(Xtr[:, j], j)]}
               for j in range(Xtr.shape[1])]
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
         json.dump(forced, f)
         f.flush()
-        params = dict(objective="regression", num_leaves=bf.LEAVES, learning_rate=0.1,
-                      max_bin=MAX_BIN, num_threads=THREADS, min_child_samples=20,
-                      min_sum_hessian_in_leaf=1e-3, lambda_l2=0.0, verbose=-1,
-                      forcedbins_filename=f.name)
+        params = {**bf.lgb_params(THREADS, TASK), "forcedbins_filename": f.name}
         model = lgb.train(params, lgb.Dataset(Xtr, ytr, params=params), TREES)
-    return rmse(model.predict(Xte), yte)
+    return bf.score(TASK, yte, model.predict(Xte))
 
 
 def same_edges(a, b):
     """Equal up to the last bits of the halfway sums."""
     return a.size == b.size and np.allclose(a, b, rtol=1e-12, atol=0.0)
-
-
-def rmse(pred, y):
-    return float(np.sqrt(np.mean((pred - y) ** 2)))
 
 
 VARIANTS = [  # (library, bins, how to fit one split)

@@ -278,8 +278,8 @@ def gbt_predict(model, X, threads):
 LGB_OBJECTIVES = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
 
 
-def lgb_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
-    import lightgbm as lgb
+def lgb_params(threads, task: Task = DEFAULT_TASK) -> dict:
+    """LightGBM's training parameters for ``task``."""
     params = dict(objective=LGB_OBJECTIVES[task.kind], num_leaves=LEAVES, learning_rate=0.1,
                   max_bin=255, num_threads=threads, min_child_samples=20,
                   min_sum_hessian_in_leaf=1e-3, lambda_l2=0.0, verbose=-1)
@@ -287,7 +287,13 @@ def lgb_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
         params["max_depth"] = DEPTH
     if task.kind == "multiclass":
         params["num_class"] = task.num_class
-    return lgb.train(params, lgb.Dataset(X, y, params={"max_bin": 255, "verbose": -1}), trees)
+    return params
+
+
+def lgb_fit(X, y, trees, threads, task: Task = DEFAULT_TASK):
+    import lightgbm as lgb
+    return lgb.train(lgb_params(threads, task),
+                     lgb.Dataset(X, y, params={"max_bin": 255, "verbose": -1}), trees)
 
 
 def lgb_predict(model, X, threads):
