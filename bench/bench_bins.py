@@ -12,7 +12,9 @@ trees:
   keeps one of 255 for zero), with that rule but LightGBM's own edges on feature 6 (where the
   two differ by one row at 0), and with LightGBM's own edges, read from a LightGBM tree grown
   to one leaf per bin;
-* LightGBM with its own edges and with gbt's (``forcedbins_filename``).
+* LightGBM with its own edges and with gbt's (``forcedbins_filename`` at max_bin 256: LightGBM
+  keeps a bin for zero beside forced bins, and at 255 it would drop each feature's top edge
+  to make room; how many of gbt's edges it kept is counted).
 
 Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its default multiplier rate, on
 Adult) at 250 to 260 bins, with gbt's edges and with plain weighted quantiles: how far one
@@ -94,14 +96,18 @@ def lightgbm_rule_edges(x, j, max_bin=MAX_BIN - 1):
     return np.array(edges)
 
 
-def lightgbm_edges(x, j):
-    """The edges LightGBM itself chose for column ``x``: one tree on ``x`` alone against its
-    rank, one row a leaf at least, splits at every bin edge (each has a positive gain)."""
+def lightgbm_edges(x, j, forced=None, max_bin=MAX_BIN):
+    """The edges LightGBM itself chose for column ``x`` (with ``forced``: the edges it kept of
+    those, given as forced bins): one tree on ``x`` alone against its rank, one row a leaf at
+    least, splits at every bin edge (each has a positive gain)."""
     import lightgbm as lgb
-    params = dict(objective="regression", num_leaves=MAX_BIN + 1, min_data_in_leaf=1,
-                  min_sum_hessian_in_leaf=0.0, learning_rate=1.0, max_bin=MAX_BIN, verbose=-1)
+    params = dict(objective="regression", num_leaves=max_bin + 1, min_data_in_leaf=1,
+                  min_sum_hessian_in_leaf=0.0, learning_rate=1.0, max_bin=max_bin, verbose=-1)
     rank = np.argsort(np.argsort(x)).astype(np.float64)
-    tree = lgb.train(params, lgb.Dataset(x[:, None], rank, params=params), 1)
+    with forced_bins_file([] if forced is None else [forced]) as path:
+        if path is not None:
+            params["forcedbins_filename"] = path
+        tree = lgb.train(params, lgb.Dataset(x[:, None], rank, params=params), 1)
     edges, stack = [], [tree.dump_model()["tree_info"][0]["tree_structure"]]
     while stack:
         node = stack.pop()
@@ -110,6 +116,39 @@ def lightgbm_edges(x, j):
             stack += [node["left_child"], node["right_child"]]
     edges = np.sort(edges)
     return edges[edges > x.min()]  # LightGBM's bin for zero, below every value, is no edge
+
+
+@contextlib.contextmanager
+def forced_bins_file(edges_by_feature):
+    """A LightGBM ``forcedbins_filename`` giving feature j the upper bounds
+    ``edges_by_feature[j]``; None when the list is empty."""
+    if not edges_by_feature:
+        yield None
+        return
+    forced = [{"feature": j, "bin_upper_bound": [float(e) for e in edges]}
+              for j, edges in enumerate(edges_by_feature)]
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(forced, f)
+        f.flush()
+        yield f.name
+
+
+# LightGBM keeps a bin for zero beside forced bins; at max_bin 255 it would drop the top one
+# of gbt's 254 edges on every feature to make room, at 256 it keeps them all.
+FORCED_MAX_BIN = MAX_BIN + 1
+
+
+def forced_edges_kept(Xtr):
+    """How many of gbt's edges on training columns ``Xtr`` LightGBM keeps as forced bins at
+    FORCED_MAX_BIN: ``(kept, given)``."""
+    rule = gbt_edges(MAX_BIN)
+    kept = given = 0
+    for j in range(Xtr.shape[1]):
+        ours = rule(Xtr[:, j], j)
+        theirs = lightgbm_edges(Xtr[:, j], j, forced=ours, max_bin=FORCED_MAX_BIN)
+        found = np.isclose(ours[:, None], theirs[None, :], rtol=1e-12, atol=0.0).any(axis=1)
+        kept, given = kept + int(found.sum()), given + ours.size
+    return kept, given
 
 
 def on_features(features, rule, elsewhere):
@@ -154,12 +193,9 @@ def lightgbm_rmse(rule, Xtr, ytr, Xte, yte):
     if rule is None:
         return bf.score(TASK, yte, bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
     import lightgbm as lgb
-    forced = [{"feature": j, "bin_upper_bound": [float(e) for e in rule(Xtr[:, j], j)]}
-              for j in range(Xtr.shape[1])]
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
-        json.dump(forced, f)
-        f.flush()
-        params = {**bf.lgb_params(THREADS, TASK), "forcedbins_filename": f.name}
+    with forced_bins_file([rule(Xtr[:, j], j) for j in range(Xtr.shape[1])]) as path:
+        params = {**bf.lgb_params(THREADS, TASK), "forcedbins_filename": path,
+                  "max_bin": FORCED_MAX_BIN}
         model = lgb.train(params, lgb.Dataset(Xtr, ytr, params=params), TREES)
     return bf.score(TASK, yte, model.predict(Xte))
 
@@ -171,7 +207,8 @@ def same_edges(a, b):
 
 VARIANTS = [  # (library, bins, how to fit one split)
     ("lightgbm", "its own", lambda *s: lightgbm_rmse(None, *s)),
-    ("lightgbm", "gbt's (255), as forced bins (LightGBM adds its bin for zero)",
+    ("lightgbm", f"gbt's (255), as forced bins (max_bin {FORCED_MAX_BIN}: gbt's edges and "
+     "LightGBM's bin for zero)",
      lambda *s: lightgbm_rmse(gbt_edges(MAX_BIN), *s)),
     ("gbt", "its own (255, the default)", lambda *s: gbt_rmse(None, *s)),
     *[("gbt", f"its own, {n} bins", lambda *s, n=n: gbt_rmse(None, *s, max_bin=n))
@@ -258,6 +295,7 @@ def main(argv=None):
     differ = [j for j in range(Xtr.shape[1])
               if not same_edges(lightgbm_rule_edges(Xtr[:, j], j), lightgbm_edges(Xtr[:, j], j))]
     zeros = [int((Xtr[:, j] == 0).sum()) for j in differ]
+    kept, given = forced_edges_kept(Xtr)
     rows = []
     for library, bins, fit in VARIANTS:
         per_split = [fit(*split) for split in splits]
@@ -282,7 +320,10 @@ def main(argv=None):
         "On the first split, LightGBM's rule at 254 bins gives LightGBM's own edges on "
         f"{Xtr.shape[1] - len(differ)} of {Xtr.shape[1]} features"
         + (f" (not on features {differ}, with {zeros} rows at 0: LightGBM gives 0 a bin of "
-           "its own)." if differ else "."),
+           "its own)." if differ else ".")
+        + f" Given gbt's edges as forced bins at max_bin {FORCED_MAX_BIN} (LightGBM keeps a "
+        f"bin for zero beside them; at {MAX_BIN} it drops each feature's top edge), LightGBM "
+        f"kept {kept} of the {given} (first split).",
         "",
         "| library | bin edges | RMSE per split | mean | vs LightGBM |",
         "|---|---|---|---:|---:|",
