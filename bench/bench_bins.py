@@ -17,14 +17,15 @@ trees:
   to make room; how many of gbt's edges it kept is counted).
 
 Then how far the test sample alone moves gbt's mean RMSE over LightGBM's (a paired bootstrap
-of each split's test rows). Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its
+of each split's test rows), and the same comparison on the 8 other UCI regression sets, with
+gbt also grown on LightGBM's own edges there. Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its
 default multiplier rate, on Adult) at 250 to 260 bins, with gbt's edges and with plain
 weighted quantiles: how far one fit's test FPR ratio moves with the edges.
 
 Every protein fit: 100 rounds, 255 leaves, learning rate 0.1, 2 threads, bench_fit.py's
 settings. No timings, so one run is enough: every fit is deterministic.
 
-How to run (from the repository root; about two minutes):
+How to run (from the repository root; about three minutes):
     .venv/bin/python bench/bench_bins.py              # writes its section of RESULTS.md
     .venv/bin/python bench/bench_bins.py --no-write
 """
@@ -181,12 +182,6 @@ def gbt_cuts(rule):
         BinMapper.fit = original
 
 
-def gbt_predict(Xtr, ytr, Xte):
-    """gbt's test predictions on its own edges, bench_fit.py's settings."""
-    import gbt
-    return gbt.train(bf.gbt_params(THREADS, TASK), gbt.Dataset(Xtr, ytr), TREES).predict(Xte)
-
-
 def gbt_rmse(rule, Xtr, ytr, Xte, yte, max_bin=MAX_BIN):
     import gbt
     params = {**bf.gbt_params(THREADS, TASK), "max_bin": max_bin}
@@ -215,8 +210,8 @@ def paired_bootstrap(splits):
     """gbt's mean test RMSE over ``splits`` over LightGBM's (both on their own edges), with
     each split's test rows resampled with replacement (the same rows for both; seed 0),
     ``RESAMPLES`` times: ``(ratio on the test sets as they are, 5% and 95% quantiles, share
-    of resamples at or below bench_fit.py's bar)``."""
-    preds = [(yte, gbt_predict(Xtr, ytr, Xte),
+    of resamples at or below bench_fit.py's bar, gbt's mean RMSE, LightGBM's)``."""
+    preds = [(yte, bf.gbt_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte),
               bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
              for Xtr, ytr, Xte, yte in splits]
     rng = np.random.default_rng(0)
@@ -229,7 +224,47 @@ def paired_bootstrap(splits):
                      for _ in range(RESAMPLES)])
     lo, hi = np.quantile(boot, [0.05, 0.95])
     whole = ratio([slice(None)] * len(preds))
-    return whole, float(lo), float(hi), float(np.mean(boot <= bf.BAR_RMSE_RATIO))
+    means = [float(np.mean([np.sqrt(np.mean((y - p[k]) ** 2)) for y, *p in preds]))
+             for k in (0, 1)]
+    return (whole, float(lo), float(hi), float(np.mean(boot <= bf.BAR_RMSE_RATIO)), *means)
+
+
+# The other UCI regression sets of ../shared/data (protein is above), at the same settings.
+OTHER_UCI = ("boston_housing", "concrete", "energy", "kin8nm", "naval_propulsion",
+             "power_plant", "wine_quality_red", "yacht")
+
+
+def uci_splits(name):
+    """``name``'s standard splits as (X_train, y_train, X_test, y_test)."""
+    X, y, (train, test) = bf._real_data_module().load_uci(bf.DATA_DIR / "uci_regression", name)
+    return [(X[tr], y[tr], X[te], y[te]) for tr, te in zip(train, test)]
+
+
+def other_uci_lines():
+    """gbt against LightGBM on OTHER_UCI, each on its own edges, with the paired bootstrap."""
+    lines = ["", "### The other UCI regression sets, the same settings", "",
+             "gbt and LightGBM each on their own edges; mean test RMSE over each set's "
+             "standard splits, gbt's over LightGBM's, and that ratio over "
+             f"{RESAMPLES} resamples of the test rows (the same rows for both). Last column: "
+             "gbt grown on LightGBM's own edges, over LightGBM.", "",
+             "| dataset | rows × features | splits | gbt | LightGBM | gbt / LightGBM | "
+             "5% to 95% | gbt on LightGBM's edges / LightGBM |",
+             "|---|---|---:|---:|---:|---:|---|---:|"]
+    ratios = []
+    for name in OTHER_UCI:
+        splits = uci_splits(name)
+        whole, lo, hi, _, ours, theirs = paired_bootstrap(splits)
+        on_theirs = np.mean([gbt_rmse(lightgbm_edges, *split) for split in splits]) / theirs
+        ratios.append(whole)
+        rows = splits[0][0].shape[0] + splits[0][2].shape[0]
+        lines.append(f"| {name} | {rows} × {splits[0][0].shape[1]} | {len(splits)} | "
+                     f"{ours:.4g} | {theirs:.4g} | {whole:.4f}× | {lo:.4f}× to {hi:.4f}× | "
+                     f"{on_theirs:.4f}× |")
+        print(f"[bins] {name}: {whole:.4f} ({lo:.4f} to {hi:.4f})", file=sys.stderr, flush=True)
+    lines += ["", f"- median ratio over the {len(ratios)} sets: {np.median(ratios):.4f}×; gbt at "
+              f"or below LightGBM on {sum(r <= 1 for r in ratios)} of them, within "
+              f"{bf.BAR_RMSE_RATIO}× on {sum(r <= bf.BAR_RMSE_RATIO for r in ratios)}"]
+    return lines
 
 
 def same_edges(a, b):
@@ -335,7 +370,7 @@ def main(argv=None):
         print(f"[bins] {library}, {bins}: {' / '.join(f'{r:.5f}' for r in per_split)}",
               file=sys.stderr, flush=True)
     reference = float(np.mean(rows[0][2]))
-    whole, lo, hi, share = paired_bootstrap(splits)
+    whole, lo, hi, share, _, _ = paired_bootstrap(splits)
     lines = [
         "## bench_bins.py: protein's test RMSE against where the bin edges fall",
         "",
@@ -370,6 +405,7 @@ def main(argv=None):
               f"times (the same rows for both) it runs {lo:.4f}× to {hi:.4f}× (5% to 95%), "
               f"at or below bench_fit.py's bar of {bf.BAR_RMSE_RATIO}× in {share:.0%} of the "
               "resamples."]
+    lines += other_uci_lines()
     lines += adult_lines(adult_fairness_spread())
     text = "\n".join(lines) + "\n"
     print(text)
