@@ -100,8 +100,8 @@ def lightgbm_rule_edges(x, j, max_bin=MAX_BIN - 1):
 
 
 def lightgbm_edges(x, j, forced=None, max_bin=MAX_BIN):
-    """The edges LightGBM itself chose for column ``x`` (with ``forced``: the edges it kept of
-    those, given as forced bins): one tree on ``x`` alone against its rank, one row a leaf at
+    """The edges LightGBM itself chose for column ``x`` (with ``forced`` given as forced bins:
+    every edge it then used): one tree on ``x`` alone against its rank, one row a leaf at
     least, splits at every bin edge (each has a positive gain)."""
     import lightgbm as lgb
     params = dict(objective="regression", num_leaves=max_bin + 1, min_data_in_leaf=1,
@@ -136,22 +136,25 @@ def forced_bins_file(edges_by_feature):
         yield f.name
 
 
-# LightGBM keeps a bin for zero beside forced bins; at max_bin 255 it would drop the top one
-# of gbt's 254 edges on every feature to make room, at 256 it keeps them all.
+# LightGBM keeps a bin for zero beside forced bins; at max_bin 255 it drops the top one of
+# gbt's 254 edges on every protein feature to make room, at 256 it keeps them all (protein
+# has no negative values; where a column has, LightGBM bounds zero on both sides).
 FORCED_MAX_BIN = MAX_BIN + 1
 
 
 def forced_edges_kept(Xtr):
-    """How many of gbt's edges on training columns ``Xtr`` LightGBM keeps as forced bins at
-    FORCED_MAX_BIN: ``(kept, given)``."""
+    """gbt's edges on training columns ``Xtr`` as LightGBM forced bins at FORCED_MAX_BIN:
+    ``(given, kept, added)``: how many gbt gave, how many of those LightGBM used, and how
+    many edges it used besides (its bin for zero)."""
     rule = gbt_edges(MAX_BIN)
-    kept = given = 0
+    given = kept = added = 0
     for j in range(Xtr.shape[1]):
         ours = rule(Xtr[:, j], j)
         theirs = lightgbm_edges(Xtr[:, j], j, forced=ours, max_bin=FORCED_MAX_BIN)
-        found = np.isclose(ours[:, None], theirs[None, :], rtol=1e-12, atol=0.0).any(axis=1)
-        kept, given = kept + int(found.sum()), given + ours.size
-    return kept, given
+        found = int(np.isclose(ours[:, None], theirs[None, :], rtol=1e-12, atol=0.0)
+                    .any(axis=1).sum())
+        given, kept, added = given + ours.size, kept + found, added + theirs.size - found
+    return given, kept, added
 
 
 def on_features(features, rule, elsewhere):
@@ -209,16 +212,18 @@ RESAMPLES = 1000
 
 def paired_bootstrap(splits):
     """gbt's mean test RMSE over ``splits`` over LightGBM's (both on their own edges), with
-    each split's test rows resampled with replacement (the same rows for both; seed 0),
-    ``RESAMPLES`` times: ``(ratio on the test sets as they are, 5% and 95% quantiles, share
-    of resamples at or below bench_fit.py's bar, gbt's mean RMSE, LightGBM's)``."""
+    each split's test rows resampled with replacement (the same rows for both; seed 0; each
+    split on its own, though the standard splits' test sets overlap), ``RESAMPLES`` times.
+    Returns dict(ratio on the test sets as they are, lo / hi: its 5% and 95% quantiles over
+    the resamples, share: of resamples at or below bench_fit.py's bar, gbt / lightgbm: the
+    mean RMSEs, same: whether the two predict alike on every split, to float32 rounding)."""
     preds = [(yte, bf.gbt_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte),
               bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
              for Xtr, ytr, Xte, yte in splits]
     rng = np.random.default_rng(0)
 
     def mean_rmse(library, rows_of):  # library 1: gbt, 2: LightGBM
-        return float(np.mean([np.sqrt(np.mean((split[0][rows] - split[library][rows]) ** 2))
+        return float(np.mean([bf.score(TASK, split[0][rows], split[library][rows])
                               for split, rows in zip(preds, rows_of)]))
 
     def ratio(rows_of):
@@ -227,19 +232,15 @@ def paired_bootstrap(splits):
                      for _ in range(RESAMPLES)])
     lo, hi = np.quantile(boot, [0.05, 0.95])
     everything = [slice(None)] * len(preds)
-    return (ratio(everything), float(lo), float(hi), float(np.mean(boot <= bf.BAR_RMSE_RATIO)),
-            mean_rmse(1, everything), mean_rmse(2, everything))
+    return dict(ratio=ratio(everything), lo=float(lo), hi=float(hi),
+                share=float(np.mean(boot <= bf.BAR_RMSE_RATIO)),
+                gbt=mean_rmse(1, everything), lightgbm=mean_rmse(2, everything),
+                same=all(np.allclose(a, b, rtol=1e-6, atol=0.0) for _, a, b in preds))
 
 
 # The other UCI regression sets of ../shared/data (protein is above), at the same settings.
 OTHER_UCI = ("boston_housing", "concrete", "energy", "kin8nm", "naval_propulsion",
              "power_plant", "wine_quality_red", "yacht")
-
-
-def uci_splits(name):
-    """``name``'s standard splits as (X_train, y_train, X_test, y_test)."""
-    X, y, (train, test) = bf._real_data_module().load_uci(bf.DATA_DIR / "uci_regression", name)
-    return [(X[tr], y[tr], X[te], y[te]) for tr, te in zip(train, test)]
 
 
 def other_uci_lines():
@@ -248,24 +249,34 @@ def other_uci_lines():
              "gbt and LightGBM each on their own edges; mean test RMSE over each set's "
              "standard splits, gbt's over LightGBM's, and that ratio over "
              f"{RESAMPLES} resamples of the test rows (the same rows for both). Last column: "
-             "gbt grown on LightGBM's own edges, over LightGBM.", "",
+             "gbt grown on LightGBM's own edges, over LightGBM. *Same model*: every column "
+             "has so few values that both libraries bin each value alone and grow the same "
+             "trees (the same predictions on every split).", "",
              "| dataset | rows × features | splits | gbt | LightGBM | gbt / LightGBM | "
              "5% to 95% | gbt on LightGBM's edges / LightGBM |",
              "|---|---|---:|---:|---:|---:|---|---:|"]
-    ratios = []
+    differ, on_theirs = {}, {}
     for name in OTHER_UCI:
-        splits = uci_splits(name)
-        whole, lo, hi, _, ours, theirs = paired_bootstrap(splits)
-        on_theirs = np.mean([gbt_rmse(lightgbm_edges, *split) for split in splits]) / theirs
-        ratios.append(whole)
+        splits = list(bf.uci_splits(name))
+        b = paired_bootstrap(splits)
+        mean_on_theirs = np.mean([gbt_rmse(lightgbm_edges, *split) for split in splits])
         rows = splits[0][0].shape[0] + splits[0][2].shape[0]
-        lines.append(f"| {name} | {rows} × {splits[0][0].shape[1]} | {len(splits)} | "
-                     f"{ours:.4g} | {theirs:.4g} | {whole:.4f}× | {lo:.4f}× to {hi:.4f}× | "
-                     f"{on_theirs:.4f}× |")
-        print(f"[bins] {name}: {whole:.4f} ({lo:.4f} to {hi:.4f})", file=sys.stderr, flush=True)
-    lines += ["", f"- median ratio over the {len(ratios)} sets: {np.median(ratios):.4f}×; gbt at "
-              f"or below LightGBM on {sum(r <= 1 for r in ratios)} of them, within "
-              f"{bf.BAR_RMSE_RATIO}× on {sum(r <= bf.BAR_RMSE_RATIO for r in ratios)}"]
+        label = f"{name} (same model)" if b["same"] else name
+        lines.append(f"| {label} | {rows} × {splits[0][0].shape[1]} | {len(splits)} | "
+                     f"{b['gbt']:.4g} | {b['lightgbm']:.4g} | {b['ratio']:.4f}× | "
+                     f"{b['lo']:.4f}× to {b['hi']:.4f}× | "
+                     f"{mean_on_theirs / b['lightgbm']:.4f}× |")
+        if not b["same"]:
+            differ[name] = b["ratio"]
+            on_theirs[name] = mean_on_theirs / b["lightgbm"]
+        print(f"[bins] {name}: {b['ratio']:.4f} ({b['lo']:.4f} to {b['hi']:.4f})",
+              file=sys.stderr, flush=True)
+    ratios, same_edges_ratios = list(differ.values()), list(on_theirs.values())
+    lines += ["", f"- the {len(ratios)} sets where the models differ: gbt / LightGBM median "
+              f"{np.median(ratios):.4f}× ({min(ratios):.4f}× to {max(ratios):.4f}×), gbt "
+              f"below LightGBM on {sum(r < 1 for r in ratios)} of them; gbt on LightGBM's "
+              f"edges / LightGBM {min(same_edges_ratios):.4f}× to "
+              f"{max(same_edges_ratios):.4f}×"]
     return lines
 
 
@@ -359,12 +370,12 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not (bf.DATA_DIR / "uci_regression").is_dir():
         sys.exit(f"bench_bins: {bf.DATA_DIR / 'uci_regression'} is missing (set GBT_DATA_DIR)")
-    splits = list(bf._protein_splits(0))
+    splits = list(bf.uci_splits("protein"))
     Xtr = splits[0][0]
     differ = [j for j in range(Xtr.shape[1])
               if not same_edges(lightgbm_rule_edges(Xtr[:, j], j), lightgbm_edges(Xtr[:, j], j))]
     zeros = [int((Xtr[:, j] == 0).sum()) for j in differ]
-    kept, given = forced_edges_kept(Xtr)
+    given, kept, added = forced_edges_kept(Xtr)
     rows = []
     for library, bins, fit in VARIANTS:
         per_split = [fit(*split) for split in splits]
@@ -372,7 +383,7 @@ def main(argv=None):
         print(f"[bins] {library}, {bins}: {' / '.join(f'{r:.5f}' for r in per_split)}",
               file=sys.stderr, flush=True)
     reference = float(np.mean(rows[0][2]))
-    whole, lo, hi, share, _, _ = paired_bootstrap(splits)
+    boot = paired_bootstrap(splits)
     lines = [
         "## bench_bins.py: protein's test RMSE against where the bin edges fall",
         "",
@@ -393,7 +404,7 @@ def main(argv=None):
            "its own)." if differ else ".")
         + f" Given gbt's edges as forced bins at max_bin {FORCED_MAX_BIN} (LightGBM keeps a "
         f"bin for zero beside them; at {MAX_BIN} it drops each feature's top edge), LightGBM "
-        f"kept {kept} of the {given} (first split).",
+        f"used {kept} of the {given} and {added} more of its own (first split).",
         "",
         "| library | bin edges | RMSE per split | mean | vs LightGBM |",
         "|---|---|---|---:|---:|",
@@ -403,10 +414,10 @@ def main(argv=None):
         lines.append(f"| {library} | {bins} | {' / '.join(f'{r:.4f}' for r in per_split)} "
                      f"| {mean:.5f} | {mean / reference:.4f}× |")
     lines += ["", f"The test sample alone: gbt's mean RMSE over LightGBM's, both on their own "
-              f"edges, is {whole:.4f}×; with each split's test rows resampled {RESAMPLES} "
-              f"times (the same rows for both) it runs {lo:.4f}× to {hi:.4f}× (5% to 95%), "
-              f"at or below bench_fit.py's bar of {bf.BAR_RMSE_RATIO}× in {share:.0%} of the "
-              "resamples."]
+              f"edges, is {boot['ratio']:.4f}×; with each split's test rows resampled "
+              f"{RESAMPLES} times (the same rows for both) it runs {boot['lo']:.4f}× to "
+              f"{boot['hi']:.4f}× (5% to 95%), at or below bench_fit.py's bar of "
+              f"{bf.BAR_RMSE_RATIO}× in {boot['share']:.0%} of the resamples."]
     lines += other_uci_lines()
     lines += adult_lines(adult_fairness_spread())
     text = "\n".join(lines) + "\n"

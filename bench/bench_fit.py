@@ -150,21 +150,22 @@ def load_letter_split():
     return X_train, y_train, X_test, y_test
 
 
-def _protein_splits(first: int):
-    """protein's standard splits from ``first`` on, one at a time (the file is read once)."""
-    X, y, (train, test) = _real_data_module().load_uci(DATA_DIR / "uci_regression", "protein")
+def uci_splits(name: str, first: int = 0):
+    """A UCI regression set's standard splits from ``first`` on, one at a time, as
+    ``(X_train, y_train, X_test, y_test)`` (the file is read once)."""
+    X, y, (train, test) = _real_data_module().load_uci(DATA_DIR / "uci_regression", name)
     for split in range(first, len(train)):
         yield X[train[split]], y[train[split]], X[test[split]], y[test[split]]
 
 
 def load_protein_split():
     """protein: the first of its 5 standard splits."""
-    return next(_protein_splits(0))
+    return next(uci_splits("protein"))
 
 
 def protein_other_splits():
     """protein's standard splits after the first."""
-    return _protein_splits(1)
+    return uci_splits("protein", 1)
 
 
 def load_agaricus():
