@@ -214,16 +214,22 @@ def lightgbm_rmse(rule, Xtr, ytr, Xte, yte):
 RESAMPLES = 1000
 
 
-def paired_bootstrap(splits):
-    """gbt's mean test RMSE over ``splits`` over LightGBM's (both on their own edges), with
-    each split's test rows resampled with replacement (the same rows for both; seed 0; each
-    split on its own, though the standard splits' test sets overlap), ``RESAMPLES`` times.
-    Returns dict(ratio on the test sets as they are, lo / hi: its 5% and 95% quantiles over
-    the resamples, share: of resamples at or below bench_fit.py's bar, gbt / lightgbm: the
-    mean RMSEs, same: whether the two predict alike on every split, to float32 rounding)."""
-    preds = [(yte, bf.gbt_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte),
-              bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
-             for Xtr, ytr, Xte, yte in splits]
+def own_edge_fits(splits):
+    """gbt and LightGBM, each on its own edges, fitted on every split: [(gbt, lightgbm)]."""
+    return [(gbt_fit_on(None, Xtr, ytr), bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK))
+            for Xtr, ytr, _, _ in splits]
+
+
+def paired_bootstrap(splits, fits):
+    """gbt's mean test RMSE over ``splits`` over LightGBM's (``fits``: their models from
+    :func:`own_edge_fits`), with each split's test rows resampled with replacement (the same
+    rows for both; seed 0; each split on its own, though the standard splits' test sets
+    overlap), ``RESAMPLES`` times. Returns dict(ratio on the test sets as they are, lo / hi:
+    its 5% and 95% quantiles over the resamples, share: of resamples at or below
+    bench_fit.py's bar, gbt / lightgbm: the mean RMSEs, same: whether the two predict alike
+    on every split, to float32 rounding)."""
+    preds = [(yte, ours.predict(Xte), theirs.predict(Xte))
+             for (_, _, Xte, yte), (ours, theirs) in zip(splits, fits)]
     rng = np.random.default_rng(0)
 
     def mean_rmse(library, rows_of):  # library 1: gbt, 2: LightGBM
@@ -267,13 +273,14 @@ def other_uci_lines():
     differ, on_theirs = {}, {}
     for name in OTHER_UCI:
         splits = list(bf.uci_splits(name))
-        b = paired_bootstrap(splits)
+        fits = own_edge_fits(splits)
+        b = paired_bootstrap(splits, fits)
         test_rmse, train_apart = [], 0.0  # gbt on LightGBM's edges
-        for Xtr, ytr, Xte, yte in splits:
+        for (Xtr, ytr, Xte, yte), (_, lightgbm) in zip(splits, fits):
             model = gbt_fit_on(lightgbm_edges, Xtr, ytr)
             test_rmse.append(bf.score(TASK, yte, model.predict(Xte)))
-            theirs = bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xtr)
-            train_apart = max(train_apart, float(np.max(np.abs(model.predict(Xtr) - theirs))))
+            apart = np.max(np.abs(model.predict(Xtr) - lightgbm.predict(Xtr)))
+            train_apart = max(train_apart, float(apart))
         mean_on_theirs = float(np.mean(test_rmse))
         rows = splits[0][0].shape[0] + splits[0][2].shape[0]
         label = f"{name} (same model)" if b["same"] else name
@@ -398,7 +405,7 @@ def main(argv=None):
         print(f"[bins] {library}, {bins}: {' / '.join(f'{r:.5f}' for r in per_split)}",
               file=sys.stderr, flush=True)
     reference = float(np.mean(rows[0][2]))
-    boot = paired_bootstrap(splits)
+    boot = paired_bootstrap(splits, own_edge_fits(splits))
     lines = [
         "## bench_bins.py: protein's test RMSE against where the bin edges fall",
         "",
