@@ -18,15 +18,16 @@ trees:
 
 Then how far the test sample alone moves gbt's mean RMSE over LightGBM's (a paired bootstrap
 of each split's test rows), and the same comparison on the 8 other UCI regression sets, with
-gbt also grown on LightGBM's own edges there. Then bench_fairness.py's bar (a) fit
-(FairGBTClassifier, FPR, its default multiplier rate, on Adult) at 250 to 260 bins, with
-gbt's edges and with plain weighted quantiles: how far one fit's test FPR ratio moves with
-the edges.
+gbt also grown on LightGBM's own edges there, and where those trees and LightGBM's first part
+(tree_parting.py: at near-equal gains, whose exact values say which choice was higher).
+Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its default multiplier rate, on
+Adult) at 250 to 260 bins, with gbt's edges and with plain weighted quantiles: how far one
+fit's test FPR ratio moves with the edges.
 
 Every protein fit: 100 rounds, 255 leaves, learning rate 0.1, 2 threads, bench_fit.py's
 settings. No timings, so one run is enough: every fit is deterministic.
 
-How to run (from the repository root; about three minutes):
+How to run (from the repository root; about four minutes):
     .venv/bin/python bench/bench_bins.py              # writes its section of RESULTS.md
     .venv/bin/python bench/bench_bins.py --no-write
 """
@@ -50,6 +51,9 @@ import numpy as np  # noqa: E402
 
 import bench_fit as bf  # noqa: E402
 from results_file import write_section  # noqa: E402
+from tree_parting import first_parting  # noqa: E402
+
+from tests.peer_trees import lightgbm_trees  # noqa: E402
 
 TASK = bf.Task(kind="regression")
 TREES, THREADS, MAX_BIN = 100, 2, 255
@@ -264,23 +268,25 @@ def other_uci_lines():
              "zero, both grew the same trees, and test rows part only where a split sits "
              "inside a run of bins empty in its node (a tie in gain that gbt breaks at the "
              "run's lowest edge and LightGBM at its highest); larger, the trees part "
-             "somewhere else as well (not traced here). *Same model*: "
+             "somewhere else as well (the next table). *Same model*: "
              "every column has so few values that both libraries bin each value alone and "
              "grow the same trees (the same predictions on every split).", "",
              "| dataset | rows × features | splits | gbt | LightGBM | gbt / LightGBM | "
              "5% to 95% | gbt on LightGBM's edges / LightGBM | its training predictions "
              "apart by |", "|---|---|---:|---:|---:|---:|---|---:|---:|"]
-    differ, on_theirs = {}, {}
+    differ, on_theirs, partings = {}, {}, {}
     for name in OTHER_UCI:
         splits = list(bf.uci_splits(name))
         fits = own_edge_fits(splits)
         b = paired_bootstrap(splits, fits)
         test_rmse, train_apart = [], 0.0  # gbt on LightGBM's edges
+        partings[name] = []
         for (Xtr, ytr, Xte, yte), (_, lightgbm) in zip(splits, fits):
             model = gbt_fit_on(lightgbm_edges, Xtr, ytr)
             test_rmse.append(bf.score(TASK, yte, model.predict(Xte)))
             apart = np.max(np.abs(model.predict(Xtr) - lightgbm.predict(Xtr)))
             train_apart = max(train_apart, float(apart))
+            partings[name].append(first_parting(model, lightgbm_trees(lightgbm), Xtr, ytr))
         mean_on_theirs = float(np.mean(test_rmse))
         rows = splits[0][0].shape[0] + splits[0][2].shape[0]
         label = f"{name} (same model)" if b["same"] else name
@@ -299,7 +305,55 @@ def other_uci_lines():
               f"below LightGBM on {sum(r < 1 for r in ratios)} of them; gbt on LightGBM's "
               f"edges / LightGBM {min(same_edges_ratios):.4f}× to "
               f"{max(same_edges_ratios):.4f}×"]
+    return lines + parting_lines(partings)
+
+
+def parting_lines(partings):
+    """The table of where gbt on LightGBM's edges and LightGBM first grow different trees
+    (``partings``: set name -> :func:`tree_parting.first_parting` of each split)."""
+    lines = ["", "### Where gbt on LightGBM's edges and LightGBM grow different trees", "",
+             "The same fits: gbt on LightGBM's own edges against LightGBM, walked from the "
+             "first tree to the first tree with a node whose split sends other training rows "
+             "left (tree_parting.py). *Split part*: both split that node, differently; both "
+             "choices' gains recomputed exactly (float64, the same gradients), how many times "
+             "gbt's is at least LightGBM's, and the largest gap between the two. Where a tree "
+             "has no split part, only *order parts*: LightGBM splits nodes where gbt has "
+             "leaves (the leaf budget ran out elsewhere); the gap from such a split's exact "
+             "gain up to the nearest gain gbt split at in that tree, the smallest in the tree "
+             "(the near-tie that ordered them), the largest over trees. Order parts beside a "
+             "split part follow from it and are not counted.", "",
+             "| dataset | splits whose trees part | first parting tree (median) | at split "
+             "parts | split parts | gbt's gain at least LightGBM's | largest gap | in order "
+             "only | largest gap |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    all_gaps, all_at_least, all_order = [], 0, []
+    for name, found in partings.items():
+        parted = [p for p in found if p is not None]
+        at_splits = [p for p in parted if p["splits"]]
+        pairs = [pair for p in at_splits for pair in p["splits"]]
+        gaps = [abs(ours - theirs) / max(ours, theirs) for theirs, ours in pairs]
+        at_least = sum(ours >= theirs * (1 - EXACT_TIE) for theirs, ours in pairs)
+        order = [min(p["order"], default=np.inf) for p in parted if not p["splits"]]
+        first = f"{np.median([p['tree'] for p in parted]):.0f}" if parted else "–"
+        lines.append(f"| {name} | {len(parted)} of {len(found)} | {first} | {len(at_splits)} "
+                     f"| {len(pairs)} | {at_least} | {_largest(gaps)} | {len(order)} | "
+                     f"{_largest(order)} |")
+        all_gaps += gaps
+        all_order += order
+        all_at_least += at_least
+    ties = sum(gap < EXACT_TIE for gap in all_gaps)
+    lines += ["", f"- split parts: {len(all_gaps)}, gbt's choice as high as LightGBM's at "
+              f"{all_at_least}; exact ties (two row sets with the same gain to float64 "
+              f"rounding, which the two libraries break differently): {ties}; the others at "
+              f"most {_largest([g for g in all_gaps if g >= EXACT_TIE])} apart. Trees that "
+              f"part in order only: {len(all_order)}, at most {_largest(all_order)} apart."]
     return lines
+
+
+EXACT_TIE = 1e-12  # relative: two gains equal to float64 rounding
+
+
+def _largest(values):
+    return f"{max(values):.1e}" if values else "–"
 
 
 def same_edges(a, b):
