@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 
 import bench_fit as bf  # noqa: E402
 from results_file import write_section  # noqa: E402
-from tree_parting import first_parting  # noqa: E402
+from tree_parting import EXACT_TIE, first_parting, summarise  # noqa: E402
 
 from tests.peer_trees import lightgbm_trees  # noqa: E402
 
@@ -286,7 +286,9 @@ def other_uci_lines():
             test_rmse.append(bf.score(TASK, yte, model.predict(Xte)))
             apart = np.max(np.abs(model.predict(Xtr) - lightgbm.predict(Xtr)))
             train_apart = max(train_apart, float(apart))
-            partings[name].append(first_parting(model, lightgbm_trees(lightgbm), Xtr, ytr))
+            partings[name].append(first_parting(
+                model, lightgbm_trees(lightgbm), Xtr, ytr,
+                their_predictions=lambda t, m=lightgbm, X=Xtr: m.predict(X, num_iteration=t)))
         mean_on_theirs = float(np.mean(test_rmse))
         rows = splits[0][0].shape[0] + splits[0][2].shape[0]
         label = f"{name} (same model)" if b["same"] else name
@@ -310,50 +312,54 @@ def other_uci_lines():
 
 def parting_lines(partings):
     """The table of where gbt on LightGBM's edges and LightGBM first grow different trees
-    (``partings``: set name -> :func:`tree_parting.first_parting` of each split)."""
+    (``partings``: set name -> :func:`tree_parting.first_parting` of each train/test split)."""
     lines = ["", "### Where gbt on LightGBM's edges and LightGBM grow different trees", "",
-             "The same fits: gbt on LightGBM's own edges against LightGBM, walked from the "
-             "first tree to the first tree with a node whose split sends other training rows "
-             "left (tree_parting.py). *Split part*: both split that node, differently; both "
-             "choices' gains recomputed exactly (float64, the same gradients), how many times "
-             "gbt's is at least LightGBM's, and the largest gap between the two. Where a tree "
-             "has no split part, only *order parts*: LightGBM splits nodes where gbt has "
-             "leaves (the leaf budget ran out elsewhere); the gap from such a split's exact "
-             "gain up to the nearest gain gbt split at in that tree, the smallest in the tree "
-             "(the near-tie that ordered them), the largest over trees. Order parts beside a "
-             "split part follow from it and are not counted.", "",
-             "| dataset | splits whose trees part | first parting tree (median) | at split "
-             "parts | split parts | gbt's gain at least LightGBM's | largest gap | in order "
-             "only | largest gap |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    all_gaps, all_at_least, all_order = [], 0, []
+             "The same fits: gbt on LightGBM's own edges against LightGBM, each tree walked "
+             "from the root while both split a node and send the same training rows left, "
+             "to the first tree with a node where they do not (tree_parting.py). Each gain "
+             "is recomputed exactly (float64) on gbt's gradients and on LightGBM's before "
+             "that tree, and the worse case for gbt is kept. Gaps are relative. *Split "
+             "part*: both split the node, differently; how often gbt's choice has at least "
+             "LightGBM's gain, how many are exact ties (equal to float64 rounding), and the "
+             "largest gap between the two. *Order part*: where the parting tree has no split "
+             "part, LightGBM splits nodes where gbt has leaves (the leaf budget ran out "
+             "elsewhere); the gap from such a split's gain to the splits gbt made while that "
+             "leaf was open (negative: gbt took a lower one), the smallest in the tree, the "
+             "largest over fits. Order parts in a tree with a split part are taken to follow "
+             "from it and are not counted. Train/test splits counted as in the table above; "
+             "trees numbered from 0.", "",
+             "| dataset | train/test splits whose trees part | first parting tree (median) "
+             "| parting at split parts | split parts | gbt's gain at least LightGBM's | exact "
+             "ties | largest gap | parting at order parts only | largest gap |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    totals = dict(split_gaps=[], at_least=0, ties=0, order_gaps=[], gbt_only=0)
     for name, found in partings.items():
-        parted = [p for p in found if p is not None]
-        at_splits = [p for p in parted if p["splits"]]
-        pairs = [pair for p in at_splits for pair in p["splits"]]
-        gaps = [abs(ours - theirs) / max(ours, theirs) for theirs, ours in pairs]
-        at_least = sum(ours >= theirs * (1 - EXACT_TIE) for theirs, ours in pairs)
-        order = [min(p["order"], default=np.inf) for p in parted if not p["splits"]]
-        first = f"{np.median([p['tree'] for p in parted]):.0f}" if parted else "–"
-        lines.append(f"| {name} | {len(parted)} of {len(found)} | {first} | {len(at_splits)} "
-                     f"| {len(pairs)} | {at_least} | {_largest(gaps)} | {len(order)} | "
-                     f"{_largest(order)} |")
-        all_gaps += gaps
-        all_order += order
-        all_at_least += at_least
-    ties = sum(gap < EXACT_TIE for gap in all_gaps)
-    lines += ["", f"- split parts: {len(all_gaps)}, gbt's choice as high as LightGBM's at "
-              f"{all_at_least}; exact ties (two row sets with the same gain to float64 "
-              f"rounding, which the two libraries break differently): {ties}; the others at "
-              f"most {_largest([g for g in all_gaps if g >= EXACT_TIE])} apart. Trees that "
-              f"part in order only: {len(all_order)}, at most {_largest(all_order)} apart."]
+        s = summarise(found)
+        first = "–" if s["first_tree"] is None else f"{s['first_tree']:.0f}"
+        lines.append(f"| {name} | {s['parted']} of {len(found)} | {first} | {s['at_splits']} "
+                     f"| {len(s['split_gaps'])} | {s['at_least']} | {s['ties']} | "
+                     f"{_largest(s['split_gaps'])} | {s['order_only']} | "
+                     f"{_largest(s['order_gaps'])} |")
+        for key in totals:
+            totals[key] += s[key]
+    gaps = totals["split_gaps"]
+    lines += ["", f"- split parts: {len(gaps)}, gbt's choice at least as high as LightGBM's "
+              f"at {totals['at_least']}; exact ties: {totals['ties']}, which the two libraries "
+              f"break differently; the others at most "
+              f"{_largest([g for g in gaps if g >= EXACT_TIE])} apart. Fits parting at order "
+              f"parts only: {len(totals['order_gaps'])}, gaps "
+              f"{_smallest(totals['order_gaps'])} to {_largest(totals['order_gaps'])}."
+              + (f" Fits parting only where gbt splits a leaf LightGBM does not: "
+                 f"{totals['gbt_only']}." if totals["gbt_only"] else "")]
     return lines
-
-
-EXACT_TIE = 1e-12  # relative: two gains equal to float64 rounding
 
 
 def _largest(values):
     return f"{max(values):.1e}" if values else "–"
+
+
+def _smallest(values):
+    return f"{min(values):.1e}" if values else "–"
 
 
 def same_edges(a, b):

@@ -78,10 +78,6 @@ def gradients_before(model, X, y, t):
     return before - y
 
 
-def leaf_rows(model, X, t, k):
-    return np.flatnonzero(model.predict(X, pred_leaf=True)[:, t] == k)
-
-
 def edited(tree, edit):
     """A copy of ``tree`` through its dict form, changed by ``edit(d)``."""
     d = {name: list(v) for name, v in tree.to_dict().items()}
@@ -89,24 +85,68 @@ def edited(tree, edit):
     return Tree.from_dict(d)
 
 
+def with_threshold(tree, node, threshold):
+    def move(d):
+        d["threshold"][node] = threshold
+    return edited(tree, move)
+
+
+def moved_threshold(X, tree, node):
+    """A threshold for ``node`` of ``tree`` that sends other rows of the node left than its own
+    does, and some rows each way."""
+    column = X[node_rows(tree, X, node), tree.feature[node]]
+    for q in (0.8, 0.2, 0.5):
+        moved = float(np.quantile(column, q))
+        if not np.array_equal(column <= moved, column <= tree.threshold[node]):
+            return moved
+    raise AssertionError("no other threshold moves a row")
+
+
+def node_rows(tree, X, node):
+    """The rows of ``X`` that reach ``node`` of ``tree``."""
+    parent = {int(c): k for k in range(len(tree.left)) if tree.left[k] != -1
+              for c in (tree.left[k], tree.right[k])}
+    reach = np.ones(X.shape[0], dtype=bool)
+    while node in parent:
+        up = parent[node]
+        goes_left = X[:, tree.feature[up]] <= tree.threshold[up]
+        reach &= goes_left if tree.left[up] == node else ~goes_left
+        node = up
+    return np.flatnonzero(reach)
+
+
 def test_squared_error_gain_is_the_formula():
-    # GL = 3 over 2 rows, GR = 1 over 2, G = 4 over 4: 9/2 + 1/2 - 16/4
-    assert tp.squared_error_gain([1.0, 2.0, -3.0, 4.0], [True, True, False, False]) == 1.0
+    # GL = 1 over 1 row, GR = 3 over 4, G = 4 over 5: 1 + 9/4 - 16/5
+    g, left = np.array([1.0, 2.0, -3.0, 4.0, 0.0]), np.array([True, False, False, False, False])
+    assert tp.squared_error_gain(g, left) == pytest.approx(0.05, rel=1e-12)
+    # shifted by 1e6 the gain does not move (the plain form gives 0.0498)
+    assert tp.squared_error_gain(g + 1e6, left) == pytest.approx(0.05, rel=1e-6)
+    for side in (np.zeros(5, dtype=bool), np.ones(5, dtype=bool)):  # every row one way
+        assert tp.squared_error_gain(g, side) == 0.0
 
 
-@pytest.mark.parametrize("gain, expected", [(1.5, 0.5 / 1.5), (2.0, 0.0), (0.5, 1.0),
-                                            (6.0, np.inf)])
-def test_gap_up_to_the_nearest_gain_at_least_as_high(gain, expected):
-    assert tp.gap_up_to(gain, [5.0, 1.0, 2.0]) == pytest.approx(expected)
-
-
-def test_split_gains_are_gbts_own_gains_without_rounding(fitted):
+def test_split_gains_are_gbts_own_gains_to_float32_rounding(fitted):
     model, X, y = fitted
     tree = model.trees[0]
     exact = tp.split_gains(tree, X, gradients_before(model, X, y, 0))
-    own = tree.gain[tree.left != -1]
-    assert exact.size == own.size == 7
-    np.testing.assert_allclose(np.sort(exact), np.sort(own), rtol=1e-4)
+    internal = tree.left != -1
+    assert np.isnan(exact[~internal]).all() and internal.sum() == 7
+    np.testing.assert_allclose(exact[internal], tree.gain[internal], rtol=1e-4)
+
+
+@pytest.mark.parametrize("gain, rivals, expected", [
+    (1.5, [5.0, 2.0], 0.5 / 1.5), (2.0, [2.0, 3.0], 0.0), (4.0, [5.0, 2.0], -0.5),
+    (6.0, [], np.inf)])
+def test_gap_from_the_lowest_rival(gain, rivals, expected):
+    assert tp.gap_from(gain, rivals) == pytest.approx(expected)
+
+
+def test_the_rivals_of_a_leaf_are_the_splits_made_while_it_was_open():
+    tree = Tree(7)  # the root opens 1 and 2, node 2 then opens 3 and 4, node 1 then 5 and 6
+    tree.left[:3], tree.right[:3] = [1, 5, 3], [2, 6, 4]
+    assert list(tp.opened_after(tree, 2)) == [1, 2]
+    assert list(tp.opened_after(tree, 4)) == [1]
+    assert list(tp.opened_after(tree, 6)) == []
 
 
 def test_a_model_does_not_part_from_its_own_trees(fitted):
@@ -114,32 +154,68 @@ def test_a_model_does_not_part_from_its_own_trees(fitted):
     assert tp.first_parting(model, model.trees, X, y) is None
 
 
-def test_another_threshold_at_a_node_is_a_split_part(fitted):
+@pytest.mark.parametrize("t", [0, 1])
+def test_another_threshold_at_a_node_is_a_split_part(fitted, t):
+    model, X, y = fitted
+    tree = model.trees[t]
+    moved = moved_threshold(X, tree, 0)
+    theirs = list(model.trees)
+    theirs[t] = with_threshold(tree, 0, moved)
+    found = tp.first_parting(model, theirs, X, y)
+    g = gradients_before(model, X, y, t)  # tree 0: on the base score
+    column = X[:, tree.feature[0]]
+    assert found == dict(tree=t, order=[], gbt_only=0, splits=[
+        (tp.squared_error_gain(g, column <= moved),
+         tp.squared_error_gain(g, column <= tree.threshold[0]))])
+
+
+def test_the_first_parting_tree_is_reported(fitted):
+    model, X, y = fitted
+    theirs = [model.trees[0]] + [with_threshold(t, 0, moved_threshold(X, t, 0))
+                                 for t in model.trees[1:]]
+    assert tp.first_parting(model, theirs, X, y)["tree"] == 1
+
+
+def test_every_parting_node_of_the_tree_and_none_below_one(fitted):
     model, X, y = fitted
     tree = model.trees[1]
-    feature, threshold = int(tree.feature[0]), float(tree.threshold[0])
-    moved = float(np.quantile(X[:, feature], 0.8))
-    assert not np.array_equal(X[:, feature] <= moved, X[:, feature] <= threshold)
+    children = [int(tree.left[0]), int(tree.right[0])]
+    assert all(tree.left[c] != -1 for c in children)
+    both = with_threshold(with_threshold(tree, children[0],
+                                         moved_threshold(X, tree, children[0])),
+                          children[1], moved_threshold(X, tree, children[1]))
+    assert len(tp.first_parting(model, [model.trees[0], both, model.trees[2]], X,
+                                y)["splits"]) == 2
+    # the root moved too: the children hold other rows and are not compared
+    root_too = with_threshold(both, 0, moved_threshold(X, tree, 0))
+    assert len(tp.first_parting(model, [model.trees[0], root_too, model.trees[2]], X,
+                                y)["splits"]) == 1
 
-    def move_root(d):
-        d["threshold"][0] = moved
-    theirs = [model.trees[0], edited(tree, move_root), model.trees[2]]
-    found = tp.first_parting(model, theirs, X, y)
-    g = gradients_before(model, X, y, 1)
-    assert found["tree"] == 1 and found["order"] == []
-    assert found["splits"] == [(tp.squared_error_gain(g, X[:, feature] <= moved),
-                                tp.squared_error_gain(g, X[:, feature] <= threshold))]
+
+def test_split_parts_keep_the_gradients_where_gbt_fares_worse(fitted):
+    model, X, y = fitted
+    tree = model.trees[1]
+    moved = moved_threshold(X, tree, 0)
+    theirs = [model.trees[0], with_threshold(tree, 0, moved), model.trees[2]]
+    noise = np.random.default_rng(1).normal(scale=0.3, size=len(y))
+    their_before = model.predict(X, iteration_range=(0, 1)) + noise
+    found = tp.first_parting(model, theirs, X, y, their_predictions=lambda t: their_before)
+    column = X[:, tree.feature[0]]
+    pairs = [(tp.squared_error_gain(g, column <= moved),
+              tp.squared_error_gain(g, column <= tree.threshold[0]))
+             for g in (gradients_before(model, X, y, 1), their_before - y)]
+    assert pairs[0] != pairs[1]
+    assert found["splits"] == [min(pairs, key=lambda pair: pair[1] - pair[0])]
 
 
 @pytest.fixture(scope="module")
 def leaf_split(fitted):
-    """Tree 2 of the model with its first leaf split at the median of feature 3 there:
-    ``(tree, leaf, the leaf's training rows, threshold)``."""
+    """Tree 2 of the model with a leaf split at the median of feature 3 there: ``(tree, leaf,
+    threshold)``."""
     model, X, y = fitted
     tree = model.trees[2]
     leaf = int(np.flatnonzero(tree.left == -1)[0])
-    rows = leaf_rows(model, X, 2, leaf)
-    threshold = float(np.median(X[rows, 3]))
+    threshold = float(np.median(X[node_rows(tree, X, leaf), 3]))
     n = len(tree.feature)
 
     def split_leaf(d):  # into two new leaves, n and n + 1
@@ -149,31 +225,55 @@ def leaf_split(fitted):
         d["left"][n:] = d["right"][n:] = [-1, -1]
         d["feature"][leaf], d["threshold"][leaf] = 3, threshold
         d["left"][leaf], d["right"][leaf] = n, n + 1
-    return edited(tree, split_leaf), leaf, rows, threshold
+    return edited(tree, split_leaf), leaf, threshold
 
 
 def test_a_split_only_the_other_model_makes_is_an_order_part(fitted, leaf_split):
     model, X, y = fitted
-    split, _, rows, threshold = leaf_split
+    split, leaf, threshold = leaf_split
     found = tp.first_parting(model, [*model.trees[:2], split], X, y)
-    g = gradients_before(model, X, y, 2)
+    tree, g = model.trees[2], gradients_before(model, X, y, 2)
+    rows = node_rows(tree, X, leaf)
     gain = tp.squared_error_gain(g[rows], X[rows, 3] <= threshold)
-    expected = tp.gap_up_to(gain, tp.split_gains(model.trees[2], X, g))
-    assert found["tree"] == 2 and found["splits"] == []
-    assert found["order"] == [pytest.approx(expected, rel=1e-12)]
+    rivals = [tp.squared_error_gain(g[node_rows(tree, X, k)],
+                                    X[node_rows(tree, X, k), tree.feature[k]]
+                                    <= tree.threshold[k])
+              for k in tp.opened_after(tree, leaf)]
+    assert found["tree"] == 2 and found["splits"] == [] and found["gbt_only"] == 0
+    assert found["order"] == [pytest.approx(tp.gap_from(gain, rivals), rel=1e-12)]
 
 
-def test_a_split_only_gbt_makes_parts_without_a_gap(fitted, leaf_split):
+def test_a_split_only_gbt_makes_is_counted_apart(fitted, leaf_split):
     model, X, y = fitted
     d = model.to_dict()
     d["trees"][2] = leaf_split[0].to_dict()
     ours = gbt.Booster.from_dict(d)
-    assert tp.first_parting(ours, model.trees, X, y) == dict(tree=2, splits=[], order=[])
+    assert tp.first_parting(ours, model.trees, X, y) == dict(tree=2, splits=[], order=[],
+                                                              gbt_only=1)
 
 
-def test_missing_values_are_refused(fitted):
+def test_what_the_gains_do_not_cover_is_refused(fitted):
     model, X, y = fitted
-    X = X.copy()
-    X[0, 0] = np.nan
+    with_nan = X.copy()
+    with_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="missing values"):
-        tp.first_parting(model, model.trees, X, y)
+        tp.first_parting(model, model.trees, with_nan, y)
+    with pytest.raises(ValueError, match="3 trees against 2"):
+        tp.first_parting(model, model.trees[:2], X, y)
+    regularised = gbt.train(dict(objective="reg:squarederror", max_depth=2),
+                            gbt.Dataset(X, y), 1)
+    with pytest.raises(ValueError, match="without regularisation"):
+        tp.first_parting(regularised, regularised.trees, X, y)
+
+
+def test_summarise_counts_each_kind_of_part():
+    def part(tree, splits=(), order=(), gbt_only=0):
+        return dict(tree=tree, splits=list(splits), order=list(order), gbt_only=gbt_only)
+    s = tp.summarise([None, part(4, splits=[(2.0, 2.0), (1.0, 1.001), (1.0, 1.5)], order=[0.5]),
+                      part(8, splits=[(3.0, 2.0)]), part(1, order=[0.2, 1e-6]),
+                      part(30, gbt_only=1), None])
+    assert s["parted"] == 4 and s["first_tree"] == 6.0
+    assert s["at_splits"] == 2 and s["at_least"] == 3 and s["ties"] == 1
+    assert s["split_gaps"] == pytest.approx([0.0, 0.001 / 1.001, 0.5 / 1.5, 1 / 3])
+    assert s["order_only"] == 1 and s["order_gaps"] == [1e-6] and s["gbt_only"] == 1
+    assert tp.summarise([None])["first_tree"] is None
