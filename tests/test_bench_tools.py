@@ -1,6 +1,6 @@
-"""The bench scripts' helper modules: bench/kernel_cache.py (the bench scripts' Numba cache
-folder is the Makefile's) and bench/tree_parting.py (where two squared-error models grown on
-the same edges first part)."""
+"""The bench scripts' helpers: bench/kernel_cache.py (the bench scripts' Numba cache folder is
+the Makefile's), bench/profile_fit.py's phase timer and bench/tree_parting.py (where two
+squared-error models grown on the same edges first part)."""
 import importlib.util
 import os
 import shutil
@@ -55,6 +55,21 @@ def test_kernel_cache_dir_is_the_makefiles_folder(monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/elsewhere")  # make's own setting wins
     module.use_kernel_cache(REPO)
     assert os.environ["NUMBA_CACHE_DIR"] == "/elsewhere"
+
+
+# -- profile_fit.py ----------------------------------------------------------------------
+def test_the_phase_timer_times_every_phase_of_a_fit_and_puts_each_function_back():
+    profile_fit = _bench_module("profile_fit")
+    owners = [(profile_fit._owner(spec), attribute) for _, spec, attribute in
+              profile_fit.PHASES]
+    originals = [getattr(owner, attribute) for owner, attribute in owners]
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    with profile_fit.PhaseTimer() as timer:
+        gbt.train(dict(objective="reg:squarederror", max_depth=3, n_jobs=1),
+                  gbt.Dataset(X, X[:, 0]), 3)
+    assert set(timer.seconds) == {phase for phase, _, _ in profile_fit.PHASES}
+    assert all(seconds > 0 for seconds in timer.seconds.values())
+    assert [getattr(owner, attribute) for owner, attribute in owners] == originals
 
 
 # -- tree_parting.py ---------------------------------------------------------------------
