@@ -12,13 +12,15 @@ put around that function for the run (about a microsecond a call):
 * leaf of rows: ``leaf_of_rows``, each row's leaf for the margin update;
 * tree tables: ``TreeGrower._build_tree``, the Tree's arrays from the node tables;
 * margin update: ``add_leaf_values``, each row's new margin;
-* rest: ``gbt.train``'s wall time less the phases (Python per round, set-up, appends).
+* rest: the fit as bench_fit.py times it (``gbt.Dataset`` and ``gbt.train``) less the phases:
+  the Dataset, the grower's buffers and sparse index, per-round copies, Python glue.
 
-On the same data and settings as bench_fit.py (gbt_params, lgb_params; two threads), the
-median over ``--repeats`` fits of each phase, and beside it the median of LightGBM's whole
-fit, run in turn with gbt's. Letter grows its 26 trees a round side by side on the two
-threads, so there the phases inside a tree add up the two threads' time and can exceed the
-fit's wall time: the rest is not given.
+On the same data and settings as bench_fit.py (gbt_params, lgb_params; two threads), each
+phase's median over ``--repeats`` fits (the rest's taken per fit), and beside it the median of
+LightGBM's whole fit (its Dataset included), run in turn with gbt's. Where a round's trees
+grow side by side, one per thread (a multi-class fit on few rows: letter), the phases inside
+a tree add up the threads' time (waits for the GIL included) and can exceed the fit's wall
+time, so no rest is given.
 
 How to run (from the repository root; about four minutes):
     .venv/bin/python bench/profile_fit.py              # writes its section of RESULTS.md
@@ -87,21 +89,35 @@ class PhaseTimer:
         return timed
 
     def __enter__(self):
-        for phase, spec, attribute in PHASES:
-            owner = _owner(spec)
-            original = owner.__dict__[attribute] if isinstance(owner, type) \
-                else getattr(owner, attribute)
-            setattr(owner, attribute, self._timed(phase, original))
-            self._stack.callback(setattr, owner, attribute, original)
+        try:
+            for phase, spec, attribute in PHASES:
+                owner = _owner(spec)
+                # plain functions and Numba dispatchers only (a staticmethod would need its
+                # own wrapper)
+                original = owner.__dict__[attribute] if isinstance(owner, type) \
+                    else getattr(owner, attribute)
+                setattr(owner, attribute, self._timed(phase, original))
+                self._stack.callback(setattr, owner, attribute, original)
+        except BaseException:
+            self._stack.close()
+            raise
         return self
 
     def __exit__(self, *exc):
         self._stack.close()
 
 
+def side_by_side(case, data, threads) -> bool:
+    """Whether gbt grows each round's trees side by side on this case (gbt.rounds)."""
+    from gbt._native.backend import round_workers
+    X = data[0]
+    return case.task.kind == "multiclass" and round_workers(threads, *X.shape) > 1
+
+
 def profile_case(case, trees, threads, repeats, log):
-    """Median seconds of each phase, of gbt's whole fit ("fit") and of LightGBM's
-    ("lightgbm") over ``repeats`` fits of each, in turn."""
+    """Median seconds of each phase, of the rest, of gbt's whole fit ("fit") and of
+    LightGBM's ("lightgbm") over ``repeats`` fits of each, in turn; "side_by_side": see
+    :func:`side_by_side`."""
     data = case.load()
     X, y = data[0], data[1]
     libs, skipped = bf.load_libraries(["gbt", "lightgbm"])
@@ -118,11 +134,16 @@ def profile_case(case, trees, threads, repeats, log):
             fit = time.perf_counter() - t0
         t0 = time.perf_counter()
         bf.lgb_fit(X, y, trees, threads, case.task)
-        runs.append({**timer.seconds, "fit": fit, "lightgbm": time.perf_counter() - t0})
+        missed = {phase for phase, _, _ in PHASES} - set(timer.seconds)
+        if missed:  # a wrapper no longer sees its calls: the rest would absorb them
+            raise SystemExit(f"profile_fit: no calls timed for {sorted(missed)}")
+        runs.append({**timer.seconds, "fit": fit, "rest": fit - sum(timer.seconds.values()),
+                     "lightgbm": time.perf_counter() - t0})
         log(f"[profile] {case.name} {r + 1}/{repeats}: gbt {fit:.3f} s, lightgbm "
             f"{runs[-1]['lightgbm']:.3f} s")
-    keys = [phase for phase, _, _ in PHASES] + ["fit", "lightgbm"]
-    return {key: statistics.median(run.get(key, 0.0) for run in runs) for key in keys}
+    keys = [phase for phase, _, _ in PHASES] + ["rest", "fit", "lightgbm"]
+    return {**{key: statistics.median(run[key] for run in runs) for key in keys},
+            "side_by_side": side_by_side(case, data, threads)}
 
 
 def trees_grown(case, trees):
@@ -130,6 +151,7 @@ def trees_grown(case, trees):
 
 
 def table(profiles, cases, trees) -> list[str]:
+    # profiles: case name -> profile_case's dict; cases: case name -> bench_fit Case
     """Phases as rows, cases as columns: milliseconds and share of gbt's fit."""
     names = list(profiles)
     lines = ["| phase | " + " | ".join(names) + " |",
@@ -141,15 +163,12 @@ def table(profiles, cases, trees) -> list[str]:
     for phase, _, _ in PHASES:
         lines.append(f"| {phase} | " + " | ".join(cell(n, profiles[n][phase]) for n in names)
                      + " |")
-    rest = []
-    for n in names:
-        side_by_side = cases[n].task.kind == "multiclass"
-        phases = sum(profiles[n][phase] for phase, _, _ in PHASES)
-        rest.append("–" if side_by_side else cell(n, profiles[n]["fit"] - phases))
-    lines.append("| rest | " + " | ".join(rest) + " |")
+    lines.append("| rest | " + " | ".join("–" if profiles[n]["side_by_side"]
+                                          else cell(n, profiles[n]["rest"])
+                                          for n in names) + " |")
     lines.append("| **gbt fit** | " + " | ".join(f"**{profiles[n]['fit']:.3f} s**"
                                                    for n in names) + " |")
-    lines.append("| grow kernel a tree | " + " | ".join(
+    lines.append("| grow kernel per tree | " + " | ".join(
         f"{profiles[n]['grow kernel'] / trees_grown(cases[n], trees) * 1e3:.2f} ms"
         for n in names) + " |")
     lines.append("| LightGBM's whole fit | " + " | ".join(
@@ -184,12 +203,19 @@ def main(argv=None):
              f"Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
              "Command (from the repository root):", "", "```", bf.command_line(), "```", "",
              f"bench_fit.py's cases and settings, {args.trees} rounds, {args.threads} "
-             f"threads; the median of {args.repeats} fits of each phase (each the wall time "
-             "of the function that does it; see the script's docstring) and its share of "
-             "gbt's whole fit, and the median of LightGBM's whole fit, run in turn (gbt's "
-             "over LightGBM's in brackets). letter grows its trees side by side on the two "
-             "threads: its in-tree phases add up both threads' time, and no rest is given.",
-             ""] + table(profiles, cases, args.trees)
+             f"threads. Each phase is the wall time of the function that does it (see the "
+             f"script's docstring); the rest is the fit, as bench_fit.py times it (the "
+             f"Dataset included), less the phases. Medians over {args.repeats} fits, each "
+             "phase's and the rest's on their own, with their share of gbt's whole fit; "
+             "LightGBM's whole fit (its Dataset included) run in turn, gbt's time over "
+             "LightGBM's in brackets. Grow kernel per tree: the kernel's time over the "
+             "trees grown."]
+    overlapped = [n for n in profiles if profiles[n]["side_by_side"]]
+    if overlapped:
+        lines[-1] += (f" {', '.join(overlapped)}: each round's trees grow side by side, one "
+                      "per thread, so the phases inside a tree add up the threads' time "
+                      "(thread time per tree on the last line but one) and no rest is given.")
+    lines += [""] + table(profiles, cases, args.trees)
     if skipped:
         lines += ["", f"Skipped (data files missing): {', '.join(skipped)}."]
     text = "\n".join(lines) + "\n"

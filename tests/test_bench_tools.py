@@ -5,7 +5,10 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -58,18 +61,53 @@ def test_kernel_cache_dir_is_the_makefiles_folder(monkeypatch):
 
 
 # -- profile_fit.py ----------------------------------------------------------------------
-def test_the_phase_timer_times_every_phase_of_a_fit_and_puts_each_function_back():
-    profile_fit = _bench_module("profile_fit")
+@pytest.fixture(scope="module")
+def profile_fit():
+    """bench/profile_fit.py, its import's changes to NUMBA_CACHE_DIR and sys.path undone."""
+    cache_dir, path = os.environ.get("NUMBA_CACHE_DIR"), list(sys.path)
+    try:
+        return _bench_module("profile_fit")
+    finally:
+        sys.path[:] = path
+        if cache_dir is None:
+            os.environ.pop("NUMBA_CACHE_DIR", None)
+        else:
+            os.environ["NUMBA_CACHE_DIR"] = cache_dir
+
+
+def test_the_phase_timer_times_every_phase_of_a_fit_and_puts_each_function_back(profile_fit):
     owners = [(profile_fit._owner(spec), attribute) for _, spec, attribute in
               profile_fit.PHASES]
     originals = [getattr(owner, attribute) for owner, attribute in owners]
     X = np.random.default_rng(0).normal(size=(500, 3))
     with profile_fit.PhaseTimer() as timer:
+        t0 = time.perf_counter()
         gbt.train(dict(objective="reg:squarederror", max_depth=3, n_jobs=1),
                   gbt.Dataset(X, X[:, 0]), 3)
+        wall = time.perf_counter() - t0
     assert set(timer.seconds) == {phase for phase, _, _ in profile_fit.PHASES}
     assert all(seconds > 0 for seconds in timer.seconds.values())
+    assert sum(timer.seconds.values()) <= wall  # no phase counted inside another
     assert [getattr(owner, attribute) for owner, attribute in owners] == originals
+
+
+def test_the_profile_table_gives_shares_per_tree_times_and_no_rest_side_by_side(profile_fit):
+    phases = {phase: 0.01 for phase, _, _ in profile_fit.PHASES}
+
+    def case(kind, num_class=0):
+        return SimpleNamespace(task=SimpleNamespace(kind=kind, num_class=num_class))
+    profiles = {"one": {**phases, "grow kernel": 0.5, "rest": 0.2, "fit": 1.0,
+                        "lightgbm": 2.0, "side_by_side": False},
+                "many": {**phases, "grow kernel": 3.0, "rest": -0.1, "fit": 2.0,
+                         "lightgbm": 1.0, "side_by_side": True}}
+    lines = profile_fit.table(profiles, {"one": case("binary"), "many": case("multiclass", 3)},
+                              trees=10)
+    cells = [line.strip("| ").split(" | ") for line in lines[2:]]
+    rows = {row[0]: row[1:] for row in cells}
+    assert rows["grow kernel"] == ["500.0 ms (50.0%)", "3000.0 ms (150.0%)"]
+    assert rows["rest"] == ["200.0 ms (20.0%)", "–"]
+    assert rows["grow kernel per tree"] == ["50.00 ms", "100.00 ms"]
+    assert rows["LightGBM's whole fit"] == ["2.000 s (0.50×)", "1.000 s (2.00×)"]
 
 
 # -- tree_parting.py ---------------------------------------------------------------------
