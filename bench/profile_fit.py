@@ -132,11 +132,11 @@ def profile_case(case, trees, threads, repeats, log):
             t0 = time.perf_counter()
             bf.gbt_fit(X, y, trees, threads, case.task)
             fit = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        bf.lgb_fit(X, y, trees, threads, case.task)
         missed = {phase for phase, _, _ in PHASES} - set(timer.seconds)
         if missed:  # a wrapper no longer sees its calls: the rest would absorb them
             raise SystemExit(f"profile_fit: no calls timed for {sorted(missed)}")
+        t0 = time.perf_counter()
+        bf.lgb_fit(X, y, trees, threads, case.task)
         runs.append({**timer.seconds, "fit": fit, "rest": fit - sum(timer.seconds.values()),
                      "lightgbm": time.perf_counter() - t0})
         log(f"[profile] {case.name} {r + 1}/{repeats}: gbt {fit:.3f} s, lightgbm "
@@ -151,8 +151,8 @@ def trees_grown(case, trees):
 
 
 def table(profiles, cases, trees) -> list[str]:
-    # profiles: case name -> profile_case's dict; cases: case name -> bench_fit Case
-    """Phases as rows, cases as columns: milliseconds and share of gbt's fit."""
+    """Phases as rows, cases as columns: milliseconds and share of gbt's fit (``profiles``:
+    case name -> :func:`profile_case`'s dict; ``cases``: case name -> bench_fit Case)."""
     names = list(profiles)
     lines = ["| phase | " + " | ".join(names) + " |",
              "|---|" + "---:|" * len(names)]
