@@ -17,9 +17,12 @@ trees:
   to make room; how many of gbt's edges it kept is counted).
 
 Then how far the test sample alone moves gbt's mean RMSE over LightGBM's (a paired bootstrap
-of each split's test rows), and the same comparison on the 8 other UCI regression sets, with
-gbt also grown on LightGBM's own edges there, and where those trees and LightGBM's first part
-(tree_parting.py: at near-equal gains, whose exact values say which choice was higher).
+of each split's test rows); both libraries, and gbt on LightGBM's edges, at every bin count
+from 245 to 265 (how far the edges alone move each library); gbt with LightGBM's greedy rule
+against its own on the four UCI sets of over 5,000 rows; the comparison of the first table on
+the 8 other UCI regression sets, with gbt also grown on LightGBM's own edges there, and where
+those trees and LightGBM's first part (tree_parting.py: at near-equal gains, whose exact
+values say which choice was higher).
 Then bench_fairness.py's bar (a) fit (FairGBTClassifier, FPR, its default multiplier rate, on
 Adult) at 250 to 260 bins, with gbt's edges and with plain weighted quantiles: how far one
 fit's test FPR ratio moves with the edges.
@@ -27,7 +30,7 @@ fit's test FPR ratio moves with the edges.
 Every protein fit: 100 rounds, 255 leaves, learning rate 0.1, 2 threads, bench_fit.py's
 settings. No timings, so one run is enough: every fit is deterministic.
 
-How to run (from the repository root; about four minutes):
+How to run (from the repository root; about twelve minutes):
     .venv/bin/python bench/bench_bins.py              # writes its section of RESULTS.md
     .venv/bin/python bench/bench_bins.py --no-write
 """
@@ -202,14 +205,16 @@ def gbt_rmse(rule, Xtr, ytr, Xte, yte, max_bin=MAX_BIN):
     return bf.score(TASK, yte, gbt_fit_on(rule, Xtr, ytr, max_bin).predict(Xte))
 
 
-def lightgbm_rmse(rule, Xtr, ytr, Xte, yte):
-    """LightGBM, its own edges (rule None) or ``rule``'s through ``forcedbins_filename``."""
-    if rule is None:
-        return bf.score(TASK, yte, bf.lgb_fit(Xtr, ytr, TREES, THREADS, TASK).predict(Xte))
+def lightgbm_rmse(rule, Xtr, ytr, Xte, yte, max_bin=MAX_BIN):
+    """LightGBM, its own edges at ``max_bin`` (rule None) or ``rule``'s through
+    ``forcedbins_filename`` (at FORCED_MAX_BIN)."""
     import lightgbm as lgb
-    with forced_bins_file([rule(Xtr[:, j], j) for j in range(Xtr.shape[1])]) as path:
-        params = {**bf.lgb_params(THREADS, TASK), "forcedbins_filename": path,
-                  "max_bin": FORCED_MAX_BIN}
+    with forced_bins_file([] if rule is None else
+                          [rule(Xtr[:, j], j) for j in range(Xtr.shape[1])]) as path:
+        params = {**bf.lgb_params(THREADS, TASK), "max_bin": max_bin}
+        if path is not None:
+            params.update(forcedbins_filename=path, max_bin=FORCED_MAX_BIN)
+        # max_bin in both parameter sets: the training one would override the Dataset's
         model = lgb.train(params, lgb.Dataset(Xtr, ytr, params=params), TREES)
     return bf.score(TASK, yte, model.predict(Xte))
 
@@ -384,6 +389,107 @@ VARIANTS = [  # (library, bins, how to fit one split)
 ]
 
 
+# -- protein's gap against the number of bins -------------------------------------------------
+SWEEP_MAX_BINS = tuple(range(245, 266))
+
+
+def bin_count_sweep(splits):
+    """Both libraries at each of SWEEP_MAX_BINS, each on its own edges, and gbt on LightGBM's:
+    ``[(max_bin, lightgbm, gbt, gbt on LightGBM's edges)]``, mean test RMSEs over ``splits``."""
+    rows = []
+    for n in SWEEP_MAX_BINS:
+        theirs = (lambda x, j, n=n: lightgbm_edges(x, j, max_bin=n))
+        row = (n, *(float(np.mean([fit(*split) for split in splits])) for fit in (
+            lambda *s: lightgbm_rmse(None, *s, max_bin=n),
+            lambda *s: gbt_rmse(None, *s, max_bin=n),
+            lambda *s: gbt_rmse(theirs, *s, max_bin=n))))
+        rows.append(row)
+        print(f"[bins] protein at {n} bins: LightGBM {row[1]:.5f}, gbt {row[2]:.5f}, gbt on "
+              f"LightGBM's edges {row[3]:.5f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def sweep_summary(rows, bar=bf.BAR_RMSE_RATIO, at=MAX_BIN):
+    """What :func:`bin_count_sweep`'s rows say: medians and ranges of gbt / LightGBM at the
+    same bin count, on gbt's edges (``own``) and on LightGBM's (``theirs``); at how many bin
+    counts gbt's own is within ``bar``; LightGBM's and gbt's RMSE at ``at`` bins over
+    LightGBM's median over the bin counts."""
+    n, lightgbm, ours, theirs = (np.array(c, dtype=np.float64) for c in zip(*rows))
+    own, on_theirs = ours / lightgbm, theirs / lightgbm
+    median_lightgbm = float(np.median(lightgbm))
+    return dict(own=(float(np.median(own)), float(own.min()), float(own.max())),
+                theirs=(float(np.median(on_theirs)), float(on_theirs.min()),
+                        float(on_theirs.max())),
+                within_bar=int((own <= bar).sum()), counts=int(n.size),
+                lightgbm_at=float(lightgbm[n == at][0]) / median_lightgbm,
+                gbt_at=float(ours[n == at][0]) / median_lightgbm)
+
+
+def sweep_lines(rows):
+    s = sweep_summary(rows)
+    lines = ["", "### Protein's gap against the number of bins", "",
+             f"Both libraries at each `max_bin` from {SWEEP_MAX_BINS[0]} to "
+             f"{SWEEP_MAX_BINS[-1]}, each on its own edges, and gbt on LightGBM's own edges at "
+             "that `max_bin` (read as above); mean test RMSE over the 5 splits. Each bin count "
+             "moves most edges a little, so this shows how far the edges alone move each "
+             "library and the ratio at bench_fit.py's resolution.", "",
+             "| max_bin | LightGBM | gbt | gbt / LightGBM | gbt on LightGBM's edges / "
+             "LightGBM |", "|---:|---:|---:|---:|---:|"]
+    lines += [f"| {n} | {lgb_rmse:.5f} | {ours:.5f} | {ours / lgb_rmse:.4f}× | "
+              f"{theirs / lgb_rmse:.4f}× |" for n, lgb_rmse, ours, theirs in rows]
+    (own, own_lo, own_hi), (th, th_lo, th_hi) = s["own"], s["theirs"]
+    return lines + [
+        "",
+        f"- gbt / LightGBM at the same bin count: median {own:.4f}× ({own_lo:.4f}× to "
+        f"{own_hi:.4f}×); at or below bench_fit.py's bar of {bf.BAR_RMSE_RATIO}× at "
+        f"{s['within_bar']} of {s['counts']} bin counts",
+        f"- gbt on LightGBM's edges / LightGBM: median {th:.4f}× ({th_lo:.4f}× to "
+        f"{th_hi:.4f}×)",
+        f"- at {MAX_BIN} bins, over LightGBM's median RMSE across the bin counts: LightGBM "
+        f"{s['lightgbm_at']:.4f}×, gbt {s['gbt_at']:.4f}×"]
+
+
+# -- LightGBM's greedy rule in gbt, against gbt's own, at the same bin count --------------------
+RULE_SETS = ("protein", "kin8nm", "naval_propulsion", "power_plant")  # the UCI sets over 5k rows
+RULE_MAX_BINS = tuple(range(250, 261))
+RULE_SPLITS = 5
+
+
+def closing_rule_spread():
+    """gbt's mean test RMSE over the first RULE_SPLITS splits of each of RULE_SETS with
+    LightGBM's greedy rule (:func:`lightgbm_rule_edges`) at ``n`` bins over with its own at
+    ``n``, for each ``n`` of RULE_MAX_BINS: ``{set: [ratio]}``."""
+    spread = {}
+    for name in RULE_SETS:
+        splits = list(bf.uci_splits(name))[:RULE_SPLITS]
+        spread[name] = []
+        for n in RULE_MAX_BINS:
+            rule = (lambda x, j, n=n: lightgbm_rule_edges(x, j, max_bin=n))
+            greedy = np.mean([gbt_rmse(rule, *split, max_bin=n) for split in splits])
+            own = np.mean([gbt_rmse(None, *split, max_bin=n) for split in splits])
+            spread[name].append(float(greedy / own))
+        print(f"[bins] {name}: LightGBM's rule / gbt's, median "
+              f"{np.median(spread[name]):.4f}", file=sys.stderr, flush=True)
+    return spread
+
+
+def closing_rule_lines(spread):
+    lines = ["", "### LightGBM's greedy rule in gbt, against gbt's own rule", "",
+             "gbt with LightGBM's greedy binning (re-implemented as above, without its bin "
+             "for zero) at `max_bin` n, over gbt with its own at n, for n from "
+             f"{RULE_MAX_BINS[0]} to {RULE_MAX_BINS[-1]}; mean test RMSE over each set's first "
+             f"{RULE_SPLITS} standard splits. The two rules differ in when a bin closes: "
+             "LightGBM's once it holds its share, gbt's once the next value's middle lies past "
+             "it (and gbt gives each value its own bin once values left are no more than bins "
+             "left). Below 1: LightGBM's rule does better.", "",
+             "| dataset | LightGBM's rule / gbt's, median | range | LightGBM's lower at |",
+             "|---|---:|---|---:|"]
+    for name, ratios in spread.items():
+        lines.append(f"| {name} | {np.median(ratios):.4f}× | {min(ratios):.4f}× to "
+                     f"{max(ratios):.4f}× | {sum(r < 1 for r in ratios)} of {len(ratios)} |")
+    return lines
+
+
 # -- Adult: bench_fairness.py's bar (a) against the number of bins -----------------------------
 ADULT_MAX_BINS = (250, 252, 254, 255, 256, 258, 260)
 
@@ -500,6 +606,8 @@ def main(argv=None):
               f"{RESAMPLES} times (the same rows for both) it runs {boot['lo']:.4f}× to "
               f"{boot['hi']:.4f}× (5% to 95%), at or below bench_fit.py's bar of "
               f"{bf.BAR_RMSE_RATIO}× in {boot['share']:.0%} of the resamples."]
+    lines += sweep_lines(bin_count_sweep(splits))
+    lines += closing_rule_lines(closing_rule_spread())
     lines += other_uci_lines()
     lines += adult_lines(adult_fairness_spread())
     text = "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """The bench scripts' helpers: bench/kernel_cache.py (the bench scripts' Numba cache folder is
 the Makefile's), bench/profile_fit.py's phase timer and bench/tree_parting.py (where two
-squared-error models grown on the same edges first part)."""
+squared-error models grown on the same edges first part), and bench/bench_bins.py's summary of
+its bin-count sweep."""
 import importlib.util
 import os
 import shutil
@@ -60,19 +61,24 @@ def test_kernel_cache_dir_is_the_makefiles_folder(monkeypatch):
     assert os.environ["NUMBA_CACHE_DIR"] == "/elsewhere"
 
 
-# -- profile_fit.py ----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def profile_fit():
-    """bench/profile_fit.py, its import's changes to NUMBA_CACHE_DIR and sys.path undone."""
+def _bench_script(name):
+    """A bench script as a module, its import's changes to NUMBA_CACHE_DIR and sys.path
+    undone."""
     cache_dir, path = os.environ.get("NUMBA_CACHE_DIR"), list(sys.path)
     try:
-        return _bench_module("profile_fit")
+        return _bench_module(name)
     finally:
         sys.path[:] = path
         if cache_dir is None:
             os.environ.pop("NUMBA_CACHE_DIR", None)
         else:
             os.environ["NUMBA_CACHE_DIR"] = cache_dir
+
+
+# -- profile_fit.py ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def profile_fit():
+    return _bench_script("profile_fit")
 
 
 def test_the_phase_timer_times_every_phase_of_a_fit_and_puts_each_function_back(profile_fit):
@@ -330,3 +336,16 @@ def test_summarise_counts_each_kind_of_part():
     assert s["split_gaps"] == pytest.approx([0.0, 0.001 / 1.001, 0.5 / 1.5, 1 / 3])
     assert s["order_only"] == 1 and s["order_gaps"] == [1e-6] and s["gbt_only"] == 1
     assert tp.summarise([None])["first_tree"] is None
+
+
+# -- bench_bins.py -------------------------------------------------------------------------
+def test_the_bin_count_sweep_summary():
+    bench_bins = _bench_script("bench_bins")
+    # (max_bin, LightGBM, gbt, gbt on LightGBM's edges); LightGBM's median RMSE is 2.0 (its
+    # mean is not)
+    rows = [(254, 2.0, 2.004, 2.0), (255, 1.9, 1.90095, 1.9), (256, 2.3, 2.2977, 2.3023)]
+    s = bench_bins.sweep_summary(rows, bar=1.001, at=255)
+    np.testing.assert_allclose(s["own"], (1.0005, 0.999, 1.002))
+    np.testing.assert_allclose(s["theirs"], (1.0, 1.0, 1.001))
+    assert (s["within_bar"], s["counts"]) == (2, 3)  # 1.0005 and 0.999, not 1.002
+    assert s["lightgbm_at"] == pytest.approx(0.95) and s["gbt_at"] == pytest.approx(0.950475)
