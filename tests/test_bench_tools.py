@@ -349,3 +349,12 @@ def test_the_bin_count_sweep_summary():
     np.testing.assert_allclose(s["theirs"], (1.0, 1.0, 1.001))
     assert (s["within_bar"], s["counts"]) == (2, 3)  # 1.0005 and 0.999, not 1.002
     assert s["lightgbm_at"] == pytest.approx(0.95) and s["gbt_at"] == pytest.approx(0.950475)
+
+
+def test_the_rule_table_gives_medians_ranges_and_counts_below_one():
+    bench_bins = _bench_script("bench_bins")
+    spread = {"protein": {"splits": 5, "greedy": [1.002, 0.998, 1.001],
+                          "theirs": [0.997, 0.999, 1.004]}}
+    row = bench_bins.closing_rule_lines(spread)[-1]
+    assert row == ("| protein | 5 | 1.0010× | 0.9980× to 1.0020× | 1 of 3 | "
+                   "0.9990× | 0.9970× to 1.0040× | 2 of 3 |")
