@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import functools
 import itertools
 import json
 import sys
@@ -391,20 +392,47 @@ VARIANTS = [  # (library, bins, how to fit one split)
 ]
 
 
+# -- gbt's mean test RMSE on a UCI set at n bins, kept: the sweep and the rule table share fits --
+# splits per set (None: all): the UCI sets over 5,000 rows on their first 5 (protein has only
+# 5), the smaller ones (those whose models differ, OTHER_UCI less energy and yacht) on all 20 to
+# even out the noise
+RULE_SETS = {"protein": 5, "kin8nm": 5, "naval_propulsion": 5, "power_plant": 5,
+             "boston_housing": None, "concrete": None, "wine_quality_red": None}
+EDGE_RULES = {  # how gbt bins at n bins: its own edges, LightGBM's greedy rule, LightGBM's edges
+    "own": lambda n: None,
+    "greedy": lambda n: (lambda x, j: lightgbm_rule_edges(x, j, max_bin=n)),
+    "theirs": lambda n: (lambda x, j: lightgbm_edges(x, j, max_bin=n)),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def set_splits(name):
+    """The splits of UCI set ``name`` that the sweep and the rule table fit (RULE_SETS)."""
+    return tuple(itertools.islice(bf.uci_splits(name), RULE_SETS[name]))
+
+
+@functools.lru_cache(maxsize=None)
+def gbt_mean_rmse(name, edges, n):
+    """gbt's mean test RMSE over :func:`set_splits` of ``name`` at ``max_bin`` n, binned by
+    EDGE_RULES[edges]; kept, so each fit runs once per script."""
+    rule = EDGE_RULES[edges](n)
+    return float(np.mean([gbt_rmse(rule, *split, max_bin=n) for split in set_splits(name)]))
+
+
 # -- protein's gap against the number of bins -------------------------------------------------
 SWEEP_MAX_BINS = tuple(range(245, 266))
 
 
-def bin_count_sweep(splits):
+def bin_count_sweep():
     """Both libraries at each of SWEEP_MAX_BINS, each on its own edges, and gbt on LightGBM's:
-    ``[(max_bin, lightgbm, gbt, gbt on LightGBM's edges)]``, mean test RMSEs over ``splits``."""
+    ``[(max_bin, lightgbm, gbt, gbt on LightGBM's edges)]``, mean test RMSEs over protein's
+    splits."""
     rows = []
     for n in SWEEP_MAX_BINS:
-        theirs = (lambda x, j, n=n: lightgbm_edges(x, j, max_bin=n))
-        row = (n, *(float(np.mean([fit(*split) for split in splits])) for fit in (
-            lambda *s: lightgbm_rmse(None, *s, max_bin=n),
-            lambda *s: gbt_rmse(None, *s, max_bin=n),
-            lambda *s: gbt_rmse(theirs, *s, max_bin=n))))
+        lightgbm = float(np.mean([lightgbm_rmse(None, *split, max_bin=n)
+                                  for split in set_splits("protein")]))
+        row = (n, lightgbm, gbt_mean_rmse("protein", "own", n),
+               gbt_mean_rmse("protein", "theirs", n))
         rows.append(row)
         print(f"[bins] protein at {n} bins: LightGBM {row[1]:.5f}, gbt {row[2]:.5f}, gbt on "
               f"LightGBM's edges {row[3]:.5f}", file=sys.stderr, flush=True)
@@ -452,28 +480,21 @@ def sweep_lines(rows):
 
 
 # -- LightGBM's edges in gbt, against gbt's own, at the same bin count -------------------------
-# splits per set (None: all): the UCI sets over 5,000 rows on their first 5, the smaller ones
-# (those whose models differ, OTHER_UCI less energy and yacht) on all 20 to even out the noise
-RULE_SETS = {"protein": 5, "kin8nm": 5, "naval_propulsion": 5, "power_plant": 5,
-             "boston_housing": None, "concrete": None, "wine_quality_red": None}
 RULE_MAX_BINS = tuple(range(250, 261))
 
 
 def closing_rule_spread():
-    """gbt's mean test RMSE over each of RULE_SETS' splits at ``n`` bins, for each ``n`` of
+    """gbt's mean test RMSE on each of RULE_SETS at ``n`` bins, for each ``n`` of
     RULE_MAX_BINS, with LightGBM's greedy rule (:func:`lightgbm_rule_edges`, ``"greedy"``) and
     with LightGBM's own edges (:func:`lightgbm_edges`, ``"theirs"``), each over gbt's own
-    edges at ``n``: ``{set: {"splits": count, "greedy": [ratio], "theirs": [ratio]}}``."""
+    edges at ``n`` (:func:`gbt_mean_rmse`; protein's come from the sweep):
+    ``{set: {"splits": count, "greedy": [ratio], "theirs": [ratio]}}``."""
     spread = {}
-    for name, n_splits in RULE_SETS.items():
-        splits = list(itertools.islice(bf.uci_splits(name), n_splits))
-        spread[name] = {"splits": len(splits), "greedy": [], "theirs": []}
-        for n in RULE_MAX_BINS:
-            own = np.mean([gbt_rmse(None, *split, max_bin=n) for split in splits])
-            for kind, rule in (("greedy", lambda x, j, n=n: lightgbm_rule_edges(x, j, max_bin=n)),
-                               ("theirs", lambda x, j, n=n: lightgbm_edges(x, j, max_bin=n))):
-                mean = np.mean([gbt_rmse(rule, *split, max_bin=n) for split in splits])
-                spread[name][kind].append(float(mean / own))
+    for name in RULE_SETS:
+        spread[name] = {"splits": len(set_splits(name))}
+        for kind in ("greedy", "theirs"):
+            spread[name][kind] = [gbt_mean_rmse(name, kind, n) / gbt_mean_rmse(name, "own", n)
+                                  for n in RULE_MAX_BINS]
         print(f"[bins] {name}: over gbt's own edges, LightGBM's rule "
               f"{np.median(spread[name]['greedy']):.4f}, LightGBM's edges "
               f"{np.median(spread[name]['theirs']):.4f} (medians)", file=sys.stderr, flush=True)
@@ -622,7 +643,7 @@ def main(argv=None):
               f"{RESAMPLES} times (the same rows for both) it runs {boot['lo']:.4f}× to "
               f"{boot['hi']:.4f}× (5% to 95%), at or below bench_fit.py's bar of "
               f"{bf.BAR_RMSE_RATIO}× in {boot['share']:.0%} of the resamples."]
-    lines += sweep_lines(bin_count_sweep(splits))
+    lines += sweep_lines(bin_count_sweep())
     lines += closing_rule_lines(closing_rule_spread())
     lines += other_uci_lines()
     lines += adult_lines(adult_fairness_spread())

@@ -1,7 +1,7 @@
 """The bench scripts' helpers: bench/kernel_cache.py (the bench scripts' Numba cache folder is
 the Makefile's), bench/profile_fit.py's phase timer and bench/tree_parting.py (where two
 squared-error models grown on the same edges first part), and bench/bench_bins.py's summary of
-its bin-count sweep."""
+its bin-count sweep and its rule table."""
 import importlib.util
 import os
 import shutil
@@ -339,8 +339,12 @@ def test_summarise_counts_each_kind_of_part():
 
 
 # -- bench_bins.py -------------------------------------------------------------------------
-def test_the_bin_count_sweep_summary():
-    bench_bins = _bench_script("bench_bins")
+@pytest.fixture(scope="module")
+def bench_bins():
+    return _bench_script("bench_bins")
+
+
+def test_the_bin_count_sweep_summary(bench_bins):
     # (max_bin, LightGBM, gbt, gbt on LightGBM's edges); LightGBM's median RMSE is 2.0 (its
     # mean is not)
     rows = [(254, 2.0, 2.004, 2.0), (255, 1.9, 1.90095, 1.9), (256, 2.3, 2.2977, 2.3023)]
@@ -351,8 +355,7 @@ def test_the_bin_count_sweep_summary():
     assert s["lightgbm_at"] == pytest.approx(0.95) and s["gbt_at"] == pytest.approx(0.950475)
 
 
-def test_the_rule_table_gives_medians_ranges_and_counts_below_one():
-    bench_bins = _bench_script("bench_bins")
+def test_the_rule_table_gives_medians_ranges_and_counts_below_one(bench_bins):
     spread = {"protein": {"splits": 5, "greedy": [1.002, 0.998, 1.001],
                           "theirs": [0.997, 0.999, 1.004]}}
     row = bench_bins.closing_rule_lines(spread)[-1]
