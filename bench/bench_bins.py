@@ -20,7 +20,9 @@ Then how far the test sample alone moves gbt's mean RMSE over LightGBM's (a pair
 of each split's test rows); both libraries, and gbt on LightGBM's edges, at every bin count
 from 245 to 265 (how far the edges alone move each library); gbt with LightGBM's greedy rule,
 and with LightGBM's own edges, against its own on the four UCI sets of over 5,000 rows and
-the three smaller ones whose models differ; the comparison of the first table on
+the three smaller ones whose models differ; on random 90/10 splits of the four large sets,
+gbt against LightGBM and LightGBM's own edges in gbt against gbt's (what the 5 standard
+splits alone say); the comparison of the first table on
 the 8 other UCI regression sets, with gbt also grown on LightGBM's own edges there, and where
 those trees and LightGBM's first part (tree_parting.py: at near-equal gains, whose exact
 values say which choice was higher).
@@ -31,7 +33,7 @@ fit's test FPR ratio moves with the edges.
 Every protein fit: 100 rounds, 255 leaves, learning rate 0.1, 2 threads, bench_fit.py's
 settings. No timings, so one run is enough: every fit is deterministic.
 
-How to run (from the repository root; about twelve minutes):
+How to run (from the repository root; about sixteen minutes):
     .venv/bin/python bench/bench_bins.py              # writes its section of RESULTS.md
     .venv/bin/python bench/bench_bins.py --no-write
 """
@@ -518,12 +520,59 @@ def closing_rule_lines(spread):
              "LightGBM's own edges / gbt's, median | range | lower at |",
              "|---|---:|---:|---|---:|---:|---|---:|"]
 
-    def cells(ratios):
-        return (f"{np.median(ratios):.4f}× | {min(ratios):.4f}× to {max(ratios):.4f}× | "
-                f"{sum(r < 1 for r in ratios)} of {len(ratios)}")
     for name, ratios in spread.items():
-        lines.append(f"| {name} | {ratios['splits']} | {cells(ratios['greedy'])} | "
-                     f"{cells(ratios['theirs'])} |")
+        lines.append(f"| {name} | {ratios['splits']} | {ratio_cells(ratios['greedy'])} | "
+                     f"{ratio_cells(ratios['theirs'])} |")
+    return lines
+
+
+def ratio_cells(ratios):
+    """Table cells for ratios: median | lowest to highest | how many below 1."""
+    return (f"{np.median(ratios):.4f}× | {min(ratios):.4f}× to {max(ratios):.4f}× | "
+            f"{sum(r < 1 for r in ratios)} of {len(ratios)}")
+
+
+# -- the same comparisons on random splits: what the 5 standard splits alone say ----------------
+RANDOM_SPLIT_SETS = ("protein", "kin8nm", "naval_propulsion", "power_plant")
+RANDOM_SPLITS = 40
+
+
+def random_split_ratios():
+    """On RANDOM_SPLITS random splits of each of RANDOM_SPLIT_SETS (bench_fit.random_splits:
+    90/10, seed 0, so protein's are bench_fit.py's first ones) at MAX_BIN, per split: gbt over
+    LightGBM (``"gbt"``), gbt on LightGBM's own edges over gbt on its own (``"theirs_own"``)
+    and over LightGBM (``"theirs_lightgbm"``): ``{set: {kind: [ratio]}}``."""
+    theirs = EDGE_RULES["theirs"](MAX_BIN)
+    out = {}
+    for name in RANDOM_SPLIT_SETS:
+        X, y, _ = bf._real_data_module().load_uci(bf.DATA_DIR / "uci_regression", name)
+        ratios = out[name] = {"gbt": [], "theirs_own": [], "theirs_lightgbm": []}
+        for split in bf.random_splits(X, y, RANDOM_SPLITS):
+            own, on_theirs = gbt_rmse(None, *split), gbt_rmse(theirs, *split)
+            lightgbm = lightgbm_rmse(None, *split)
+            ratios["gbt"].append(own / lightgbm)
+            ratios["theirs_own"].append(on_theirs / own)
+            ratios["theirs_lightgbm"].append(on_theirs / lightgbm)
+        print(f"[bins] {name}, {RANDOM_SPLITS} random splits: gbt / LightGBM "
+              f"{np.median(ratios['gbt']):.4f}, LightGBM's edges / gbt's "
+              f"{np.median(ratios['theirs_own']):.4f} (medians)", file=sys.stderr, flush=True)
+    return out
+
+
+def random_split_lines(ratios):
+    lines = ["", "### The same on random splits", "",
+             f"The four sets over 5,000 rows, each on {RANDOM_SPLITS} random 90/10 train/test "
+             "splits of all its rows (bench_fit.py's `random_splits`, seed 0: protein's are the "
+             f"first {RANDOM_SPLITS} of bench_fit.py's), both libraries at {MAX_BIN} bins on "
+             "their own edges and gbt also on LightGBM's own edges; the ratios of test RMSE "
+             "split by split. Below 1: the first does better.", "",
+             "| dataset | random splits | gbt / LightGBM, median | range | lower at | gbt on "
+             "LightGBM's edges / on its own, median | range | lower at | gbt on LightGBM's "
+             "edges / LightGBM, median | range | lower at |",
+             "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|"]
+    for name, r in ratios.items():
+        lines.append(f"| {name} | {len(r['gbt'])} | {ratio_cells(r['gbt'])} | "
+                     f"{ratio_cells(r['theirs_own'])} | {ratio_cells(r['theirs_lightgbm'])} |")
     return lines
 
 
@@ -645,6 +694,7 @@ def main(argv=None):
               f"{bf.BAR_RMSE_RATIO}× in {boot['share']:.0%} of the resamples."]
     lines += sweep_lines(bin_count_sweep())
     lines += closing_rule_lines(closing_rule_spread())
+    lines += random_split_lines(random_split_ratios())
     lines += other_uci_lines()
     lines += adult_lines(adult_fairness_spread())
     text = "\n".join(lines) + "\n"

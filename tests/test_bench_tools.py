@@ -1,7 +1,8 @@
 """The bench scripts' helpers: bench/kernel_cache.py (the bench scripts' Numba cache folder is
 the Makefile's), bench/profile_fit.py's phase timer and bench/tree_parting.py (where two
-squared-error models grown on the same edges first part), and bench/bench_bins.py's summary of
-its bin-count sweep and its rule table."""
+squared-error models grown on the same edges first part), bench/bench_bins.py's summary of
+its bin-count sweep and its rule table, and bench/bench_fit.py's random splits and the metric
+bar judged on them."""
 import importlib.util
 import os
 import shutil
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _bench_module(name):
     spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import would: dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -361,3 +363,102 @@ def test_the_rule_table_gives_medians_ranges_and_counts_below_one(bench_bins):
     row = bench_bins.closing_rule_lines(spread)[-1]
     assert row == ("| protein | 5 | 1.0010× | 0.9980× to 1.0020× | 1 of 3 | "
                    "0.9990× | 0.9970× to 1.0040× | 2 of 3 |")
+
+
+def test_the_random_split_table_gives_each_ratio_per_set(bench_bins):
+    ratios = {"protein": {"gbt": [1.002, 0.998], "theirs_own": [0.997, 1.001],
+                          "theirs_lightgbm": [0.999, 0.999]}}
+    row = bench_bins.random_split_lines(ratios)[-1]
+    assert row == ("| protein | 2 | 1.0000× | 0.9980× to 1.0020× | 1 of 2 | 0.9990× | "
+                   "0.9970× to 1.0010× | 1 of 2 | 0.9990× | 0.9990× to 0.9990× | 2 of 2 |")
+
+
+# -- bench_fit.py: the metric bar on random splits ----------------------------------------------
+@pytest.fixture(scope="module")
+def bench_fit():
+    return _bench_script("bench_fit")
+
+
+def test_random_splits_are_seeded_disjoint_and_test_the_fraction(bench_fit):
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20.0)
+    first = list(bench_fit.random_splits(X, y, 3, test_fraction=0.25, seed=1))
+    again = list(bench_fit.random_splits(X, y, 3, test_fraction=0.25, seed=1))
+    assert len(first) == 3
+    for (X_tr, y_tr, X_te, y_te), repeat in zip(first, again):
+        assert (len(y_tr), len(y_te)) == (15, 5)
+        assert sorted(np.concatenate([y_tr, y_te])) == list(y)  # every row once
+        np.testing.assert_array_equal(X_tr[:, 0], 2 * y_tr)  # rows stay whole
+        for a, b in zip((X_tr, y_tr, X_te, y_te), repeat):
+            np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0][3], first[1][3])  # each split draws anew
+
+
+def _regression_summary(own, resplits):
+    """A summarize_case-shaped dict: per library, its own metric and per split metrics."""
+    return {name: {"metric": own[name], "resplit_metrics": resplits.get(name, [])}
+            for name in own}
+
+
+def test_the_metric_bar_is_judged_on_the_median_over_random_splits(bench_fit):
+    task = bench_fit.Task("regression")
+    own = {"gbt": 3.0075, "lightgbm": 3.0, "xgboost": 3.1}  # gbt's own: 1.0025x, over the bar
+    resplits = {"gbt": [1.01, 0.99, 2.0], "lightgbm": [1.0, 1.0, 2.0],
+                "xgboost": [1.0, 1.0, 2.0]}  # per split 1.01x, 0.99x, 1.0x: median 1.0x
+    cell = bench_fit._metric_cell(task, _regression_summary(own, resplits))
+    assert cell.startswith("PASS (median over 3 random splits: 1.0000× lightgbm, 1.0000× "
+                           "xgboost; the case's own: 1.0025× lightgbm")
+    resplits["lightgbm"] = [1.0, 0.98, 1.99]  # 1.01x, 1.0102x, 1.005x: median 1.01x
+    cell = bench_fit._metric_cell(task, _regression_summary(own, resplits))
+    assert cell.startswith("FAIL (median over 3 random splits: 1.0100× lightgbm")
+    cell = bench_fit._metric_cell(task, _regression_summary(own, {}))  # none: its own metric
+    assert cell == "FAIL (1.0025× lightgbm, 0.9702× xgboost)"
+
+
+def test_a_classification_metric_bar_is_the_difference_within_its_allowance(bench_fit):
+    task = bench_fit.Task("binary")
+    summary = _regression_summary({"gbt": 0.9990, "lightgbm": 0.9995, "xgboost": 0.9985}, {})
+    assert bench_fit._metric_cell(task, summary) == \
+        "PASS (-0.00050 vs lightgbm, +0.00050 vs xgboost)"
+    summary["lightgbm"]["metric"] = 1.0005  # 0.0015 behind: over the 0.001 allowed
+    assert bench_fit._metric_cell(task, summary).startswith("FAIL (-0.00150 vs lightgbm")
+
+
+def test_random_splits_need_every_split_of_a_peer(bench_fit):
+    task = bench_fit.Task("regression")
+    summary = _regression_summary({"gbt": 1.0, "lightgbm": 1.0},
+                                  {"gbt": [1.0, 1.0], "lightgbm": [1.0]})
+    assert bench_fit.resplit_gaps(task, summary) == {}
+    assert bench_fit._metric_cell(task, summary) == "PASS (1.0000× lightgbm)"
+
+
+def test_the_random_split_table_gives_median_mean_range_and_counts(bench_fit):
+    task = bench_fit.Task("regression")
+    summary = _regression_summary({"gbt": 1.0, "lightgbm": 1.0},
+                                  {"gbt": [1.0, 1.02, 0.99, 1.0008],
+                                   "lightgbm": [1.0, 1.0, 1.0, 1.0]})
+    case = SimpleNamespace(name="protein", task=task)
+    row = bench_fit.resplit_table([(case, summary)]).splitlines()[2]
+    # gaps 1.0, 1.02, 0.99, 1.0008: median 1.0004, mean 1.0027; no worse at 2 (1.0, 0.99),
+    # within 1.001 at 3
+    low, high = np.quantile([1.0, 1.02, 0.99, 1.0008], [0.05, 0.95])
+    m_low, m_high = bench_fit.median_interval([1.0, 1.02, 0.99, 1.0008])
+    assert row == (f"| protein | lightgbm | 4 | 1.0004× | {m_low:.4f}× to {m_high:.4f}× | "
+                   f"1.0027× | {low:.4f}× to {high:.4f}× | 2 | 3 |")
+    assert bench_fit.resplit_table([(case, _regression_summary({"gbt": 1.0}, {}))]) == \
+        "_none in this run_"
+
+
+def test_the_medians_interval_brackets_it_and_narrows_with_more_splits(bench_fit):
+    rng = np.random.default_rng(3)
+    few, many = rng.normal(1.0, 0.01, 20), rng.normal(1.0, 0.01, 400)
+    for values in (few, many):
+        low, high = bench_fit.median_interval(values)
+        assert low <= np.median(values) <= high
+    assert np.diff(bench_fit.median_interval(many)) < 0.5 * np.diff(bench_fit.median_interval(few))
+    assert bench_fit.median_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+
+
+def test_resplits_must_not_be_negative(bench_fit, capsys):
+    with pytest.raises(SystemExit):
+        bench_fit.parse_args(["--resplits", "-1"])
+    assert "--resplits must be 0 or more" in capsys.readouterr().err
