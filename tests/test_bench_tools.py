@@ -431,6 +431,42 @@ def test_random_splits_need_every_split_of_a_peer(bench_fit):
     assert bench_fit._metric_cell(task, summary) == "PASS (1.0000× lightgbm)"
 
 
+def test_a_peer_without_the_random_splits_is_judged_on_the_case_metric(bench_fit):
+    task = bench_fit.Task("regression")
+    summary = _regression_summary({"gbt": 1.01, "lightgbm": 1.0, "xgboost": 1.0},
+                                  {"gbt": [1.0, 1.0], "lightgbm": [1.0, 1.0],
+                                   "xgboost": [1.0]})  # xgboost: 1.01x on the case's metric
+    assert list(bench_fit.resplit_gaps(task, summary)) == ["lightgbm"]
+    assert bench_fit._metric_cell(task, summary).startswith(
+        "FAIL (median over 2 random splits: 1.0000× lightgbm; the case's own: 1.0100× "
+        "lightgbm, 1.0100× xgboost)")
+
+
+def test_score_random_splits_pairs_every_library_on_each_split(bench_fit):
+    # fake libraries whose "RMSE" is a known function of the split's test rows: the test
+    # label sum (gbt) and twice it (peer), so each split's pair is checkable
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+
+    def fitter(scale):
+        return lambda X_tr, y_tr, trees, threads, task: scale
+
+    def predict(model, X_te, threads):
+        return np.full(len(X_te), model * X_te[:, 0].sum() / 2.0)
+
+    libs = [SimpleNamespace(name=n, fit=fitter(s), predict=predict)
+            for n, s in (("gbt", 1.0), ("lightgbm", 2.0))]
+    results = {lib.name: bench_fit.Runs() for lib in libs}
+    case = SimpleNamespace(name="toy", task=bench_fit.Task("regression"),
+                           resplit_rows=lambda: (X, y))
+    bench_fit.score_random_splits(case, libs, results, 1, 1, 3, lambda msg: None)
+    expected = []
+    for _, _, _, y_te in bench_fit.random_splits(X, y, 3):
+        # predictions: scale * sum(y_te) everywhere (X[:, 0] = 2 y); RMSE against y_te
+        expected.append([np.sqrt(np.mean((s * y_te.sum() - y_te) ** 2)) for s in (1.0, 2.0)])
+    np.testing.assert_allclose(results["gbt"].resplit_metrics, [e[0] for e in expected])
+    np.testing.assert_allclose(results["lightgbm"].resplit_metrics, [e[1] for e in expected])
+
+
 def test_the_random_split_table_gives_median_mean_range_and_counts(bench_fit):
     task = bench_fit.Task("regression")
     summary = _regression_summary({"gbt": 1.0, "lightgbm": 1.0},
