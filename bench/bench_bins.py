@@ -545,7 +545,7 @@ def random_split_ratios():
     theirs = EDGE_RULES["theirs"](MAX_BIN)
     out = {}
     for name in RANDOM_SPLIT_SETS:
-        X, y, _ = bf._real_data_module().load_uci(bf.DATA_DIR / "uci_regression", name)
+        X, y = bf.uci_rows(name)
         ratios = out[name] = {"gbt": [], "theirs_own": [], "theirs_lightgbm": []}
         for split in bf.random_splits(X, y, RANDOM_SPLITS):
             own, on_theirs = gbt_rmse(None, *split), gbt_rmse(theirs, *split)

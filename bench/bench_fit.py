@@ -175,9 +175,9 @@ def protein_other_splits():
     return uci_splits("protein", 1)
 
 
-def load_protein_rows():
-    """protein: all 45,730 rows, ``(X, y)``, for the random splits."""
-    X, y, _ = _real_data_module().load_uci(DATA_DIR / "uci_regression", "protein")
+def uci_rows(name: str):
+    """A UCI regression set's rows, ``(X, y)``, for :func:`random_splits`."""
+    X, y, _ = _real_data_module().load_uci(DATA_DIR / "uci_regression", name)
     return X, y
 
 
@@ -263,7 +263,8 @@ def build_cases(rows: int) -> dict:
              "(first split's in the log); the metric bar on random 90/10 splits of all rows "
              "(`--resplits`, the table below)",
              files=("uci_regression/protein.csv.gz", "uci_regression/protein_splits.npz"),
-             other_splits=protein_other_splits, resplit_rows=load_protein_rows),
+             other_splits=protein_other_splits,
+             resplit_rows=functools.partial(uci_rows, "protein")),
         Case("agaricus", Task("binary"), load_agaricus,
              "xgboost/agaricus.txt.{train,test} (6,513 / 1,611 × 127, scipy CSR, ~17% dense), "
              "255 leaves loss-guided; AUC",
