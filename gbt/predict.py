@@ -44,11 +44,12 @@ class PackedForest:
         self.value = np.ascontiguousarray(
             np.concatenate([t.value.ravel() for t in trees]) if trees else np.zeros(0))
         self.tree_output = np.ascontiguousarray(tree_output, dtype=np.int32)
-        # What predict_raw walks: (threshold, links, value), breadth-first, leaves looping to
-        # themselves (see walk_nodes).
+        # What predict_raw walks: (threshold, links, value, steps), breadth-first, leaves
+        # looping to themselves, each tree's steps planned from its training rows (see
+        # walk_nodes).
         self.walk = walk_nodes(self.feature, self.threshold, self.default_left, self.left,
                                self.right, self.value, self.value_offsets, self.tree_offsets,
-                               self.tree_width)
+                               self.tree_width, cat("count", np.float64))
         # Categorical splits (see gbt.tree): node flags, category counts and bitsets padded to
         # the widest tree's words; forests without them take the plain kernels.
         self.has_categorical = any(t.has_categorical for t in trees)
@@ -111,7 +112,7 @@ def predict_raw(forest: PackedForest, values, out: np.ndarray, n_threads: int = 
     if sp.issparse(values) and forest.coded_walk is not None:
         csr = values.tocsr()  # prediction's FeatureMatrix is CSR already
         k.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *forest.coded_walk,
-                             forest.walk[2], forest.value_offsets, forest.tree_offsets,
+                             *forest.walk[2:], forest.value_offsets, forest.tree_offsets,
                              forest.tree_output, forest.tree_width, max(1, n_threads), out)
         return
     for rows, block in _dense_blocks(values):  # out[rows] is a view: the kernel writes in place

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numba import njit
 
 from gbt._native.backend import get_backend, use_threads
 from gbt._native.cpu import binning, checks, histogram, partition, predict, split
@@ -475,6 +476,47 @@ def best_split(hist, n_bins, mask, G, H, C, split_params):
     if K == 1:
         gl, hl = gl[0], hl[0]
     return out[0], int(out[1]), int(out[2]), bool(out[3]), gl, hl
+
+
+def first_best_naive(gain_right, gain_left, last, n_left_candidates, min_gain, has_missing,
+                     left_h, H):
+    """The scan order's rule, one candidate at a time: bin by bin, "missing right" then
+    "missing left"; a candidate wins when its gain beats every one before it and min_gain."""
+    best_gain, best_b, best_dl = min_gain, -1, False
+    for b in range(last):
+        if gain_right[b] > best_gain:
+            best_gain, best_b, best_dl = gain_right[b], b, False
+        if b < n_left_candidates and gain_left[b] > best_gain:
+            best_gain, best_b, best_dl = gain_left[b], b, True
+    if best_b >= 0 and not has_missing:
+        best_dl = left_h[best_b] >= H - left_h[best_b]
+    return best_gain, best_b, best_dl
+
+
+@njit
+def _first_best_compiled(gain_right, gain_left, last, n_left_candidates, min_gain, has_missing,
+                         left_h, H):
+    return split._first_best(gain_right, gain_left, last, n_left_candidates, min_gain,
+                             has_missing, left_h, H)
+
+
+def test_first_best_picks_the_scan_orders_first_best_candidate():
+    """The eight-lane search keeps the one-at-a-time rule: among equal gains the earlier bin,
+    at one bin "missing right" first; -inf and NaN gains never win; nothing above min_gain
+    is no split. Gains are drawn from a few levels so that ties are common."""
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        n = int(rng.integers(0, 40))
+        gains = [rng.integers(-2, int(rng.integers(1, 5)), size=n).astype(float)
+                 for _ in range(2)]
+        for g in gains:
+            g[rng.random(n) < 0.1] = -np.inf
+            g[rng.random(n) < 0.05] = np.nan
+        args = (gains[0], gains[1], n, int(rng.integers(0, n + 1)), float(rng.integers(-3, 2)),
+                bool(rng.random() < 0.5), rng.random(n), 1.0)
+        got = _first_best_compiled(*args)
+        assert (got[1], bool(got[2])) == first_best_naive(*args)[1:]
+        assert got[0] == first_best_naive(*args)[0]
 
 
 def as_4d(hist):
@@ -1117,8 +1159,8 @@ def test_predict_raw_sparse_vs_naive(dtype, n_chunks):
     coded = predict.coded_walk(walk[0], walk[1], offsets)
     start = np.random.default_rng(0).normal(size=(X.shape[0], 2))
     out = start.copy()
-    predict.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *coded, walk[2], value_offsets,
-                               offsets, tree_output, widths, n_chunks, out)
+    predict.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *coded, *walk[2:],
+                               value_offsets, offsets, tree_output, widths, n_chunks, out)
     expected = predict.predict_raw_naive(X, trees, tree_output, 2)
     np.testing.assert_allclose(out - start, expected, rtol=0, atol=1e-12)  # IN/OUT: adds
 
@@ -1424,6 +1466,108 @@ def test_predict_raw_renumbered_trees_vs_naive(n_chunks):
                                rtol=0, atol=1e-12)
     for hand_checked in ([1.0 + 7.0, -1.0 + 0.7], [3.0 + 5.0, -3.0 + 0.5]):  # rows do reach them
         assert np.isclose(out, hand_checked).all(axis=1).any()
+
+
+def steps_cost_naive(leaf_depths, leaf_rows, sure, depth, checked_cost):
+    """walk_steps' expected cost of ``sure`` unchecked steps, from the leaves' depths and rows
+    by enumeration: P(the deepest of 8 rows is at depth d) = P(<= d)^8 - P(<= d - 1)^8."""
+    if sure >= depth:
+        return float(depth)
+    rows = np.asarray(leaf_rows, dtype=float) / np.sum(leaf_rows)
+    at_most = [rows[np.asarray(leaf_depths) <= d].sum() for d in range(depth + 1)]
+    cost = float(sure)
+    for d in range(depth + 1):
+        deepest = at_most[d] ** 8 - (at_most[d - 1] ** 8 if d else 0.0)
+        cost += checked_cost * deepest * (max(d - sure, 0) + 1)
+    return cost
+
+
+def chain_tree(depth, leaf_rows):
+    """A tree whose internal nodes form one chain: at each depth 1..depth one leaf comes off
+    (two at the last); ``leaf_rows[i]`` rows reach the i-th leaf in breadth-first order.
+    Returns the tree (walk_nodes' node fields) and its count array."""
+    n_nodes = 2 * depth + 1
+    left, right = np.full(n_nodes, -1), np.full(n_nodes, -1)
+    for d in range(depth):  # the chain's node at depth d is 2d - 1 (the root 0)
+        node = 2 * d - 1 if d else 0
+        left[node], right[node] = 2 * d + 1, 2 * d + 2
+    count = np.zeros(n_nodes)
+    count[left == -1] = leaf_rows
+    tree = dict(feature=[0] * n_nodes, threshold=[0.0] * n_nodes,
+                default_left=[True] * n_nodes, left=left, right=right, value=[0.0] * n_nodes)
+    return tree, count
+
+
+def test_walk_steps_chain_trees_hand_checked():
+    """A depth-6 chain: with the rows at the first leaf, one sure step then tested rounds;
+    with them at the deepest leaves, all six steps untested; plans follow the cost."""
+    for leaf_rows, expected_sure in (([1e6, 1, 1, 1, 1, 1, 1], 1),
+                                     ([1, 1, 1, 1, 1, 1e6, 1e6], 6)):
+        tree, count = chain_tree(6, leaf_rows)
+        feature, threshold, dl, left, right, value, offsets = pack([tree])
+        value, value_offsets, widths = value
+        steps = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                                   offsets, widths, count)[3]
+        np.testing.assert_array_equal(steps, [[expected_sure, 6]])
+
+
+def test_walk_steps_minimise_the_expected_cost():
+    """On random chain trees (rows, or none: each split halves them) the plan is the cheapest
+    number of sure steps by the enumerated cost; a tree that is one leaf takes no step."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        depth = int(rng.integers(1, 9))
+        leaf_rows = rng.integers(0, 100, size=depth + 1).astype(float)
+        tree, count = chain_tree(depth, leaf_rows)
+        if rng.random() < 0.3:
+            count[:] = 0.0  # no training rows recorded: each split halves the rows
+        feature, threshold, dl, left, right, value, offsets = pack([tree])
+        value, value_offsets, widths = value
+        walk = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                                  offsets, widths, count)
+        leaf_depths = [min(i, depth) for i in range(1, depth + 2)]  # breadth-first leaves
+        rows = leaf_rows if count.sum() > 0 else [0.5 ** d for d in leaf_depths]
+        costs = [steps_cost_naive(leaf_depths, rows, s, depth, predict.CHECKED_ROUND_COST)
+                 for s in range(depth + 1)]
+        sure, tree_depth = walk[3][0]
+        assert tree_depth == depth
+        assert costs[sure] == pytest.approx(min(costs), rel=1e-12)
+    stump = dict(feature=[-1], threshold=[0.0], default_left=[False], left=[-1], right=[-1],
+                 value=[0.25])
+    feature, threshold, dl, left, right, value, offsets = pack([stump, stump])
+    value, value_offsets, widths = value
+    steps = predict.walk_nodes(feature, threshold, dl, left, right, value, value_offsets,
+                               offsets, widths)[3]
+    np.testing.assert_array_equal(steps, [[0, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("trees", [hand_trees, depth_first_trees])
+@pytest.mark.parametrize("plan", ["all tested", "one sure", "all sure", "too many sure"])
+def test_predict_raw_leaves_do_not_depend_on_the_step_plan(trees, plan):
+    """However many steps are taken untested (none, some, the depth, past it: a leaf loops
+    to itself), the dense and the coded walks reach the leaves the naive walk reaches."""
+    trees = trees()
+    X = prediction_data(np.float64)
+    feature, threshold, dl, left, right, value, offsets = pack(trees)
+    value, value_offsets, widths = value
+    threshold_w, links, value_w, steps = predict.walk_nodes(
+        feature, threshold, dl, left, right, value, value_offsets, offsets, widths)
+    depth = steps[:, 1]
+    sure = {"all tested": 0 * depth, "one sure": np.minimum(depth, 1), "all sure": depth,
+            "too many sure": depth + 2}[plan]
+    plan_steps = np.ascontiguousarray(np.stack([sure, depth], axis=1))
+    tree_output = np.zeros(len(trees), dtype=np.int32)
+    expected = predict.predict_raw_naive(X, trees, tree_output, 2)
+    out = np.zeros((X.shape[0], 2))
+    predict.predict_raw(X, threshold_w, links, value_w, plan_steps, value_offsets, offsets,
+                        tree_output, widths, 2, out)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+    coded = predict.coded_walk(threshold_w, links, offsets)
+    csr = sparse_rows(X)
+    out = np.zeros((X.shape[0], 2))
+    predict.predict_raw_sparse(csr.indptr, csr.indices, csr.data, *coded, value_w, plan_steps,
+                               value_offsets, offsets, tree_output, widths, 2, out)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])

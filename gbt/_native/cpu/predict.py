@@ -22,6 +22,11 @@ from numba import njit, prange, uint64
 from .binning import first_at_least
 
 ROW_BLOCK = 64  # rows walked together through one tree, to keep that tree in cache
+LANES = 8  # rows a walk steps in lockstep (_walk_rows)
+# What a lockstep round that tests whether any row moved costs, in rounds without the test.
+# Chosen by kernel time on bench_fit.py's cases among 1, 1.4, 2 and "never test": 1.4 was the
+# best or level with it on each (agaricus 0.90x the untested-plan-free walk, protein 0.97x).
+CHECKED_ROUND_COST = 1.4
 # The walks index with unsigned integers: a signed index costs a negative-index check on every
 # access, and the walk is a chain of dependent loads (measured: a fifth faster unsigned).
 
@@ -115,15 +120,17 @@ class BreadthFirstLayout:
 
 
 def walk_nodes(feature, threshold, default_left, left, right, value, value_offsets,
-               tree_offsets, tree_width):
-    """The forest as :func:`predict_raw` walks it: ``(threshold, links, value)``, each tree's
-    nodes renumbered breadth-first (:func:`breadth_first_places`).
+               tree_offsets, tree_width, count=None):
+    """The forest as :func:`predict_raw` walks it: ``(threshold, links, value, steps)``, each
+    tree's nodes renumbered breadth-first (:func:`breadth_first_places`).
 
     ``links`` (uint64) packs the feature (bits 0-30), ``default_left`` (bit 31) and the left
     child (bits 32-63); the right child is the next node. So a step reads two arrays, not
     five. Every leaf loops to itself (threshold +inf, default left, itself as left child), so
     a walk needs no leaf test per step and stops when a step stays put. ``value`` is
-    reordered the same way."""
+    reordered the same way. ``steps`` is :func:`walk_steps`'s plan for each tree, from the
+    training rows each node saw (``count``, (n_nodes,); None: rows split evenly at each
+    node)."""
     at = BreadthFirstLayout(left, right, tree_offsets)
     tree, own, place, reached, dest = at.tree, at.own, at.place, at.reached, at.dest
     leaf = left == -1
@@ -140,7 +147,64 @@ def walk_nodes(feature, threshold, default_left, left, right, value, value_offse
         has = reached & (j < width)
         walk_value[(value_offsets[:-1][tree] + place * width + j)[has]] = \
             value[(value_offsets[:-1][tree] + own * width + j)[has]]
-    return walk_threshold, links, walk_value
+    walk_count = np.zeros(left.size, dtype=np.float64)
+    if count is not None:
+        walk_count[dest] = np.asarray(count, dtype=np.float64)[reached]
+    steps = walk_steps(links, walk_count, np.asarray(tree_offsets, dtype=np.int64),
+                       CHECKED_ROUND_COST)
+    return walk_threshold, links, walk_value, steps
+
+
+@njit(cache=True, nogil=True)
+def walk_steps(links, count, tree_offsets, checked_cost):
+    """How :func:`_walk_rows` walks each tree: ``(sure, depth)`` per tree, the steps every
+    row takes without a test and the tree's depth. Fewer than ``depth`` sure steps are
+    followed by rounds that test whether any of the ``LANES`` rows moved.
+
+    A sure step is wasted on a row already at its leaf; a tested round costs
+    ``checked_cost`` sure steps, and the tested rounds end with one in which no row moves. So
+    ``sure`` minimises the expected cost for ``LANES`` rows drawn as the training rows fell
+    (``count`` at the leaves; where a tree has none, each split halves the rows): with the
+    deepest of them at depth ``d``, ``sure`` when ``sure == depth``, else ``sure + checked_cost
+    * (max(d - sure, 0) + 1)``.
+
+    links : (n_nodes,) uint64, :func:`walk_nodes` links (the left child in bits 32-63)  # IN
+    count : (n_nodes,) float64, training rows per node in walk order                    # IN
+    tree_offsets : (n_trees + 1,) int64                                                 # IN
+    Returns (n_trees, 2) int64. (Compiled: it runs for every packed forest.)"""
+    n_trees = tree_offsets.shape[0] - 1
+    steps = np.zeros((n_trees, 2), dtype=np.int64)
+    for t in range(n_trees):
+        base, size = tree_offsets[t], tree_offsets[t + 1] - tree_offsets[t]
+        depth = np.full(size, -1, dtype=np.int64)  # -1: no walk reaches the node
+        if size > 0:
+            depth[0] = 0
+        for i in range(size):  # breadth-first: a node's children come after it
+            child = np.int64(links[base + i] >> uint64(32))
+            if depth[i] >= 0 and child != i and child + 1 < size:
+                depth[child] = depth[child + 1] = depth[i] + 1
+        tree_depth = max(0, depth.max()) if size > 0 else 0
+        weight = np.zeros(tree_depth + 1)  # the rows whose leaf is at each depth
+        halves = np.zeros(tree_depth + 1)
+        for i in range(size):
+            if depth[i] >= 0 and np.int64(links[base + i] >> uint64(32)) == i:
+                weight[depth[i]] += max(count[base + i], 0.0)
+                halves[depth[i]] += 0.5 ** depth[i]
+        if weight.sum() <= 0.0:
+            weight = halves
+        # P(the deepest of LANES rows is at depth d)
+        below = np.cumsum(weight) / weight.sum()
+        deepest = below ** LANES
+        deepest[1:] -= below[:-1] ** LANES
+        best, best_cost = tree_depth, float(tree_depth)
+        for sure in range(tree_depth):
+            cost = float(sure)
+            for d in range(tree_depth + 1):
+                cost += checked_cost * deepest[d] * (max(d - sure, 0) + 1)
+            if cost < best_cost:
+                best, best_cost = sure, cost
+        steps[t, 0], steps[t, 1] = best, tree_depth
+    return steps
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -184,38 +248,67 @@ def _add_leaf(out, r, k, value, first, node, width):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _walk_rows(X, lo, hi, base, threshold, links, value, first, k, width, out, step):
-    """Rows ``lo:hi`` through one tree (its nodes from ``base``), ``step`` at a time (see
-    :func:`predict_raw`); each row's leaf values added to ``out[r, k:k + width]``."""
+def _step_lanes(X, r, n0, n1, n2, n3, n4, n5, n6, n7, base, threshold, links, step):
+    """One ``step`` of each of rows ``r .. r + 7``, at nodes ``n0 .. n7``."""
     one = uint64(1)
+    return (step(X, r, n0, base, threshold, links),
+            step(X, r + one, n1, base, threshold, links),
+            step(X, r + uint64(2), n2, base, threshold, links),
+            step(X, r + uint64(3), n3, base, threshold, links),
+            step(X, r + uint64(4), n4, base, threshold, links),
+            step(X, r + uint64(5), n5, base, threshold, links),
+            step(X, r + uint64(6), n6, base, threshold, links),
+            step(X, r + uint64(7), n7, base, threshold, links))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _walk_rows(X, lo, hi, base, threshold, links, value, first, k, width, out, step, sure,
+               depth):
+    """Rows ``lo:hi`` through one tree (its nodes from ``base``), ``step`` at a time (see
+    :func:`predict_raw`); each row's leaf values added to ``out[r, k:k + width]``.
+
+    Every row first takes ``sure`` steps without a test (a row at a leaf stays there); when
+    that is less than the tree's ``depth``, rounds follow until no row of the lockstep moves
+    (:func:`walk_steps` picks ``sure``)."""
+    one = uint64(1)
+    checked = sure < depth
     r = lo
-    while r + uint64(8) <= hi:
+    while r + uint64(LANES) <= hi:
         n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = uint64(0)
-        while True:
-            m0 = step(X, r, n0, base, threshold, links)
-            m1 = step(X, r + one, n1, base, threshold, links)
-            m2 = step(X, r + uint64(2), n2, base, threshold, links)
-            m3 = step(X, r + uint64(3), n3, base, threshold, links)
-            m4 = step(X, r + uint64(4), n4, base, threshold, links)
-            m5 = step(X, r + uint64(5), n5, base, threshold, links)
-            m6 = step(X, r + uint64(6), n6, base, threshold, links)
-            m7 = step(X, r + uint64(7), n7, base, threshold, links)
+        for _ in range(sure):
+            n0, n1, n2, n3, n4, n5, n6, n7 = _step_lanes(X, r, n0, n1, n2, n3, n4, n5, n6, n7,
+                                                         base, threshold, links, step)
+        while checked:
+            m0, m1, m2, m3, m4, m5, m6, m7 = _step_lanes(X, r, n0, n1, n2, n3, n4, n5, n6, n7,
+                                                         base, threshold, links, step)
             if ((m0 == n0) & (m1 == n1) & (m2 == n2) & (m3 == n3) & (m4 == n4)
                     & (m5 == n5) & (m6 == n6) & (m7 == n7)):
                 break
             n0, n1, n2, n3, n4, n5, n6, n7 = m0, m1, m2, m3, m4, m5, m6, m7
-        _add_leaf(out, r, k, value, first, n0, width)
-        _add_leaf(out, r + one, k, value, first, n1, width)
-        _add_leaf(out, r + uint64(2), k, value, first, n2, width)
-        _add_leaf(out, r + uint64(3), k, value, first, n3, width)
-        _add_leaf(out, r + uint64(4), k, value, first, n4, width)
-        _add_leaf(out, r + uint64(5), k, value, first, n5, width)
-        _add_leaf(out, r + uint64(6), k, value, first, n6, width)
-        _add_leaf(out, r + uint64(7), k, value, first, n7, width)
-        r += uint64(8)
+        if width == one:  # no inner loop: a loop of unknown length here costs a sixth
+            out[r, k] += value[first + n0]
+            out[r + one, k] += value[first + n1]
+            out[r + uint64(2), k] += value[first + n2]
+            out[r + uint64(3), k] += value[first + n3]
+            out[r + uint64(4), k] += value[first + n4]
+            out[r + uint64(5), k] += value[first + n5]
+            out[r + uint64(6), k] += value[first + n6]
+            out[r + uint64(7), k] += value[first + n7]
+        else:
+            _add_leaf(out, r, k, value, first, n0, width)
+            _add_leaf(out, r + one, k, value, first, n1, width)
+            _add_leaf(out, r + uint64(2), k, value, first, n2, width)
+            _add_leaf(out, r + uint64(3), k, value, first, n3, width)
+            _add_leaf(out, r + uint64(4), k, value, first, n4, width)
+            _add_leaf(out, r + uint64(5), k, value, first, n5, width)
+            _add_leaf(out, r + uint64(6), k, value, first, n6, width)
+            _add_leaf(out, r + uint64(7), k, value, first, n7, width)
+        r += uint64(LANES)
     while r < hi:  # the last rows, one at a time
         node = uint64(0)
-        while True:
+        for _ in range(sure):
+            node = step(X, r, node, base, threshold, links)
+        while checked:
             moved = step(X, r, node, base, threshold, links)
             if moved == node:
                 break
@@ -225,12 +318,12 @@ def _walk_rows(X, lo, hi, base, threshold, links, value, first, k, width, out, s
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def predict_raw(X, threshold, links, value, value_offsets, tree_offsets, tree_output, tree_width,
-                n_chunks, out):
+def predict_raw(X, threshold, links, value, steps, value_offsets, tree_offsets, tree_output,
+                tree_width, n_chunks, out):
     """Add every tree's leaf values to its output columns.
 
     X : (n_rows, n_features) float32/float64, NaN = missing          # IN
-    threshold, links, value : the forest as :func:`walk_nodes` gives it # IN
+    threshold, links, value, steps : the forest as :func:`walk_nodes` gives it # IN
     value_offsets, tree_offsets : (n_trees + 1,) int64               # IN
     tree_output : (n_trees,) int32, each tree's first output column  # IN
     tree_width : (n_trees,) int32, values per node of each tree      # IN
@@ -257,12 +350,13 @@ def predict_raw(X, threshold, links, value, value_offsets, tree_offsets, tree_ou
                 k = uint64(tree_output[t])
                 width = uint64(tree_width[t])
                 first = uint64(value_offsets[t])
+                sure, depth = steps[t, 0], steps[t, 1]
                 if complete:
                     _walk_rows(X, lo, hi, base, threshold, links, value, first, k, width, out,
-                               _step_finite)
+                               _step_finite, sure, depth)
                 else:
                     _walk_rows(X, lo, hi, base, threshold, links, value, first, k, width, out,
-                               _step)
+                               _step, sure, depth)
 
 
 # Sparse input is walked on one-byte codes, not floats (:func:`predict_raw_sparse`): a value's
@@ -327,8 +421,8 @@ def _step_coded(codes, r, node, base, unused, links):
 @njit(cache=True, nogil=True)
 def code_csr_rows(indptr, indices, data, lo, cuts, cut_offsets, codes):
     """Rows ``lo : lo + codes.shape[0]`` of a CSR matrix as the two code planes of
-    :func:`coded_walk`: absent and NaN entries missing; features past the forest's are
-    skipped, and those it never splits on keep their missing codes (no node reads them). A
+    :func:`coded_walk`: absent and NaN entries missing; features the forest never splits on
+    (past its last, or without cuts) keep their missing codes, as no node reads them. A
     repeated entry's last value wins, as in :func:`densify_csr_rows`.
 
     codes : (rows, 2 * F) uint8, OUT (F = cut_offsets.size - 1)"""
@@ -338,7 +432,7 @@ def code_csr_rows(indptr, indices, data, lo, cuts, cut_offsets, codes):
     for i in range(codes.shape[0]):
         for j in range(indptr[lo + i], indptr[lo + i + 1]):
             f = indices[j]
-            if f < n_coded:
+            if f < n_coded and cut_offsets[f] < cut_offsets[f + 1]:  # a feature split on
                 x = np.float64(data[j])
                 first = cut_offsets[f]  # code: 1 + how many of f's cuts are below x
                 code = 0 if x != x else \
@@ -348,13 +442,13 @@ def code_csr_rows(indptr, indices, data, lo, cuts, cut_offsets, codes):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def predict_raw_sparse(indptr, indices, data, cuts, cut_offsets, links, value, value_offsets,
-                       tree_offsets, tree_output, tree_width, n_chunks, out):
+def predict_raw_sparse(indptr, indices, data, cuts, cut_offsets, links, value, steps,
+                       value_offsets, tree_offsets, tree_output, tree_width, n_chunks, out):
     """:func:`predict_raw` for a CSR matrix, walking one-byte codes (:func:`coded_walk`).
 
     indptr, indices, data : the CSR arrays (rows = out's rows)     # IN
     cuts, cut_offsets, links : from :func:`coded_walk`              # IN
-    value, value_offsets, tree_offsets, tree_output, tree_width, out : as in predict_raw
+    value, steps, value_offsets, tree_offsets, tree_output, tree_width, out : as in predict_raw
 
     Each thread codes a block of ``ROW_BLOCK`` rows into a buffer of its own, then walks every
     tree over it, eight rows in lockstep: no dense float copy of the rows is made, a block's
@@ -377,7 +471,8 @@ def predict_raw_sparse(indptr, indices, data, cuts, cut_offsets, links, value, v
             for t in range(n_trees):
                 _walk_rows(block, uint64(0), uint64(hi - lo), uint64(tree_offsets[t]), links,
                            links, value, uint64(value_offsets[t]), uint64(tree_output[t]),
-                           uint64(tree_width[t]), rows_out, _step_coded)
+                           uint64(tree_width[t]), rows_out, _step_coded, steps[t, 0],
+                           steps[t, 1])
 
 
 @njit(cache=True, nogil=True, parallel=True)
