@@ -179,7 +179,7 @@ def _sparse_as(data, sparse_format: str):
 
 def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
                       categories: dict | None = None, n_threads: int = 1,
-                      sparse_format: str = "csc") -> FeatureMatrix:
+                      sparse_format: str = "csc", allow_no_rows: bool = False) -> FeatureMatrix:
     """Validate and convert ``data`` to a :class:`FeatureMatrix`.
 
     Parameters
@@ -195,6 +195,9 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
     sparse_format : {"csc", "csr"}
         The layout of sparse ``values``: CSC for training; prediction asks for CSR, which it
         densifies a block of rows at a time (CSR input then needs no conversion).
+    allow_no_rows : bool
+        Accept data with no rows (a Dask worker's shard may hold only empty partitions);
+        data without features is refused either way.
     """
     if sparse_format not in ("csc", "csr"):
         raise ValueError(f"sparse_format={sparse_format!r}: expected 'csc' or 'csr'.")
@@ -228,7 +231,7 @@ def to_feature_matrix(data, feature_names: Sequence[str] | None = None,
             raise ValueError(f"Feature data has {values.ndim} dimensions; expected 2.")
         values = _coerce_dense(values)
     n_rows, n_features = values.shape
-    if n_rows == 0 or n_features == 0:
+    if (n_rows == 0 and not allow_no_rows) or n_features == 0:
         raise ValueError(f"Feature data is empty: shape {values.shape}.")
     has_inf = (np.isinf(values.data).any() if sp.issparse(values)
                else any_inf(values, max(1, min(int(n_threads), values.size // 65536))))

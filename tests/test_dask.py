@@ -106,6 +106,29 @@ def test_uneven_and_empty_partitions(client):
     assert np.abs(pred.compute() - single.predict(X)).max() < TOL
 
 
+def test_a_worker_with_only_empty_partitions(client, monkeypatch):
+    """The scheduler may leave a worker only empty partitions (it did in a CI run of the test
+    above): here one worker is given just those, and its shard has no rows."""
+    from gbt.dask import _train
+    X, y = _regression(n=1200, seed=6)
+    chunks = ((0, 700, 0, 500), (X.shape[1],))
+    dX, dy = da.from_array(X, chunks=chunks), da.from_array(y, chunks=(chunks[0],))
+
+    def empty_ones_apart(client, futures):
+        workers = sorted(client.scheduler_info()["workers"])
+        by_worker = {w: [] for w in workers[:2]}
+        for i, f in enumerate(futures):
+            by_worker[workers[0] if chunks[0][i] == 0 else workers[1]].append((i, f))
+        return by_worker
+
+    monkeypatch.setattr(_train, "bundles_by_worker", empty_ones_apart)
+    params = {"objective": "reg:squarederror", "max_depth": 3, "base_score": 0.5}
+    dist = gd.train(client, params, gd.DaskDataset(dX, dy), 6)
+    single = gbt.train(params, gbt.Dataset(X, y), 6)
+    assert sorted(dist.distributed_stats["rows_per_worker"]) == [0, 1200]
+    _assert_same_trees(dist, single)
+
+
 def test_base_margin(client):
     X, y = _regression(n=1200, seed=13)
     margin = np.sin(np.arange(X.shape[0]) / 50.0)

@@ -338,3 +338,14 @@ def test_unseen_category_is_missing_without_deprecated_pandas_path():
         warnings.simplefilter("error", FutureWarning)
         dnew = gbt.Dataset(new, reference=dtrain)
     np.testing.assert_array_equal(dense(dnew)[:, 0], [1.0, np.nan, 0.0])
+
+
+def test_feature_data_without_rows_is_refused_unless_allowed():
+    """Training and prediction refuse data without rows or features; a Dask shard may hold
+    no rows (allow_no_rows) but still needs its features."""
+    with pytest.raises(ValueError, match=r"Feature data is empty: shape \(0, 3\)"):
+        to_feature_matrix(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"Feature data is empty: shape \(4, 0\)"):
+        to_feature_matrix(np.zeros((4, 0)), allow_no_rows=True)
+    empty = to_feature_matrix(np.zeros((0, 3)), allow_no_rows=True)
+    assert empty.shape == (0, 3) and empty.feature_names == ["f0", "f1", "f2"]

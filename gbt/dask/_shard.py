@@ -63,7 +63,8 @@ class _Rows:
     """A worker's rows of one data set: features, label, weight and the objective's extras."""
 
     def __init__(self, X, label, weight, extra):
-        self.features = to_feature_matrix(X)
+        # A worker can be given only empty partitions: its shard then has no rows.
+        self.features = to_feature_matrix(X, allow_no_rows=True)
         self.n = self.features.shape[0]
         self.label = None if label is None else np.asarray(label, dtype=np.float64)
         self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
