@@ -25,7 +25,8 @@ ROW_BLOCK = 64  # rows walked together through one tree, to keep that tree in ca
 LANES = 8  # rows a walk steps in lockstep (_walk_rows)
 # What a lockstep round that tests whether any row moved costs, in rounds without the test.
 # Chosen by kernel time on bench_fit.py's cases among 1, 1.4, 2 and "never test": 1.4 was the
-# best or level with it on each (agaricus 0.90x the untested-plan-free walk, protein 0.97x).
+# best or level with the best on each (against testing every round: agaricus 0.89x, protein
+# 0.97x, the one-output leaf add included).
 CHECKED_ROUND_COST = 1.4
 # The walks index with unsigned integers: a signed index costs a negative-index check on every
 # access, and the walk is a chain of dependent loads (measured: a fifth faster unsigned).
