@@ -514,9 +514,9 @@ def test_first_best_picks_the_scan_orders_first_best_candidate():
             g[rng.random(n) < 0.05] = np.nan
         args = (gains[0], gains[1], n, int(rng.integers(0, n + 1)), float(rng.integers(-3, 2)),
                 bool(rng.random() < 0.5), rng.random(n), 1.0)
-        got = _first_best_compiled(*args)
-        assert (got[1], bool(got[2])) == first_best_naive(*args)[1:]
-        assert got[0] == first_best_naive(*args)[0]
+        got, expected = _first_best_compiled(*args), first_best_naive(*args)
+        assert (got[1], bool(got[2])) == expected[1:]
+        assert got[0] == expected[0]
 
 
 def as_4d(hist):
