@@ -353,6 +353,75 @@ def test_two_lanes_grow_the_tree_one_lane_grows(max_leaves, min_child_samples, b
     np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("max_leaves, min_child_samples, binding",
+                         [(255, 80, False), (40, 20, True), (12, 300, True)])
+def test_dense_two_lanes_grow_the_tree_one_thread_grows(max_leaves, min_child_samples,
+                                                        binding):
+    """On two threads a dense grower works out the best two open leaves' splits at once, one
+    per thread, when both are small (grow.DENSE_LANE_MAX_ROWS) and the leaf budget likely
+    reaches the second, and records the second's when its turn comes; bigger nodes share
+    their histogram out over the threads. The tree is the one one thread grows, node for
+    node, whether the leaf budget binds or not."""
+    from gbt._native.cpu import grow
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(41)
+    n_rows, max_bin = 12_000, 100
+    assert n_rows > 2 * grow.DENSE_LANE_MAX_ROWS  # the first nodes are too big for a lane
+    X = rng.integers(0, max_bin, size=(n_rows, 8)).astype(np.uint8)
+    X[rng.random(X.shape) < 0.05] = max_bin  # some missing values
+    gh = np.empty((n_rows, 1, 2), dtype=np.float32)
+    gh[:, 0, 0] = rng.normal(size=n_rows) + 0.8 * (X[:, 1] < 30) - 0.6 * (X[:, 0] > 60) \
+        + 0.4 * (X[:, 5] == max_bin)
+    gh[:, 0, 1] = rng.uniform(0.5, 1.0, size=n_rows)
+    n_bins = np.full(8, max_bin, dtype=np.int32)
+    params = resolve_params({"max_leaves": max_leaves, "grow_policy": "lossguide",
+                             "max_depth": 0, "min_child_samples": min_child_samples})
+    mask = np.ones(8, dtype=np.bool_)
+    cuts = [np.r_[np.arange(max_bin - 1) + 0.5, np.inf]] * 8
+    two = TreeGrower(X, n_bins, max_bin, params, n_threads=2)
+    one = TreeGrower(X, n_bins, max_bin, params, n_threads=1)
+    assert two.sparse_rows[0].size == 0  # the dense kernel
+    a = two.grow(gh, None, mask, None, cuts)
+    splits_a, values_a = _splits_and_row_values(two, a)
+    b = one.grow(gh, None, mask, None, cuts)
+    splits_b, values_b = _splits_and_row_values(one, b)
+    assert (len(splits_a) == max_leaves - 1) == binding
+    assert len(splits_a) >= 11
+    assert splits_a == splits_b
+    np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
+    for name in ("feature", "threshold_bin", "default_left", "left", "right", "value"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_per_node_feature_masks_keep_the_one_thread_tree_node_for_node(sparse):
+    """Per-node feature masks (colsample_bynode) are drawn by node id, so two threads split
+    one leaf at a time there, as one thread does: the same tree, node for node."""
+    from gbt.grower import TreeGrower
+    from gbt.params import resolve_params
+    rng = np.random.default_rng(43)
+    X, gh, n_bins = sparse_problem(rng, n_rows=4000)
+    if not sparse:
+        X = rng.integers(0, 32, size=X.shape).astype(np.uint8)
+    gh[:, 0, 0] += 0.8 * (X[:, 1] == 3) - 0.6 * (X[:, 0] < 10) + 0.3 * (X[:, 5] < 16)
+    params = resolve_params({"max_leaves": 63, "grow_policy": "lossguide", "max_depth": 0,
+                             "min_child_samples": 10, "colsample_bynode": 0.5})
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    cuts = [np.r_[np.arange(31) + 0.5, np.inf]] * X.shape[1]
+    trees = []
+    for n_threads in (1, 2):
+        grower = TreeGrower(X, n_bins, 32, params, n_threads=n_threads)
+        assert (grower.sparse_rows[0].size > 0) == sparse
+        node_masks = grower.node_masks(mask, np.random.default_rng(5), X.shape[0])
+        assert node_masks.shape[0] > 1
+        trees.append(grower.grow(gh, None, mask, None, cuts, node_masks=node_masks))
+    one, two = trees
+    assert (one.left >= 0).sum() >= 20
+    for name in ("feature", "threshold_bin", "default_left", "left", "right", "value"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
+
+
 @pytest.mark.parametrize("sparse", [True, False])
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_trees_do_not_depend_on_where_the_missing_bin_sits(sparse, n_threads):
@@ -572,12 +641,15 @@ def test_find_best_split_vs_naive(params, missing_frac):
 
 @pytest.mark.parametrize("params", sorted(SPLIT_PARAMS))
 def test_find_best_split_pair_equals_single(params):
-    """The two-sibling parallel scan gives exactly the single-node scan for each child."""
+    """The two-sibling parallel scan, and the serial one that scans both children's features
+    together (find_best_splits_of_children), give exactly the single-node scan for each
+    child, whether or not either child has missing rows."""
     sp_arr = np.array(SPLIT_PARAMS[params], dtype=np.float64)
     found = 0
     for seed in range(8):
         rng = np.random.default_rng(100 + seed)
-        nodes = [random_node_hist(rng, int(rng.integers(20, 400)), 6, 16, 0.1) for _ in "ab"]
+        nodes = [random_node_hist(rng, int(rng.integers(20, 400)), 6, 16, missing)
+                 for missing in (0.1, 0.1 if seed % 2 else 0.0)]
         masks = [rng.random(6) < 0.7, np.ones(6, dtype=np.bool_)]
         evaluate = np.array([True, seed % 3 != 0])
         totals = np.array([[G, H, C] for _, _, G, H, C in nodes])
@@ -585,6 +657,11 @@ def test_find_best_split_pair_equals_single(params):
         n_bins = nodes[0][1]
         split.find_best_split_pair(nodes[0][0], nodes[1][0], n_bins, masks[0], masks[1],
                                    totals, evaluate, sp_arr, scan_work(nodes[0][0]), out)
+        serial = np.full((2, 6), np.nan)
+        split.find_best_splits_of_children(nodes[0][0], nodes[1][0], n_bins, masks[0],
+                                           masks[1], totals, evaluate, sp_arr,
+                                           scan_work(nodes[0][0])[:2], serial)
+        np.testing.assert_array_equal(serial, out)
         for c in range(2):
             hist, _, G, H, C = nodes[c]
             if not evaluate[c]:

@@ -9,9 +9,13 @@ child's histogram, the subtraction and both scans (split.histogram_and_split_pai
 thread's block of features stays in its cache from step to step (protein's fit 0.80x, the
 synthetic 200k 0.84x, in in-process A/B fits with the same trees).
 
-On two threads, one-output trees whose histograms come from stored cells (sparse data) split
-the best two open leaves at once, one per thread, whenever the leaf budget is sure to reach
-the second (:func:`_next_is_split_anyway`): the same tree, in another node order.
+On two threads, one-output trees work out the best two open leaves' splits at once, one per
+thread, whenever the leaf budget likely reaches the second (:func:`_next_is_split_anyway`);
+the second's split is recorded only when the one-at-a-time order reaches it, so the tree is
+the one-thread tree node for node. With stored-cell (sparse) histograms any two such leaves
+go; with dense ones only leaves of at most DENSE_LANE_MAX_ROWS rows, whose work is too short
+to share out well within one node (protein's grow kernel 0.92x). Not with per-node feature
+masks, which are drawn by the children's node ids.
 
 Policies: ``lossguide`` expands the open leaf with the largest gain next; depthwise expands
 leaves in order of depth (then node id, i.e. breadth first). Either stops at ``max_leaves``
@@ -26,14 +30,15 @@ import heapq
 import numpy as np
 from numba import njit, prange, uint64
 
-from .histogram import (ROW_CHUNK_MIN_ROWS, SPARSE_HALVES_MIN_ROWS, build_histogram,
-                        build_histogram_sparse, build_histogram_sparse_halves,
-                        sparse_lane_size, subtract_histogram)
+from .histogram import (ROW_CHUNK_MIN_ROWS, SPARSE_HALVES_MIN_ROWS, build_feature_block,
+                        build_histogram, build_histogram_sparse,
+                        build_histogram_sparse_halves, sparse_lane_size, subtract_histogram)
 from .partition import partition_rows, partition_rows_set
 from .split import (_split_rules, bounded_weight, find_best_split, find_best_split_categorical,
                     find_best_split_monotone, find_best_split_pair,
                     find_best_split_pair_categorical, find_best_split_pair_monotone,
-                    feature_parts, histogram_and_split_pair, leaf_weight, scan_work_rows)
+                    find_best_splits_of_children, feature_parts, histogram_and_split_pair,
+                    leaf_weight, scan_work_rows)
 
 # Columns of the integer node table written by grow_tree.
 NODE_FEATURE, NODE_BIN, NODE_DEFAULT_LEFT, NODE_LEFT, NODE_RIGHT, NODE_START, NODE_END = range(7)
@@ -42,6 +47,8 @@ N_NODE_INT = 7
 NODE_GAIN = 0
 # Columns of the grower's private per-node table.
 SLOT, DEPTH = range(2)
+# Columns of the table of splits worked out ahead of their turn (see _split_two_leaves).
+PRE_MID, PRE_SLOT, PRE_SMALL_LEFT, PRE_EVALUATE = range(4)
 
 
 # Fewest bins (both children, all outputs) for which the pair scan runs in parallel: about
@@ -53,6 +60,11 @@ SCAN_PARALLEL_MIN_BINS = 4000
 # alone, so it pays from fewer bins. In A/B fits (255 leaves, 2 threads, same trees): 6
 # features of 255 bins 0.81-0.84x, 4 features 0.97x, 3 features 0.92x, 2 (1,020 bins) 1.00x.
 ONE_REGION_MIN_BINS = 1500
+# Most rows a dense node may hold to be split alongside another, one node per thread
+# (_split_two_leaves): bigger nodes share their histogram out over the threads instead, as
+# two nodes of unequal size keep one thread waiting. In in-process A/B grow kernels (protein,
+# synthetic 255 leaves): 1,024 rows 0.93x / 1.00x, 4,096 0.89x / 0.97x, 16,384 0.89x / 0.97x.
+DENSE_LANE_MAX_ROWS = 4096
 
 
 def node_float_columns(n_outputs):
@@ -222,28 +234,39 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     pair_out = np.empty((2, row_width))
 
     # Two open leaves split at once, one per thread (_split_two_leaves), on one-output trees
-    # with histograms from stored cells and no categorical feature or constraint: such
-    # nodes' kernels are serial, and a split's few microseconds of work per kernel are too
-    # little to share out within one node (agaricus: fit 0.84x, with the halves below).
+    # without a categorical feature or constraint: stored-cell (sparse) nodes' kernels are
+    # serial, and a split's few microseconds of work per kernel are too little to share out
+    # within one node (agaricus: fit 0.84x, with the halves below); small dense nodes spend
+    # much of a shared split waiting on the other thread (protein's grow kernel 0.92x).
     lane_size = sparse_lane_size(n_features, missing_bin + 1)  # one thread's scratch
-    two_lanes = (n_chunks > 1 and not dense_hist and not use_cat and not use_mono
-                 and not use_sets and sparse_rows[3].shape[0] >= 2 * lane_size)
+    # Not with per-node feature masks: they are drawn by node id, and side by side splits
+    # number the nodes in another order, so the tree would depend on the thread count.
+    two_lanes = (n_chunks > 1 and K == 1 and not use_cat and not use_mono and not use_sets
+                 and not per_node_masks
+                 and (dense_hist or sparse_rows[3].shape[0] >= 2 * lane_size))
     lane_nodes = np.empty(2, dtype=np.int64)
-    lane_lefts = np.empty(2, dtype=np.int64)
     lane_slots = np.empty(2, dtype=np.int64)
+    lane_mids = np.empty(2, dtype=np.int64)
     lane_small_left = np.empty(2, dtype=np.bool_)
+    # The second leaf's split is worked out at once but recorded only when the one-at-a-time
+    # order reaches it (the leaf stays in the heap): per node, PRE_MID (its rows' partition
+    # point, -1 while not worked out), PRE_SLOT, PRE_SMALL_LEFT, PRE_EVALUATE (bit c: child c
+    # may split); and its children's split rows.
+    pre = np.full((capacity if two_lanes else 0, 4), -1, dtype=np.int64)
+    pre_out = np.empty((capacity if two_lanes else 0, 2 * row_width))
+    commit_evaluate = np.empty(2, dtype=np.bool_)
     lane_totals = np.empty((2, 2, 2 * K + 1))
     lane_evaluate = np.empty((2, 2), dtype=np.bool_)
     lane_out = np.empty((2, 2, row_width))
-    lane_work = np.empty((2 if two_lanes else 0, 1, scan_work_rows(K),
+    lane_work = np.empty((2 if two_lanes else 0, 2, scan_work_rows(K),
                           max(missing_bin + 1, 2 * K)))
 
     root_slot = _take_slot(hist_pool, free, shape)
     root_hist = hist_pool[root_slot]
     # With two lanes, big sparse nodes' histograms are built in two halves (one per thread)
     # and summed: the second half goes to a buffer the tree holds throughout.
-    halves_hist = hist_pool[_take_slot(hist_pool, free, shape)] if two_lanes else \
-        np.zeros((0, 1, 1, 2))
+    halves_hist = hist_pool[_take_slot(hist_pool, free, shape)] \
+        if two_lanes and not dense_hist else np.zeros((0, 1, 1, 2))
     _node_histogram(X, gh, rows, 0, n_rows, n_bins, n_chunks, chunk_buffers, sparse_rows,
                     root_hist, halves_hist)
     node_float[0, :] = 0.0
@@ -285,35 +308,56 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             node_bounds = _grown(node_bounds, capacity)
             node_sets = _grown(node_sets, capacity)
             node_cat = _grown(node_cat, capacity)
-        if two_lanes and len(heap) > 0 and _next_is_split_anyway(
-                node_int[node, NODE_END] - node_int[node, NODE_START], n_leaves, max_leaves,
-                mcs):
-            # The best two open leaves split at once, one per thread.
-            _, lane_nodes[1] = heapq.heappop(heap)
+            if two_lanes:
+                pre = _grown(pre, capacity)
+                pre[n_nodes:, PRE_MID] = -1
+                pre_out = _grown(pre_out, capacity)
+        if two_lanes and pre[node, PRE_MID] >= 0:
+            # Worked out when it was second in line: record it now, in the one-at-a-time order.
+            n_leaves += 1
+            for c in range(2):
+                commit_evaluate[c] = (pre[node, PRE_EVALUATE] >> c) & 1 == 1 and (
+                    max_leaves <= 0 or n_leaves < max_leaves)
+            _commit_split(node, n_nodes, pre[node, PRE_MID], pre[node, PRE_SLOT],
+                          pre[node, PRE_SMALL_LEFT] == 1, commit_evaluate,
+                          pre_out[node].reshape(2, row_width), node_int, node_float, node_aux,
+                          best, node_cat, pair_cat, lossguide, heap, free, K)
+            pre[node, PRE_MID] = -1
+            n_nodes += 2
+            continue
+        if two_lanes and len(heap) > 0 and pre[heap[0][1], PRE_MID] < 0 and \
+                _next_is_split_anyway(node_int[node, NODE_END] - node_int[node, NODE_START],
+                                      n_leaves, max_leaves, mcs) and \
+                (not dense_hist or _small_lanes(node_int, node, heap[0][1])):
+            # The best two open leaves worked out at once, one per thread; the first is
+            # recorded now, the second (left in the heap) when its turn comes.
             lane_nodes[0] = node
+            lane_nodes[1] = heap[0][1]
             for i in range(2):
-                lane_lefts[i] = n_nodes + 2 * i
                 lane_slots[i] = _take_slot(hist_pool, free, shape)
-            n_nodes += 4
-            n_leaves += 2
-            _split_two_leaves(X_T, gh, rows, lane_nodes, lane_lefts, node_int, node_float,
-                              node_aux, best, n_bins, missing_bin, scratch, chunk_counts,
-                              sparse_rows, hist_pool[lane_slots[0]],
+            _split_two_leaves(X, X_T, gh, rows, lane_nodes, node_int, node_float, node_aux,
+                              best, n_bins, missing_bin, scratch, chunk_counts, sparse_rows,
+                              hist_pool[lane_slots[0]],
                               hist_pool[node_aux[lane_nodes[0], SLOT]],
                               hist_pool[lane_slots[1]],
                               hist_pool[node_aux[lane_nodes[1], SLOT]], node_masks,
-                              split_params, max_leaves <= 0 or n_leaves < max_leaves,
-                              max_depth, lane_totals, lane_evaluate, lane_work, lane_out,
-                              lane_small_left)
-            for i in range(2):
-                parent_slot = node_aux[lane_nodes[i], SLOT]
-                node_aux[lane_nodes[i], SLOT] = -1
-                left = lane_lefts[i]
-                small_left = lane_small_left[i]
-                node_aux[left, SLOT] = lane_slots[i] if small_left else parent_slot
-                node_aux[left + 1, SLOT] = parent_slot if small_left else lane_slots[i]
-                _settle_children(left, lane_evaluate[i], lane_out[i], pair_cat, False,
-                                 lossguide, best, node_cat, node_aux, heap, free)
+                              split_params, max_depth, lane_totals, lane_evaluate, lane_work,
+                              lane_out, lane_mids, lane_small_left)
+            n_leaves += 1
+            for c in range(2):
+                commit_evaluate[c] = lane_evaluate[0, c] and (max_leaves <= 0
+                                                               or n_leaves < max_leaves)
+            _commit_split(node, n_nodes, lane_mids[0], lane_slots[0], lane_small_left[0],
+                          commit_evaluate, lane_out[0], node_int, node_float, node_aux, best,
+                          node_cat, pair_cat, lossguide, heap, free, K)
+            n_nodes += 2
+            second = lane_nodes[1]
+            pre[second, PRE_MID] = lane_mids[1]
+            pre[second, PRE_SLOT] = lane_slots[1]
+            pre[second, PRE_SMALL_LEFT] = 1 if lane_small_left[1] else 0
+            pre[second, PRE_EVALUATE] = (1 if lane_evaluate[1, 0] else 0) + (
+                2 if lane_evaluate[1, 1] else 0)
+            pre_out[second] = lane_out[1].reshape(-1)
             continue
         feature = np.int64(best[node, 1])
         bin_ = np.int64(best[node, 2])
@@ -452,24 +496,50 @@ def _settle_children(left, evaluate, split_rows, split_cats, use_cat, lossguide,
 
 @njit(cache=True, nogil=True, inline="always")
 def _next_is_split_anyway(count, n_leaves, max_leaves, mcs):
-    """Whether the open leaf second in line is split whatever happens to the first (``count``
-    rows, about to split): the first's subtree has at most ``count // mcs`` leaves, so even if
-    all its splits come first, the leaf budget lasts until the second's turn. Splitting both
-    at once then grows the tree that splitting them in turn grows (the node numbering aside)."""
+    """Whether the open leaf second in line is likely split whatever happens to the first
+    (``count`` rows, about to split): the first's subtree has at most about ``count // mcs``
+    leaves (exactly so with constant hessians; child row counts are estimated from hessians),
+    so even if all its splits come first, the leaf budget lasts until the second's turn. Its
+    split is then worth working out alongside the first's; it is recorded only when its turn
+    comes, so a wrong guess costs the work, never the tree."""
     return max_leaves <= 0 or n_leaves + count // max(mcs, 1.0) - 1 < max_leaves
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _small_lanes(node_int, first, second):
+    """Whether two dense nodes are small enough to split one per thread."""
+    return max(node_int[first, NODE_END] - node_int[first, NODE_START],
+               node_int[second, NODE_END] - node_int[second, NODE_START]) <= DENSE_LANE_MAX_ROWS
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _commit_split(node, left, mid, small_slot, small_is_left, evaluate, split_rows, node_int,
+                  node_float, node_aux, best, node_cat, pair_cat, lossguide, heap, free, K):
+    """Record open leaf ``node``'s split, worked out by :func:`_split_leaf` (its rows
+    partitioned at ``mid``, the smaller child's histogram in slot ``small_slot``, the larger's
+    over the node's own), with children ``left`` and ``left + 1``; those that may split
+    (``evaluate``) and have a split join the heap."""
+    _record_split(node_int, node_float, node_aux, best, node, left, node_int[node, NODE_START],
+                  mid, node_int[node, NODE_END], K)
+    parent_slot = node_aux[node, SLOT]
+    node_aux[node, SLOT] = -1
+    node_aux[left, SLOT] = small_slot if small_is_left else parent_slot
+    node_aux[left + 1, SLOT] = parent_slot if small_is_left else small_slot
+    _settle_children(left, evaluate, split_rows, pair_cat, False, lossguide, best, node_cat,
+                     node_aux, heap, free)
+
+
 @njit(cache=True, nogil=True)
-def _split_leaf(X_T, gh, rows, node, left, node_int, node_float, node_aux, best, n_bins,
+def _split_leaf(X, X_T, gh, rows, node, node_int, node_float, node_aux, best, n_bins,
                 missing_bin, row_scratch, chunk_counts, sparse_rows, hist_scratch, small_hist,
-                parent_hist, node_masks, split_params, leaves_left, max_depth, totals,
-                evaluate, work, out):
-    """Split open leaf ``node`` on one thread (one output, no categorical feature, monotone or
-    interaction constraint; histograms from stored cells): partition its rows, open children
-    ``left`` and ``left + 1``, build the smaller one's histogram into ``small_hist``, the
-    larger's over ``parent_hist``, and scan each child that may split (``leaves_left``: the
-    leaf budget allows more splits) into ``out[c]`` (``evaluate[c]`` says which were).
-    Returns whether the left child is the smaller one."""
+                parent_hist, node_mask, split_params, max_depth, totals, evaluate, work, out):
+    """Work out open leaf ``node``'s split on one thread, without recording it (one output,
+    no categorical feature, monotone or interaction constraint, one feature mask for every
+    node; histograms from stored cells when ``sparse_rows`` has them, else the dense kernel):
+    partition its rows, build the smaller child's histogram into ``small_hist`` and the
+    larger's over ``parent_hist``, and scan each child that may split by depth, rows and
+    hessian into ``out[c]`` (``evaluate[c]`` says which). The children's sums are those
+    :func:`_record_split` gives them. Returns ``(mid, small_is_left)``: the first right row."""
     _, _, _, mcw, mcs, _ = _split_rules(split_params)
     start = node_int[node, NODE_START]
     end = node_int[node, NODE_END]
@@ -477,48 +547,60 @@ def _split_leaf(X_T, gh, rows, node, left, node_int, node_float, node_aux, best,
                             np.int64(best[node, 2]), best[node, 3] > 0.0, missing_bin, 1,
                             row_scratch, chunk_counts)
     mid = start + n_left
-    depth = _record_split(node_int, node_float, node_aux, best, node, left, start, mid, end, 1)
+    depth = node_aux[node, DEPTH] + 1
     for c in range(2):
-        child = left + c
-        count = node_int[child, NODE_END] - node_int[child, NODE_START]
-        totals[c, 0] = node_float[child, 1]
-        totals[c, 1] = node_float[child, 2]
-        totals[c, 2] = count
-        evaluate[c] = leaves_left and _can_split(depth, count, node_float[child, 2], max_depth,
-                                                 mcw, mcs)
+        totals[c, 0] = best[node, 4] if c == 0 else node_float[node, 1] - best[node, 4]
+        totals[c, 1] = best[node, 5] if c == 0 else node_float[node, 2] - best[node, 5]
+        totals[c, 2] = n_left if c == 0 else end - mid
+        evaluate[c] = _can_split(depth, totals[c, 2], totals[c, 1], max_depth, mcw, mcs)
     small_is_left = n_left <= end - mid
     if evaluate[0] or evaluate[1]:
-        indptr, cells, skip_bin, _ = sparse_rows
-        build_histogram_sparse(indptr, cells, skip_bin, hist_scratch, gh, rows,
-                               start if small_is_left else mid, mid if small_is_left else end,
-                               n_bins, small_hist)
+        _lane_histogram(X, gh, rows, start if small_is_left else mid,
+                        mid if small_is_left else end, n_bins, sparse_rows, hist_scratch,
+                        small_hist)
         subtract_histogram(parent_hist, small_hist, n_bins, parent_hist)
-        per_node_masks = node_masks.shape[0] > 1
-        for c in range(2):
-            if evaluate[c]:
-                find_best_split(small_hist if (c == 0) == small_is_left else parent_hist,
-                                n_bins, node_masks[left + c if per_node_masks else 0], totals[c],
-                                split_params, work, out[c])
-    return small_is_left
+        hist_left = small_hist if small_is_left else parent_hist
+        hist_right = parent_hist if small_is_left else small_hist
+        if sparse_rows[0].shape[0] == 0:
+            find_best_splits_of_children(hist_left, hist_right, n_bins, node_mask, node_mask,
+                                         totals, evaluate, split_params, work, out)
+        else:  # find_best_split scores one-bin features (one-hot columns) in one loop
+            for c in range(2):
+                if evaluate[c]:
+                    find_best_split(hist_left if c == 0 else hist_right, n_bins, node_mask,
+                                    totals[c], split_params, work, out[c])
+    return mid, small_is_left
+
+
+@njit(cache=True, nogil=True)
+def _lane_histogram(X, gh, rows, start, end, n_bins, sparse_rows, hist_scratch, hist):
+    """One thread's histogram of rows[start:end]: from the stored cells when the grower has
+    them, else the dense kernel."""
+    indptr, cells, skip_bin, _ = sparse_rows
+    if indptr.shape[0] > 0:
+        build_histogram_sparse(indptr, cells, skip_bin, hist_scratch, gh, rows, start, end,
+                               n_bins, hist)
+    else:
+        build_feature_block(X, gh, rows, start, end, n_bins, 0, X.shape[1], hist)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _split_two_leaves(X_T, gh, rows, nodes, lefts, node_int, node_float, node_aux, best, n_bins,
+def _split_two_leaves(X, X_T, gh, rows, nodes, node_int, node_float, node_aux, best, n_bins,
                       missing_bin, row_scratch, chunk_counts, sparse_rows, small_0, parent_0,
-                      small_1, parent_1, node_masks, split_params, leaves_left, max_depth,
-                      totals, evaluate, work, out, small_is_left):
-    """:func:`_split_leaf` of ``nodes[0]`` and ``nodes[1]`` on two threads (children at
-    ``lefts[i]``): their row segments, node-table rows and histogram buffers are disjoint;
-    each thread has its own half of the stored-cell scratch, and its own ``totals[i]``,
-    ``evaluate[i]``, ``work[i]`` and ``out[i]``."""
+                      small_1, parent_1, node_masks, split_params, max_depth, totals, evaluate,
+                      work, out, mids, small_is_left):
+    """:func:`_split_leaf` of ``nodes[0]`` and ``nodes[1]`` on two threads: their row
+    segments and histogram buffers are disjoint; each thread has its own half of the
+    stored-cell scratch, and its own ``totals[i]``, ``evaluate[i]``, ``work[i]``, ``out[i]``,
+    ``mids[i]`` and ``small_is_left[i]``."""
     lane_size = sparse_rows[3].shape[0] // 2
     for i in prange(2):
-        small_is_left[i] = _split_leaf(
-            X_T, gh, rows, nodes[i], lefts[i], node_int, node_float, node_aux, best, n_bins,
+        mids[i], small_is_left[i] = _split_leaf(
+            X, X_T, gh, rows, nodes[i], node_int, node_float, node_aux, best, n_bins,
             missing_bin, row_scratch, chunk_counts, sparse_rows,
             sparse_rows[3][i * lane_size:(i + 1) * lane_size], small_0 if i == 0 else small_1,
-            parent_0 if i == 0 else parent_1, node_masks, split_params, leaves_left,
-            max_depth, totals[i], evaluate[i], work[i], out[i])
+            parent_0 if i == 0 else parent_1, node_masks[0], split_params, max_depth,
+            totals[i], evaluate[i], work[i], out[i])
 
 
 @njit(cache=True, nogil=True)

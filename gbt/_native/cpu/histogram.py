@@ -442,17 +442,19 @@ def build_histogram_sparse_halves(indptr, cells, skip_bin, scratch, gh, rows, st
 @njit(cache=True, nogil=True)
 def subtract_histogram(parent, child, n_bins, out):
     """out = parent - child (the sibling's histogram) on the valid bins.  parent, child: IN;
-    out: OUT (may be ``parent`` itself). All C-contiguous, walked flat so the loop vectorises.
-    Serial: a few microseconds, less than a parallel region costs."""
+    out: OUT (may be ``parent`` itself). Serial: a few microseconds, less than a parallel
+    region costs."""
+    o = out.reshape(-1)
     p = parent.reshape(-1)
     c = child.reshape(-1)
-    o = out.reshape(-1)
+    copy = out.ctypes.data != parent.ctypes.data
     for f in range(parent.shape[0]):
         lo, hi, miss, cell = _valid_span(parent, f, n_bins[f])
-        for i in range(lo, hi):
-            o[i] = p[i] - c[i]
-        for i in range(miss, miss + cell):
-            o[i] = p[i] - c[i]
+        if copy:
+            o[lo:hi] = p[lo:hi]
+            o[miss:miss + cell] = p[miss:miss + cell]
+        _subtract_span(o, c, lo, hi)
+        _subtract_span(o, c, miss, miss + cell)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -462,10 +464,17 @@ def subtract_feature(parent, child, f, nb):
     p = parent.reshape(-1)
     c = child.reshape(-1)
     lo, hi, miss, cell = _valid_span(parent, f, nb)
+    _subtract_span(p, c, lo, hi)
+    _subtract_span(p, c, miss, miss + cell)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _subtract_span(out, child, lo, hi):
+    """out[lo:hi] -= child[lo:hi] (flat). In place on purpose: ``o[i] = p[i] - c[i]`` with
+    ``o`` and ``p`` one buffer fails the vectorised loop's overlap check and runs scalar,
+    3.5x slower (9 features of 255 bins: 5.0 against 1.4 µs)."""
     for i in range(lo, hi):
-        p[i] -= c[i]
-    for i in range(miss, miss + cell):
-        p[i] -= c[i]
+        out[i] -= child[i]
 
 
 def build_histogram_naive(X, gh, rows, n_bins_total):

@@ -224,26 +224,84 @@ def _scan_scalar(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gai
     then every candidate's gain in a loop without data-dependent branches, then the first best
     candidate in scan order (bin by bin; at each bin "missing right" before "missing left").
     """
+    if nb == 1:
+        return _scan_one_bin(hist_f, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain)
+    gl = 0.0
+    hl = 0.0
+    for b in range(_scan_end(hist_f, nb)):
+        gl += hist_f[b, 0, 0]
+        hl += hist_f[b, 0, 1]
+        work[0, b] = gl
+        work[1, b] = hl
+    return _scalar_best(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work)
+
+
+@njit(cache=True, nogil=True)
+def _scan_scalar_pair(hist_a, hist_b, nb, totals_a, totals_b, parent_a, parent_b, lam, alpha,
+                      mds, mcw, mcs, min_gain, work_a, work_b):
+    """:func:`_scan_scalar` of one feature of two nodes (two siblings' histograms): both
+    nodes' prefix sums in one loop, four chains of dependent adds in flight instead of two
+    (each chain adds in the same order, so the sums are the same). Returns both results."""
+    if nb == 1:
+        return (_scan_one_bin(hist_a, totals_a[0], totals_a[1], totals_a[2], parent_a, lam,
+                              alpha, mds, mcw, mcs, min_gain),
+                _scan_one_bin(hist_b, totals_b[0], totals_b[1], totals_b[2], parent_b, lam,
+                              alpha, mds, mcw, mcs, min_gain))
+    ga = 0.0
+    ha = 0.0
+    gb = 0.0
+    hb = 0.0
+    for b in range(max(_scan_end(hist_a, nb), _scan_end(hist_b, nb))):
+        ga += hist_a[b, 0, 0]
+        ha += hist_a[b, 0, 1]
+        gb += hist_b[b, 0, 0]
+        hb += hist_b[b, 0, 1]
+        work_a[0, b] = ga
+        work_a[1, b] = ha
+        work_b[0, b] = gb
+        work_b[1, b] = hb
+    return (_scalar_best(hist_a, nb, totals_a[0], totals_a[1], totals_a[2], parent_a, lam, alpha,
+                         mds, mcw, mcs, min_gain, work_a),
+            _scalar_best(hist_b, nb, totals_b[0], totals_b[1], totals_b[2], parent_b, lam, alpha,
+                         mds, mcw, mcs, min_gain, work_b))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_one_bin(hist_f, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain):
+    """:func:`_one_bin_split` of a one-output feature's histogram."""
+    miss = hist_f.shape[0] - 1
+    return _one_bin_split(hist_f[0, 0, 0], hist_f[0, 0, 1], hist_f[miss, 0, 0],
+                          hist_f[miss, 0, 1], G, H, C, parent, lam, alpha, mds, mcw, mcs,
+                          min_gain)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _has_missing(hist_f):
+    miss = hist_f.shape[0] - 1
+    return hist_f[miss, 0, 1] != 0.0 or hist_f[miss, 0, 0] != 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_end(hist_f, nb):
+    """Candidate thresholds of a one-output feature: bins below it. With missing rows, "all
+    values left" is a split too."""
+    return nb if _has_missing(hist_f) else nb - 1
+
+
+@njit(cache=True, nogil=True)
+def _scalar_best(hist_f, nb, G, H, C, parent, lam, alpha, mds, mcw, mcs, min_gain, work):
+    """The rest of :func:`_scan_scalar` once ``work[0]`` and ``work[1]`` hold the prefix sums
+    of gradient and hessian (at least up to :func:`_scan_end`)."""
     miss = hist_f.shape[0] - 1
     gm = hist_f[miss, 0, 0]
     hm = hist_f[miss, 0, 1]
-    has_missing = hm != 0.0 or gm != 0.0
+    has_missing = _has_missing(hist_f)
     per_h = count_factor(C, H)
-    if nb == 1:
-        return _one_bin_split(hist_f[0, 0, 0], hist_f[0, 0, 1], gm, hm, G, H, C, parent, lam,
-                              alpha, mds, mcw, mcs, min_gain)
-    last = nb if has_missing else nb - 1  # with missing rows, "all values left" is a split
+    last = _scan_end(hist_f, nb)
     prefix_g = work[0]
     prefix_h = work[1]
     gain_right = work[2]  # missing rows go right
     gain_left = work[3]   # missing rows go left
-    gl = 0.0
-    hl = 0.0
-    for b in range(last):
-        gl += hist_f[b, 0, 0]
-        hl += hist_f[b, 0, 1]
-        prefix_g[b] = gl
-        prefix_h[b] = hl
     plain = alpha == 0.0 and mds == 0.0
     if plain:  # two copies of each loop: the plain one vectorises
         for b in range(last):
@@ -574,18 +632,61 @@ def histogram_and_split_pair(X, gh, rows, start, end, n_bins, feature_parts, his
         for f in range(f_lo, f_hi):
             if evaluate[large]:
                 subtract_feature(hist_large, hist_small, f, n_bins[f])
-            for c in range(2):
-                mask = mask_left if c == 0 else mask_right
-                if not (evaluate[c] and mask[f]):
-                    continue
-                parent = _parent_score(totals[c], K, lam, alpha, mds)
-                gain, b, dl = _scan_feature_at(hist_left if c == 0 else hist_right, f,
-                                               n_bins[f], totals[c], parent, lam, alpha, mds,
-                                               mcw, mcs, min_gain, work[c * n_features + f])
-                per_feature[c, f, 0] = gain
-                per_feature[c, f, 1] = b
-                per_feature[c, f, 2] = 1.0 if dl else 0.0
+            _scan_children_at(hist_left, hist_right, f, n_bins[f], mask_left, mask_right, totals,
+                              evaluate, lam, alpha, mds, mcw, mcs, min_gain, work[f],
+                              work[n_features + f], per_feature)
     _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
+
+
+@njit(cache=True, nogil=True)
+def find_best_splits_of_children(hist_left, hist_right, n_bins, mask_left, mask_right, totals,
+                                 evaluate, split_params, work, out):
+    """:func:`find_best_split_pair` on this thread: feature by feature, both children's
+    scans of a feature together (:func:`_scan_children_at`). ``work`` : (2, ...), one
+    scratch a child."""
+    lam, alpha, gamma, mcw, mcs, mds = _split_rules(split_params)
+    min_gain = gamma if gamma > 0.0 else 0.0
+    per_feature = _unscanned(hist_left.shape[0])
+    for f in range(hist_left.shape[0]):
+        _scan_children_at(hist_left, hist_right, f, n_bins[f], mask_left, mask_right, totals,
+                          evaluate, lam, alpha, mds, mcw, mcs, min_gain, work[0], work[1],
+                          per_feature)
+    _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_children_at(hist_left, hist_right, f, nb, mask_left, mask_right, totals, evaluate,
+                      lam, alpha, mds, mcw, mcs, min_gain, work_left, work_right,
+                      per_feature):
+    """Feature ``f``'s best split of each child that may split and may use it, into
+    ``per_feature[c, f]`` (gain, bin, default_left); one-output children scanned together
+    (:func:`_scan_scalar_pair`). ``work_left``, ``work_right`` : each child's scan scratch."""
+    K = hist_left.shape[2]
+    scan_left = evaluate[0] and mask_left[f]
+    scan_right = evaluate[1] and mask_right[f]
+    if K == 1 and scan_left and scan_right:
+        left, right = _scan_scalar_pair(
+            hist_left[f], hist_right[f], nb, totals[0], totals[1],
+            _parent_score(totals[0], K, lam, alpha, mds),
+            _parent_score(totals[1], K, lam, alpha, mds), lam, alpha, mds, mcw, mcs, min_gain,
+            work_left, work_right)
+        _keep_feature_split(per_feature, 0, f, left)
+        _keep_feature_split(per_feature, 1, f, right)
+        return
+    for c in range(2):
+        if (scan_left if c == 0 else scan_right):
+            _keep_feature_split(per_feature, c, f, _scan_feature_at(
+                hist_left if c == 0 else hist_right, f, nb, totals[c],
+                _parent_score(totals[c], K, lam, alpha, mds), lam, alpha, mds, mcw, mcs,
+                min_gain, work_left if c == 0 else work_right))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _keep_feature_split(per_feature, c, f, result):
+    gain, b, dl = result
+    per_feature[c, f, 0] = gain
+    per_feature[c, f, 1] = b
+    per_feature[c, f, 2] = 1.0 if dl else 0.0
 
 
 @njit(cache=True, nogil=True)
