@@ -9,12 +9,13 @@ child's histogram, the subtraction and both scans (split.histogram_and_split_pai
 thread's block of features stays in its cache from step to step (protein's fit 0.80x, the
 synthetic 200k 0.84x, in in-process A/B fits with the same trees).
 
-On two threads, one-output trees work out the best two open leaves' splits at once, one per
-thread, whenever the leaf budget likely reaches the second (:func:`_next_is_split_anyway`);
-the second's split is recorded only when the one-at-a-time order reaches it, so the tree is
-the one-thread tree node for node. With stored-cell (sparse) histograms any two such leaves
+On two threads, one-output trees work out two open leaves' splits at once, one per thread:
+the best, and the next in line not already worked out (:func:`_lane_partner`), whenever the
+leaf budget likely reaches it (:func:`_next_is_split_anyway`). The second's split is recorded
+only when the one-at-a-time order reaches it, so the tree is the one-thread tree node for
+node. With stored-cell (sparse) histograms any two such leaves
 go; with dense ones only leaves of at most DENSE_LANE_MAX_ROWS rows, whose work is too short
-to share out well within one node (protein's grow kernel 0.92x). Not with per-node feature
+to share out well within one node (protein's grow kernel 0.90x). Not with per-node feature
 masks, which are drawn by the children's node ids.
 
 Policies: ``lossguide`` expands the open leaf with the largest gain next; depthwise expands
@@ -237,7 +238,7 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     # without a categorical feature or constraint: stored-cell (sparse) nodes' kernels are
     # serial, and a split's few microseconds of work per kernel are too little to share out
     # within one node (agaricus: fit 0.84x, with the halves below); small dense nodes spend
-    # much of a shared split waiting on the other thread (protein's grow kernel 0.92x).
+    # much of a shared split waiting on the other thread (protein's grow kernel 0.90x).
     lane_size = sparse_lane_size(n_features, missing_bin + 1)  # one thread's scratch
     # Not with per-node feature masks: they are drawn by node id, and side by side splits
     # number the nodes in another order, so the tree would depend on the thread count.
@@ -325,14 +326,13 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             pre[node, PRE_MID] = -1
             n_nodes += 2
             continue
-        if two_lanes and len(heap) > 0 and pre[heap[0][1], PRE_MID] < 0 and \
-                _next_is_split_anyway(node_int[node, NODE_END] - node_int[node, NODE_START],
-                                      n_leaves, max_leaves, mcs) and \
-                (not dense_hist or _small_lanes(node_int, node, heap[0][1])):
-            # The best two open leaves worked out at once, one per thread; the first is
-            # recorded now, the second (left in the heap) when its turn comes.
+        partner = _lane_partner(heap, pre, node_int, node, n_leaves, max_leaves, mcs) \
+            if two_lanes else -1
+        if partner >= 0 and (not dense_hist or _small_lanes(node_int, node, partner)):
+            # Two open leaves worked out at once, one per thread; the first is recorded now,
+            # the second (left in the heap) when its turn comes.
             lane_nodes[0] = node
-            lane_nodes[1] = heap[0][1]
+            lane_nodes[1] = partner
             for i in range(2):
                 lane_slots[i] = _take_slot(hist_pool, free, shape)
             _split_two_leaves(X, X_T, gh, rows, lane_nodes, node_int, node_float, node_aux,
@@ -503,6 +503,32 @@ def _next_is_split_anyway(count, n_leaves, max_leaves, mcs):
     split is then worth working out alongside the first's; it is recorded only when its turn
     comes, so a wrong guess costs the work, never the tree."""
     return max_leaves <= 0 or n_leaves + count // max(mcs, 1.0) - 1 < max_leaves
+
+
+@njit(cache=True, nogil=True)
+def _lane_partner(heap, pre, node_int, node, n_leaves, max_leaves, mcs):
+    """The open leaf to work out alongside ``node`` (just taken from the heap), or -1: the
+    next in line, or when that one is already worked out, the better of the heap's next two
+    entries that is not (one of them is the best after it). Only when the leaf budget likely
+    reaches it after the subtrees of the leaves ahead of it (:func:`_next_is_split_anyway`)."""
+    if len(heap) == 0:
+        return -1
+    ahead = node_int[node, NODE_END] - node_int[node, NODE_START]
+    first = heap[0][1]
+    if pre[first, PRE_MID] < 0:
+        partner = first
+    else:
+        ahead += node_int[first, NODE_END] - node_int[first, NODE_START]
+        partner = -1
+        best_key = 0.0
+        for j in range(1, min(3, len(heap))):
+            key, candidate = heap[j]
+            if pre[candidate, PRE_MID] < 0 and (partner < 0 or key < best_key or (
+                    key == best_key and candidate < partner)):
+                best_key, partner = key, candidate
+    if partner >= 0 and _next_is_split_anyway(ahead, n_leaves, max_leaves, mcs):
+        return partner
+    return -1
 
 
 @njit(cache=True, nogil=True, inline="always")
