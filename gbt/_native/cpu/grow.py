@@ -49,7 +49,7 @@ NODE_GAIN = 0
 # Columns of the grower's private per-node table.
 SLOT, DEPTH = range(2)
 # Columns of the table of splits worked out ahead of their turn (see _split_two_leaves).
-PRE_MID, PRE_SLOT, PRE_SMALL_LEFT, PRE_EVALUATE = range(4)
+PRE_MID, PRE_SLOT, PRE_SMALL_LEFT = range(3)
 
 
 # Fewest bins (both children, all outputs) for which the pair scan runs in parallel: about
@@ -251,11 +251,11 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     lane_small_left = np.empty(2, dtype=np.bool_)
     # The second leaf's split is worked out at once but recorded only when the one-at-a-time
     # order reaches it (the leaf stays in the heap): per node, PRE_MID (its rows' partition
-    # point, -1 while not worked out), PRE_SLOT, PRE_SMALL_LEFT, PRE_EVALUATE (bit c: child c
-    # may split); and its children's split rows.
-    pre = np.full((capacity if two_lanes else 0, 4), -1, dtype=np.int64)
+    # point, -1 while not worked out), PRE_SLOT, PRE_SMALL_LEFT; which children may split;
+    # and their split rows.
+    pre = np.full((capacity if two_lanes else 0, 3), -1, dtype=np.int64)
+    pre_evaluate = np.empty((capacity if two_lanes else 0, 2), dtype=np.bool_)
     pre_out = np.empty((capacity if two_lanes else 0, 2 * row_width))
-    commit_evaluate = np.empty(2, dtype=np.bool_)
     lane_totals = np.empty((2, 2, 2 * K + 1))
     lane_evaluate = np.empty((2, 2), dtype=np.bool_)
     lane_out = np.empty((2, 2, row_width))
@@ -312,15 +312,14 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             if two_lanes:
                 pre = _grown(pre, capacity)
                 pre[n_nodes:, PRE_MID] = -1
+                pre_evaluate = _grown(pre_evaluate, capacity)
                 pre_out = _grown(pre_out, capacity)
         if two_lanes and pre[node, PRE_MID] >= 0:
             # Worked out when it was second in line: record it now, in the one-at-a-time order.
             n_leaves += 1
-            for c in range(2):
-                commit_evaluate[c] = (pre[node, PRE_EVALUATE] >> c) & 1 == 1 and (
-                    max_leaves <= 0 or n_leaves < max_leaves)
             _commit_split(node, n_nodes, pre[node, PRE_MID], pre[node, PRE_SLOT],
-                          pre[node, PRE_SMALL_LEFT] == 1, commit_evaluate,
+                          pre[node, PRE_SMALL_LEFT] == 1, pre_evaluate[node],
+                          max_leaves <= 0 or n_leaves < max_leaves,
                           pre_out[node].reshape(2, row_width), node_int, node_float, node_aux,
                           best, node_cat, pair_cat, lossguide, heap, free, K)
             pre[node, PRE_MID] = -1
@@ -344,19 +343,16 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                               split_params, max_depth, lane_totals, lane_evaluate, lane_work,
                               lane_out, lane_mids, lane_small_left)
             n_leaves += 1
-            for c in range(2):
-                commit_evaluate[c] = lane_evaluate[0, c] and (max_leaves <= 0
-                                                               or n_leaves < max_leaves)
             _commit_split(node, n_nodes, lane_mids[0], lane_slots[0], lane_small_left[0],
-                          commit_evaluate, lane_out[0], node_int, node_float, node_aux, best,
-                          node_cat, pair_cat, lossguide, heap, free, K)
+                          lane_evaluate[0], max_leaves <= 0 or n_leaves < max_leaves,
+                          lane_out[0], node_int, node_float, node_aux, best, node_cat,
+                          pair_cat, lossguide, heap, free, K)
             n_nodes += 2
             second = lane_nodes[1]
             pre[second, PRE_MID] = lane_mids[1]
             pre[second, PRE_SLOT] = lane_slots[1]
             pre[second, PRE_SMALL_LEFT] = 1 if lane_small_left[1] else 0
-            pre[second, PRE_EVALUATE] = (1 if lane_evaluate[1, 0] else 0) + (
-                2 if lane_evaluate[1, 1] else 0)
+            pre_evaluate[second] = lane_evaluate[1]
             pre_out[second] = lane_out[1].reshape(-1)
             continue
         feature = np.int64(best[node, 1])
@@ -539,12 +535,16 @@ def _small_lanes(node_int, first, second):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _commit_split(node, left, mid, small_slot, small_is_left, evaluate, split_rows, node_int,
-                  node_float, node_aux, best, node_cat, pair_cat, lossguide, heap, free, K):
+def _commit_split(node, left, mid, small_slot, small_is_left, evaluate, leaves_left,
+                  split_rows, node_int, node_float, node_aux, best, node_cat, pair_cat,
+                  lossguide, heap, free, K):
     """Record open leaf ``node``'s split, worked out by :func:`_split_leaf` (its rows
     partitioned at ``mid``, the smaller child's histogram in slot ``small_slot``, the larger's
     over the node's own), with children ``left`` and ``left + 1``; those that may split
-    (``evaluate``) and have a split join the heap."""
+    (``evaluate``, cleared here when the leaf budget is spent: ``leaves_left`` false) and have
+    a split join the heap."""
+    for c in range(2):
+        evaluate[c] = evaluate[c] and leaves_left
     _record_split(node_int, node_float, node_aux, best, node, left, node_int[node, NODE_START],
                   mid, node_int[node, NODE_END], K)
     parent_slot = node_aux[node, SLOT]

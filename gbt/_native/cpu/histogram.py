@@ -472,7 +472,7 @@ def subtract_feature(parent, child, f, nb):
 def _subtract_span(out, child, lo, hi):
     """out[lo:hi] -= child[lo:hi] (flat). In place on purpose: ``o[i] = p[i] - c[i]`` with
     ``o`` and ``p`` one buffer fails the vectorised loop's overlap check and runs scalar,
-    3.5x slower (9 features of 255 bins: 5.0 against 1.4 µs)."""
+    5x slower (9 features of 255 bins: 5.0 against 0.9 µs)."""
     for i in range(lo, hi):
         out[i] -= child[i]
 

@@ -572,11 +572,9 @@ def find_best_split_pair(hist_left, hist_right, n_bins, mask_left, mask_right, t
         if not mask[f]:
             continue
         parent = _parent_score(totals[c], K, lam, alpha, mds)
-        gain, b, dl = _scan_feature_at(hist, f, n_bins[f], totals[c], parent, lam, alpha, mds,
-                                       mcw, mcs, min_gain, work[task])
-        per_feature[c, f, 0] = gain
-        per_feature[c, f, 1] = b
-        per_feature[c, f, 2] = 1.0 if dl else 0.0
+        _keep_feature_split(per_feature, c, f, _scan_feature_at(
+            hist, f, n_bins[f], totals[c], parent, lam, alpha, mds, mcw, mcs, min_gain,
+            work[task]))
     _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
 
 
@@ -683,6 +681,7 @@ def _scan_children_at(hist_left, hist_right, f, nb, mask_left, mask_right, total
 
 @njit(cache=True, nogil=True, inline="always")
 def _keep_feature_split(per_feature, c, f, result):
+    """per_feature[c, f] = a scan's (gain, bin, default_left) result."""
     gain, b, dl = result
     per_feature[c, f, 0] = gain
     per_feature[c, f, 1] = b
@@ -921,21 +920,10 @@ def find_best_split_pair_monotone(hist_left, hist_right, n_bins, mask_left, mask
         if not mask[f]:
             continue
         parent = _bounded_parent_score(totals[c], K, bounds[c], lam, alpha, mds)
-        gain, b, dl = _scan_monotone(hist[f], n_bins[f], totals[c], bounds[c], monotone[f],
-                                     parent, lam, alpha, mds, mcw, mcs, min_gain, work[task])
-        per_feature[c, f, 0] = gain
-        per_feature[c, f, 1] = b
-        per_feature[c, f, 2] = 1.0 if dl else 0.0
-    for c in range(2):
-        _no_split(min_gain, out[c])
-        best, best_f = min_gain, -1
-        for f in range(n_features):
-            if per_feature[c, f, 1] >= 0 and _beats(per_feature[c, f, 0], best):
-                best, best_f = per_feature[c, f, 0], f
-        if best_f >= 0:
-            hist = hist_left if c == 0 else hist_right
-            _write_split(hist[best_f], best, best_f, np.int64(per_feature[c, best_f, 1]),
-                         per_feature[c, best_f, 2] > 0.0, out[c])
+        _keep_feature_split(per_feature, c, f, _scan_monotone(
+            hist[f], n_bins[f], totals[c], bounds[c], monotone[f], parent, lam, alpha, mds,
+            mcw, mcs, min_gain, work[task]))
+    _pick_pair(per_feature, hist_left, hist_right, min_gain, out)
 
 
 def find_best_split_monotone_naive(hist, n_bins, feature_mask, totals, split_params, monotone,
@@ -1311,12 +1299,9 @@ def find_best_split_pair_categorical(hist_left, hist_right, n_bins, mask_left, m
             parent = _bounded_parent_score(totals[c], K, bounds[c], lam, alpha, mds)
         else:
             parent = _parent_score(totals[c], K, lam, alpha, mds)
-        gain, b, dl = _scan_any(hist[f], n_bins[f], totals[c], parent, lam, alpha, mds, mcw,
-                                mcs, min_gain, is_cat[f], cat_params, monotone[f], use_mono,
-                                bounds[c], work[task])
-        per_feature[c, f, 0] = gain
-        per_feature[c, f, 1] = b
-        per_feature[c, f, 2] = 1.0 if dl else 0.0
+        _keep_feature_split(per_feature, c, f, _scan_any(
+            hist[f], n_bins[f], totals[c], parent, lam, alpha, mds, mcw, mcs, min_gain,
+            is_cat[f], cat_params, monotone[f], use_mono, bounds[c], work[task]))
     for c in range(2):
         _no_split(min_gain, out[c])
         best, best_f = min_gain, -1
