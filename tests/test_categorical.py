@@ -149,7 +149,8 @@ def test_pair_kernel_equals_single_kernel():
 
 @pytest.mark.parametrize("n_chunks", [1, 3])
 @pytest.mark.parametrize("default_left", [False, True])
-def test_partition_rows_set_vs_naive(n_chunks, default_left):
+@pytest.mark.parametrize("mostly_right", [False, True], ids=["forward", "from_end"])
+def test_partition_rows_set_vs_naive(n_chunks, default_left, mostly_right):
     rng = np.random.default_rng(n_chunks)
     n = 40_000
     column = rng.integers(0, 12, n).astype(np.uint8)
@@ -161,7 +162,7 @@ def test_partition_rows_set_vs_naive(n_chunks, default_left):
     start, end = 1000, 39_000
     n_left = cpu_partition.partition_rows_set(
         column, rows, start, end, left_set, default_left, 255, n_chunks,
-        np.empty(n, np.int32), np.empty(n_chunks, np.int64))
+        np.empty(n, np.int32), np.empty(n_chunks, np.int64), mostly_right)
     left, right = cpu_partition.partition_rows_set_naive(column, before[start:end], left_set,
                                                          default_left, 255)
     assert n_left == left.size

@@ -1,4 +1,6 @@
 """Every Numba kernel in gbt/_native/cpu against its plain ``_naive`` twin (or plain numpy)."""
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -326,10 +328,9 @@ def _splits_and_row_values(grower, tree):
 @pytest.mark.parametrize("max_leaves, min_child_samples, binding",
                          [(255, 20, False), (24, 20, True), (8, 150, True)])
 def test_two_lanes_grow_the_tree_one_lane_grows(max_leaves, min_child_samples, binding):
-    """On two threads a sparse grower splits the best two open leaves at once (when the leaf
-    budget surely reaches the second) and builds big nodes' histograms in two halves: the
-    same splits and leaves as one lane, in another node order, whether the leaf budget binds
-    or not."""
+    """On two threads a sparse grower works out several open leaves' splits at once (those the
+    leaf budget likely reaches) and builds big nodes' histograms in two halves: the same
+    splits and leaves as one lane, whether the leaf budget binds or not."""
     from gbt.grower import TreeGrower
     from gbt.params import resolve_params
     rng = np.random.default_rng(29)
@@ -357,11 +358,11 @@ def test_two_lanes_grow_the_tree_one_lane_grows(max_leaves, min_child_samples, b
                          [(255, 80, False), (40, 20, True), (12, 300, True)])
 def test_dense_two_lanes_grow_the_tree_one_thread_grows(max_leaves, min_child_samples,
                                                         binding):
-    """On two threads a dense grower works out the best two open leaves' splits at once, one
-    per thread, when both are small (grow.DENSE_LANE_MAX_ROWS) and the leaf budget likely
-    reaches the second, and records the second's when its turn comes; bigger nodes share
-    their histogram out over the threads. The tree is the one one thread grows, node for
-    node, whether the leaf budget binds or not."""
+    """On two threads a dense grower works out several small open leaves' splits at once
+    (grow.DENSE_LANE_MAX_ROWS rows at most, those the leaf budget likely reaches), shared out
+    over the threads, and records each when its turn comes; bigger nodes share their
+    histogram out over the threads. The tree is the one one thread grows, node for node,
+    whether the leaf budget binds or not."""
     from gbt._native.cpu import grow
     from gbt.grower import TreeGrower
     from gbt.params import resolve_params
@@ -475,6 +476,70 @@ def test_two_lanes_keep_the_best_first_order_under_a_leaf_budget():
         splits_b, values_b = _splits_and_row_values(one, one.grow(gh, None, mask, None, cuts))
         assert splits_a == splits_b, max_leaves
         np.testing.assert_allclose(values_a, values_b, rtol=1e-9, atol=1e-12)
+
+
+def _open_leaves(sizes):
+    """node_int rows for leaves of ``sizes`` rows laid end to end, and a heap of them in
+    that order (the first is the best)."""
+    import heapq
+    from gbt._native.cpu import grow
+    node_int = np.full((len(sizes), grow.N_NODE_INT), -1, dtype=np.int64)
+    node_int[:, grow.NODE_END] = np.cumsum(sizes)
+    node_int[:, grow.NODE_START] = node_int[:, grow.NODE_END] - sizes
+    heap = [(float(-100 + k), np.int64(k)) for k in range(len(sizes))]
+    heapq.heapify(heap)
+    return node_int, heap
+
+
+@pytest.mark.filterwarnings("ignore::numba.NumbaPendingDeprecationWarning")  # a Python heap
+def test_lane_batch_takes_the_leaves_the_budget_reaches_in_turn_order():
+    """One parallel region works out the taken leaf and the open leaves after it in turn
+    order that are not worked out yet (dense: small enough), while the leaf budget likely
+    reaches them: each leaf ahead may grow a subtree of rows // min_child_samples leaves."""
+    import heapq
+    from gbt._native.cpu import grow
+    sizes = [400, 300, 5000, 200, 200, 100]
+    node_int, heap = _open_leaves(sizes)
+    _, node = heapq.heappop(heap)
+    pre = np.full((len(sizes), 3), -1, dtype=np.int64)
+    batch = np.empty(grow.MAX_LANE_BATCH, dtype=np.int64)
+
+    def lane_batch(n_leaves, max_leaves, dense, batch=batch):
+        m = grow._lane_batch(heap, pre, node_int, node, n_leaves, max_leaves, 20.0, dense,
+                             batch)
+        return batch[:m].tolist()
+
+    assert lane_batch(6, 0, False) == [0, 1, 2, 3, 4, 5]  # no budget: every open leaf
+    assert lane_batch(6, 0, True) == [0, 1, 3, 4, 5]  # dense: 5,000 rows are too many
+    # budget 60: after leaf 0 (at most 20 leaves), 6 + 19 = 25; after leaf 1, 25 + 14 = 39;
+    # after leaf 2, 39 + 249: no later leaf is surely reached.
+    assert lane_batch(6, 60, False) == [0, 1, 2]
+    assert lane_batch(6, 26, False) == [0, 1]
+    assert lane_batch(6, 25, False) == [0]
+    pre[1, grow.PRE_MID] = 7  # worked out already: skipped, its subtree still counted
+    assert lane_batch(6, 60, False) == [0, 2]
+    assert lane_batch(6, 0, False, np.empty(3, dtype=np.int64)) == [0, 2, 3]  # at most 3
+    assert len(heap) == 5  # the heap itself is left as it was
+
+
+def test_assign_lanes_shares_the_work_out_largest_first():
+    """Each leaf goes, largest first, to the thread with less work so far; a leaf's work is
+    its rows plus twice its smaller child's (estimated from the split's hessians)."""
+    from gbt._native.cpu import grow
+    sizes = np.array([1000, 900, 500, 400, 300, 100])
+    node_int, _ = _open_leaves(sizes)
+    node_float = np.zeros((6, 3))
+    node_float[:, 2] = sizes  # unit hessians: the hessian sums are the row counts
+    best = np.zeros((6, 6))
+    best[:, 5] = sizes // 2  # left hessian: every split halves its leaf
+    best[1, 5] = 0.0  # ... but leaf 1's sends nothing left
+    batch = np.array([3, 0, 5, 1, 4, 2])
+    items = np.full((2, grow.MAX_LANE_BATCH), -1, dtype=np.int64)
+    counts = np.full(2, 9, dtype=np.int64)
+    grow._assign_lanes(batch, 6, node_int, node_float, best, items, counts)
+    # costs: 2000, 900, 1000, 800, 600, 200 for leaves 0..5
+    lanes = [items[i, :counts[i]].tolist() for i in range(2)]
+    assert lanes == [[0, 4, 5], [2, 1, 3]]  # loads 2,800 and 2,700
 
 
 @pytest.mark.parametrize("in_place", [False, True])
@@ -947,7 +1012,10 @@ def test_leaf_weight(G, H, lam, alpha, mds):
 @pytest.mark.parametrize("n_chunks", [1, 2, 3])
 @pytest.mark.parametrize("default_left", [False, True])
 @pytest.mark.parametrize("odtype,max_bin", [(np.uint8, 16), (np.uint16, 400)])
-def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin):
+@pytest.mark.parametrize("mostly_right", [False, True], ids=["forward", "from_end"])
+def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin, mostly_right):
+    """The same stable partition whichever side the hint says is larger (the thresholds
+    send most rows either way)."""
     rng = np.random.default_rng(size + n_chunks + int(default_left))
     n_rows = size + 500
     column = rng.integers(0, max_bin, size=n_rows).astype(odtype)
@@ -959,7 +1027,7 @@ def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin):
         scratch = np.full(n_rows, -7, dtype=np.int32)
         counts = np.zeros(n_chunks, dtype=np.int64)
         n_left = partition.partition_rows(column, rows, start, end, threshold, default_left,
-                                          max_bin, n_chunks, scratch, counts)
+                                          max_bin, n_chunks, scratch, counts, mostly_right)
         left, right = partition.partition_rows_naive(column, before[start:end], threshold,
                                                      default_left, max_bin)
         assert n_left == left.size
@@ -975,14 +1043,16 @@ def test_partition_rows_vs_naive(size, n_chunks, default_left, odtype, max_bin):
 @pytest.mark.parametrize("n", [5000, 2 * PARALLEL_MIN_ROWS + 3], ids=["serial", "parallel"])
 def test_partition_rows_all_one_side(n):
     column = np.zeros(n, dtype=np.uint8)
-    for n_chunks in (1, 2, 3):
+    for n_chunks, mostly_right in itertools.product((1, 2, 3), (False, True)):
         rows = np.arange(n, dtype=np.int32)[::-1].copy()
         n_left = partition.partition_rows(column, rows, 0, n, 0, False, 255, n_chunks,
-                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64))
+                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64),
+                                          mostly_right)
         assert n_left == n
         np.testing.assert_array_equal(rows, np.arange(n)[::-1])
         n_left = partition.partition_rows(column + 3, rows, 0, n, 2, True, 255, n_chunks,
-                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64))
+                                          np.empty(n, np.int32), np.empty(n_chunks, np.int64),
+                                          mostly_right)
         assert n_left == 0
         np.testing.assert_array_equal(rows, np.arange(n)[::-1])
 

@@ -9,14 +9,14 @@ child's histogram, the subtraction and both scans (split.histogram_and_split_pai
 thread's block of features stays in its cache from step to step (protein's fit 0.80x, the
 synthetic 200k 0.84x, in in-process A/B fits with the same trees).
 
-On two threads, one-output trees work out two open leaves' splits at once, one per thread:
-the best, and the next in line not already worked out (:func:`_lane_partner`), whenever the
-leaf budget likely reaches it (:func:`_next_is_split_anyway`). The second's split is recorded
-only when the one-at-a-time order reaches it, so the tree is the one-thread tree node for
-node. With stored-cell (sparse) histograms any two such leaves
-go; with dense ones only leaves of at most DENSE_LANE_MAX_ROWS rows, whose work is too short
-to share out well within one node (protein's grow kernel 0.90x). Not with per-node feature
-masks, which are drawn by the children's node ids.
+On two threads, one-output trees work out several open leaves' splits in one parallel region:
+the best, and the next ones in turn order not already worked out, as far as the leaf budget
+likely reaches (:func:`_lane_batch`), shared out over the threads largest first
+(:func:`_assign_lanes`). Each split is recorded only when the one-at-a-time order reaches its
+leaf, so the tree is the one-thread tree node for node. With stored-cell (sparse) histograms
+any such leaves go; with dense ones only leaves of at most DENSE_LANE_MAX_ROWS rows, whose
+work is too short to share out well within one node (protein's grow kernel 0.90x). Not with
+per-node feature masks, which are drawn by the children's node ids.
 
 Policies: ``lossguide`` expands the open leaf with the largest gain next; depthwise expands
 leaves in order of depth (then node id, i.e. breadth first). Either stops at ``max_leaves``
@@ -48,7 +48,7 @@ N_NODE_INT = 7
 NODE_GAIN = 0
 # Columns of the grower's private per-node table.
 SLOT, DEPTH = range(2)
-# Columns of the table of splits worked out ahead of their turn (see _split_two_leaves).
+# Columns of the table of splits worked out ahead of their turn (see _split_leaves).
 PRE_MID, PRE_SLOT, PRE_SMALL_LEFT = range(3)
 
 
@@ -61,11 +61,13 @@ SCAN_PARALLEL_MIN_BINS = 4000
 # alone, so it pays from fewer bins. In A/B fits (255 leaves, 2 threads, same trees): 6
 # features of 255 bins 0.81-0.84x, 4 features 0.97x, 3 features 0.92x, 2 (1,020 bins) 1.00x.
 ONE_REGION_MIN_BINS = 1500
-# Most rows a dense node may hold to be split alongside another, one node per thread
-# (_split_two_leaves): bigger nodes share their histogram out over the threads instead, as
+# Most rows a dense node may hold to be split alongside others, one node per thread
+# (_split_leaves): bigger nodes share their histogram out over the threads instead, as
 # two nodes of unequal size keep one thread waiting. In in-process A/B grow kernels (protein,
 # synthetic 255 leaves): 1,024 rows 0.93x / 1.00x, 4,096 0.89x / 0.97x, 16,384 0.89x / 0.97x.
 DENSE_LANE_MAX_ROWS = 4096
+# Most open leaves worked out in one parallel region.
+MAX_LANE_BATCH = 16
 
 
 def node_float_columns(n_outputs):
@@ -234,31 +236,31 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     evaluate = np.empty(2, dtype=np.bool_)
     pair_out = np.empty((2, row_width))
 
-    # Two open leaves split at once, one per thread (_split_two_leaves), on one-output trees
-    # without a categorical feature or constraint: stored-cell (sparse) nodes' kernels are
-    # serial, and a split's few microseconds of work per kernel are too little to share out
-    # within one node (agaricus: fit 0.84x, with the halves below); small dense nodes spend
-    # much of a shared split waiting on the other thread (protein's grow kernel 0.90x).
+    # Open leaves worked out several at once, a share per thread (_split_leaves), on
+    # one-output trees without a categorical feature or constraint: stored-cell (sparse)
+    # nodes' kernels are serial, and a split's few microseconds of work per kernel are too
+    # little to share out within one node (agaricus: fit 0.84x, with the halves below); small
+    # dense nodes spend much of a shared split waiting on the other thread (protein's grow
+    # kernel 0.90x).
     lane_size = sparse_lane_size(n_features, missing_bin + 1)  # one thread's scratch
     # Not with per-node feature masks: they are drawn by node id, and side by side splits
     # number the nodes in another order, so the tree would depend on the thread count.
     two_lanes = (n_chunks > 1 and K == 1 and not use_cat and not use_mono and not use_sets
                  and not per_node_masks
                  and (dense_hist or sparse_rows[3].shape[0] >= 2 * lane_size))
-    lane_nodes = np.empty(2, dtype=np.int64)
-    lane_slots = np.empty(2, dtype=np.int64)
-    lane_mids = np.empty(2, dtype=np.int64)
-    lane_small_left = np.empty(2, dtype=np.bool_)
-    # The second leaf's split is worked out at once but recorded only when the one-at-a-time
-    # order reaches it (the leaf stays in the heap): per node, PRE_MID (its rows' partition
-    # point, -1 while not worked out), PRE_SLOT, PRE_SMALL_LEFT; which children may split;
-    # and their split rows.
+    # A leaf's split is worked out ahead but recorded only when the one-at-a-time order
+    # reaches it (the leaf stays in the heap): per node, PRE_MID (its rows' partition point,
+    # -1 while not worked out), PRE_SLOT (its smaller child's histogram buffer),
+    # PRE_SMALL_LEFT; which children may split; and their split rows.
     pre = np.full((capacity if two_lanes else 0, 3), -1, dtype=np.int64)
     pre_evaluate = np.empty((capacity if two_lanes else 0, 2), dtype=np.bool_)
     pre_out = np.empty((capacity if two_lanes else 0, 2 * row_width))
+    # One region's leaves, and each thread's share of them (_assign_lanes); per thread, the
+    # children's totals and the scan's scratch.
+    batch = np.empty(MAX_LANE_BATCH, dtype=np.int64)
+    lane_items = np.empty((2, MAX_LANE_BATCH), dtype=np.int64)
+    lane_counts = np.zeros(2, dtype=np.int64)
     lane_totals = np.empty((2, 2, 2 * K + 1))
-    lane_evaluate = np.empty((2, 2), dtype=np.bool_)
-    lane_out = np.empty((2, 2, row_width))
     lane_work = np.empty((2 if two_lanes else 0, 2, scan_work_rows(K),
                           max(missing_bin + 1, 2 * K)))
 
@@ -314,8 +316,23 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                 pre[n_nodes:, PRE_MID] = -1
                 pre_evaluate = _grown(pre_evaluate, capacity)
                 pre_out = _grown(pre_out, capacity)
+        if two_lanes and pre[node, PRE_MID] < 0 and (
+                not dense_hist or _rows_of(node_int, node) <= DENSE_LANE_MAX_ROWS):
+            # This leaf and the open leaves the leaf budget likely reaches after it are worked
+            # out at once, shared out over the two threads; each is recorded in its turn.
+            n_batch = _lane_batch(heap, pre, node_int, node, n_leaves, max_leaves, mcs,
+                                  dense_hist, batch)
+            if n_batch > 1:
+                for j in range(n_batch):
+                    pre[batch[j], PRE_SLOT] = _take_slot(hist_pool, free, shape)
+                _assign_lanes(batch, n_batch, node_int, node_float, best, lane_items,
+                              lane_counts)
+                _split_leaves(X, X_T, gh, rows, lane_items, lane_counts, node_int,
+                              node_float, node_aux, best, n_bins, missing_bin, scratch,
+                              chunk_counts, sparse_rows, hist_pool, node_masks, split_params,
+                              max_depth, lane_totals, lane_work, pre, pre_evaluate, pre_out)
         if two_lanes and pre[node, PRE_MID] >= 0:
-            # Worked out when it was second in line: record it now, in the one-at-a-time order.
+            # Worked out ahead (now, or while another leaf was first in line): record it.
             n_leaves += 1
             _commit_split(node, n_nodes, pre[node, PRE_MID], pre[node, PRE_SLOT],
                           pre[node, PRE_SMALL_LEFT] == 1, pre_evaluate[node],
@@ -325,36 +342,6 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
             pre[node, PRE_MID] = -1
             n_nodes += 2
             continue
-        partner = _lane_partner(heap, pre, node_int, node, n_leaves, max_leaves, mcs) \
-            if two_lanes else -1
-        if partner >= 0 and (not dense_hist or _small_lanes(node_int, node, partner)):
-            # Two open leaves worked out at once, one per thread; the first is recorded now,
-            # the second (left in the heap) when its turn comes.
-            lane_nodes[0] = node
-            lane_nodes[1] = partner
-            for i in range(2):
-                lane_slots[i] = _take_slot(hist_pool, free, shape)
-            _split_two_leaves(X, X_T, gh, rows, lane_nodes, node_int, node_float, node_aux,
-                              best, n_bins, missing_bin, scratch, chunk_counts, sparse_rows,
-                              hist_pool[lane_slots[0]],
-                              hist_pool[node_aux[lane_nodes[0], SLOT]],
-                              hist_pool[lane_slots[1]],
-                              hist_pool[node_aux[lane_nodes[1], SLOT]], node_masks,
-                              split_params, max_depth, lane_totals, lane_evaluate, lane_work,
-                              lane_out, lane_mids, lane_small_left)
-            n_leaves += 1
-            _commit_split(node, n_nodes, lane_mids[0], lane_slots[0], lane_small_left[0],
-                          lane_evaluate[0], max_leaves <= 0 or n_leaves < max_leaves,
-                          lane_out[0], node_int, node_float, node_aux, best, node_cat,
-                          pair_cat, lossguide, heap, free, K)
-            n_nodes += 2
-            second = lane_nodes[1]
-            pre[second, PRE_MID] = lane_mids[1]
-            pre[second, PRE_SLOT] = lane_slots[1]
-            pre[second, PRE_SMALL_LEFT] = 1 if lane_small_left[1] else 0
-            pre_evaluate[second] = lane_evaluate[1]
-            pre_out[second] = lane_out[1].reshape(-1)
-            continue
         feature = np.int64(best[node, 1])
         bin_ = np.int64(best[node, 2])
         default_left = best[node, 3] > 0.0
@@ -363,10 +350,11 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
         if use_cat and is_cat[feature]:
             n_left = partition_rows_set(X_T[feature], rows, start, end, node_cat[node],
                                         default_left, missing_bin, n_chunks, scratch,
-                                        chunk_counts)
+                                        chunk_counts, _mostly_right(best, node_float, node, K))
         else:
             n_left = partition_rows(X_T[feature], rows, start, end, bin_, default_left,
-                                    missing_bin, n_chunks, scratch, chunk_counts)
+                                    missing_bin, n_chunks, scratch, chunk_counts,
+                                    _mostly_right(best, node_float, node, K))
         mid = start + n_left
         left = n_nodes
         right = n_nodes + 1
@@ -491,47 +479,55 @@ def _settle_children(left, evaluate, split_rows, split_cats, use_cat, lossguide,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _next_is_split_anyway(count, n_leaves, max_leaves, mcs):
-    """Whether the open leaf second in line is likely split whatever happens to the first
-    (``count`` rows, about to split): the first's subtree has at most about ``count // mcs``
-    leaves (exactly so with constant hessians; child row counts are estimated from hessians),
-    so even if all its splits come first, the leaf budget lasts until the second's turn. Its
-    split is then worth working out alongside the first's; it is recorded only when its turn
-    comes, so a wrong guess costs the work, never the tree."""
-    return max_leaves <= 0 or n_leaves + count // max(mcs, 1.0) - 1 < max_leaves
+def _rows_of(node_int, node):
+    return node_int[node, NODE_END] - node_int[node, NODE_START]
 
 
 @njit(cache=True, nogil=True)
-def _lane_partner(heap, pre, node_int, node, n_leaves, max_leaves, mcs):
-    """The open leaf to work out alongside ``node`` (just taken from the heap), or -1: the
-    next in line, or when that one is already worked out, the better of the heap's next two
-    entries that is not (one of them is the best after it). Only when the leaf budget likely
-    reaches it after the subtrees of the leaves ahead of it (:func:`_next_is_split_anyway`)."""
-    if len(heap) == 0:
-        return -1
-    ahead = node_int[node, NODE_END] - node_int[node, NODE_START]
-    first = heap[0][1]
-    if pre[first, PRE_MID] < 0:
-        partner = first
-    else:
-        ahead += node_int[first, NODE_END] - node_int[first, NODE_START]
-        partner = -1
-        best_key = 0.0
-        for j in range(1, min(3, len(heap))):
-            key, candidate = heap[j]
-            if pre[candidate, PRE_MID] < 0 and (partner < 0 or key < best_key or (
-                    key == best_key and candidate < partner)):
-                best_key, partner = key, candidate
-    if partner >= 0 and _next_is_split_anyway(ahead, n_leaves, max_leaves, mcs):
-        return partner
-    return -1
+def _lane_batch(heap, pre, node_int, node, n_leaves, max_leaves, mcs, dense, batch):
+    """The open leaves to work out alongside ``node`` (just taken from the heap) into
+    ``batch``, ``node`` first; returns how many. They are the heap's leaves in turn order
+    that are not worked out yet (with dense histograms, of at most DENSE_LANE_MAX_ROWS rows),
+    while the leaf budget likely reaches them: a leaf of ``count`` rows grows a subtree of at
+    most ``count // mcs`` leaves (exactly so with constant hessians; child row counts are
+    estimated from hessians), so even if every subtree of the leaves ahead of one is grown
+    first, the budget lasts until its turn. Its split is then worth working out now; it is
+    recorded only when its turn comes, so a wrong guess costs the work, never the tree."""
+    batch[0] = node
+    n_batch = 1
+    per_leaf = max(mcs, 1.0)
+    ahead = n_leaves + _rows_of(node_int, node) // per_leaf - 1  # leaves once node's is grown
+    in_turn = list(heap)  # a copy to pop in turn order
+    while len(in_turn) > 0 and n_batch < batch.shape[0] and (max_leaves <= 0 or
+                                                              ahead < max_leaves):
+        _, leaf = heapq.heappop(in_turn)
+        count = _rows_of(node_int, leaf)
+        if pre[leaf, PRE_MID] < 0 and (not dense or count <= DENSE_LANE_MAX_ROWS):
+            batch[n_batch] = leaf
+            n_batch += 1
+        ahead += count // per_leaf - 1
+    return n_batch
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _small_lanes(node_int, first, second):
-    """Whether two dense nodes are small enough to split one per thread."""
-    return max(node_int[first, NODE_END] - node_int[first, NODE_START],
-               node_int[second, NODE_END] - node_int[second, NODE_START]) <= DENSE_LANE_MAX_ROWS
+@njit(cache=True, nogil=True)
+def _assign_lanes(batch, n_batch, node_int, node_float, best, lane_items, lane_counts):
+    """Share ``batch[:n_batch]`` out over two threads, largest first, each to the thread with
+    less work so far: a leaf's work is its partition (its rows) and its smaller child's
+    histogram (about twice the child's rows, estimated from the split's hessians)."""
+    cost = np.empty(n_batch)
+    for j in range(n_batch):
+        leaf = batch[j]
+        share = best[leaf, 5] / node_float[leaf, 2] if node_float[leaf, 2] > 0.0 else 0.5
+        count = _rows_of(node_int, leaf)
+        cost[j] = count + 2.0 * count * min(share, 1.0 - share)
+    order = np.argsort(-cost, kind="mergesort")
+    lane_counts[:] = 0
+    load = np.zeros(2)
+    for j in order:
+        lane = 0 if load[0] <= load[1] else 1
+        lane_items[lane, lane_counts[lane]] = batch[j]
+        lane_counts[lane] += 1
+        load[lane] += cost[j]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -571,7 +567,8 @@ def _split_leaf(X, X_T, gh, rows, node, node_int, node_float, node_aux, best, n_
     end = node_int[node, NODE_END]
     n_left = partition_rows(X_T[np.int64(best[node, 1])], rows, start, end,
                             np.int64(best[node, 2]), best[node, 3] > 0.0, missing_bin, 1,
-                            row_scratch, chunk_counts)
+                            row_scratch, chunk_counts,
+                            _mostly_right(best, node_float, node, 1))
     mid = start + n_left
     depth = node_aux[node, DEPTH] + 1
     for c in range(2):
@@ -611,22 +608,29 @@ def _lane_histogram(X, gh, rows, start, end, n_bins, sparse_rows, hist_scratch, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _split_two_leaves(X, X_T, gh, rows, nodes, node_int, node_float, node_aux, best, n_bins,
-                      missing_bin, row_scratch, chunk_counts, sparse_rows, small_0, parent_0,
-                      small_1, parent_1, node_masks, split_params, max_depth, totals, evaluate,
-                      work, out, mids, small_is_left):
-    """:func:`_split_leaf` of ``nodes[0]`` and ``nodes[1]`` on two threads: their row
-    segments and histogram buffers are disjoint; each thread has its own half of the
-    stored-cell scratch, and its own ``totals[i]``, ``evaluate[i]``, ``work[i]``, ``out[i]``,
-    ``mids[i]`` and ``small_is_left[i]``."""
+def _split_leaves(X, X_T, gh, rows, lane_items, lane_counts, node_int, node_float, node_aux,
+                  best, n_bins, missing_bin, row_scratch, chunk_counts, sparse_rows, hist_pool,
+                  node_masks, split_params, max_depth, totals, work, pre, pre_evaluate,
+                  pre_out):
+    """:func:`_split_leaf` of each leaf of ``lane_items[i, :lane_counts[i]]`` on thread
+    ``i``, into its rows of ``pre`` (PRE_SLOT set: the smaller child's histogram buffer),
+    ``pre_evaluate`` and ``pre_out``. The leaves' row segments and histogram buffers are
+    disjoint; each thread has its own half of the stored-cell scratch, and its own
+    ``totals[i]`` and ``work[i]``."""
     lane_size = sparse_rows[3].shape[0] // 2
+    row_width = pre_out.shape[1] // 2
     for i in prange(2):
-        mids[i], small_is_left[i] = _split_leaf(
-            X, X_T, gh, rows, nodes[i], node_int, node_float, node_aux, best, n_bins,
-            missing_bin, row_scratch, chunk_counts, sparse_rows,
-            sparse_rows[3][i * lane_size:(i + 1) * lane_size], small_0 if i == 0 else small_1,
-            parent_0 if i == 0 else parent_1, node_masks[0], split_params, max_depth,
-            totals[i], evaluate[i], work[i], out[i])
+        for j in range(lane_counts[i]):
+            node = lane_items[i, j]
+            mid, small_is_left = _split_leaf(
+                X, X_T, gh, rows, node, node_int, node_float, node_aux, best, n_bins,
+                missing_bin, row_scratch, chunk_counts, sparse_rows,
+                sparse_rows[3][i * lane_size:(i + 1) * lane_size],
+                hist_pool[pre[node, PRE_SLOT]], hist_pool[node_aux[node, SLOT]],
+                node_masks[0], split_params, max_depth, totals[i], pre_evaluate[node],
+                work[i], pre_out[node].reshape(2, row_width))
+            pre[node, PRE_MID] = mid
+            pre[node, PRE_SMALL_LEFT] = 1 if small_is_left else 0
 
 
 @njit(cache=True, nogil=True)
@@ -713,6 +717,18 @@ def _open_node(node_int, node_aux, node, start, end, depth):
     node_int[node, NODE_START] = start
     node_int[node, NODE_END] = end
     node_aux[node, DEPTH] = depth
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mostly_right(best, node_float, node, K):
+    """Whether open leaf ``node``'s best split sends most of its hessian, so likely most of
+    its rows, right: the partition's hint on which side to keep in place."""
+    h_left = 0.0
+    h = 0.0
+    for k in range(K):
+        h_left += best[node, 4 + K + k]
+        h += node_float[node, 1 + K + k]
+    return h_left < h - h_left
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -337,8 +337,8 @@ def sparse_scratch(n_features, n_bins_total, lanes=1):
     and the CPU then holds each load back until the other feature's store is done ("4K
     aliasing"): 7.5 against 1.0 ns per cell on agaricus when its features all used bins 0
     and 255. ``lanes`` such buffers end to end, one per thread that builds histograms at the
-    same time (the grower splits two leaves at once); the first is at offset 0. The buffer
-    starts on a SCRATCH_ALIGN boundary (a view into a slightly larger allocation)."""
+    same time (the grower works out leaves on two threads); the first is at offset 0. The
+    buffer starts on a SCRATCH_ALIGN boundary (a view into a slightly larger allocation)."""
     size = lanes * sparse_lane_size(n_features, n_bins_total)
     pad = SCRATCH_ALIGN // 8
     buffer = np.zeros(size + pad)

@@ -21,8 +21,10 @@ def _in_set(b, left_set, default_left, missing_bin):
 
 @njit(cache=True, nogil=True, parallel=True)
 def partition_rows(column, rows, start, end, threshold_bin, default_left, missing_bin,
-                   n_chunks, scratch, chunk_counts):
+                   n_chunks, scratch, chunk_counts, mostly_right=False):
     """Reorder ``rows[start:end]`` so rows going left come first; return how many go left.
+    ``mostly_right`` is a hint (it never changes the result): most rows likely go right, so
+    the serial pass keeps the right rows in place and moves the left ones.
 
     column : (n_rows,) uint8/uint16, the split feature's bins (a row of the transposed
              binned matrix: contiguous, so the random row lookups stay in cache)  # IN
@@ -31,24 +33,24 @@ def partition_rows(column, rows, start, end, threshold_bin, default_left, missin
     chunk_counts : (n_chunks,) int64           # scratch
     """
     return _partition(column, rows, start, end, _goes_left, threshold_bin, default_left,
-                      missing_bin, n_chunks, scratch, chunk_counts)
+                      missing_bin, n_chunks, scratch, chunk_counts, mostly_right)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def partition_rows_set(column, rows, start, end, left_set, default_left, missing_bin,
-                       n_chunks, scratch, chunk_counts):
+                       n_chunks, scratch, chunk_counts, mostly_right=False):
     """:func:`partition_rows` for a categorical split: rows whose bin (category) is marked in
     ``left_set`` go left, missing ones follow ``default_left``.
 
     left_set : (>= the feature's n_bins,) bool    # IN
     """
     return _partition(column, rows, start, end, _in_set, left_set, default_left, missing_bin,
-                      n_chunks, scratch, chunk_counts)
+                      n_chunks, scratch, chunk_counts, mostly_right)
 
 
 @njit(cache=True, nogil=True, parallel=True, inline="always")
 def _partition(column, rows, start, end, goes_left, rule, default_left, missing_bin, n_chunks,
-               scratch, chunk_counts):
+               scratch, chunk_counts, mostly_right):
     """The partition of both kinds of split; ``goes_left(bin, rule, default_left,
     missing_bin)`` says where a row goes (``rule``: a threshold bin or a category set).
     Inlined into each caller, so each gets its own specialised loop.
@@ -56,10 +58,17 @@ def _partition(column, rows, start, end, goes_left, rule, default_left, missing_
     In parallel, each thread splits its chunk as the serial loop does (its right rows go to
     its own stretch of ``scratch``), then the chunks' left parts and right parts are laid end
     to end in chunk order: the same stable order as one thread's, in one pass over the rows
-    plus two copies."""
+    plus two copies.
+
+    On one thread, the side kept in place is the side ``mostly_right`` says is larger: only
+    the other is copied back from ``scratch`` (agaricus's trees send most rows right in 17
+    of 20 splits; a 3,000-row node with 98% going right took 6.4 µs, 4.2 µs so)."""
     n = end - start
     if n_chunks == 1 or n < PARALLEL_MIN_ROWS:
         # scratch from ``start`` on: threads partitioning disjoint segments do not collide
+        if mostly_right:
+            return _split_segment_from_end(column, rows, start, end, goes_left, rule,
+                                           default_left, missing_bin, scratch, start)
         n_left = _split_segment(column, rows, start, end, goes_left, rule, default_left,
                                 missing_bin, scratch, start)
         _copy(scratch, start, rows, start + n_left, end - start - n_left)
@@ -114,6 +123,31 @@ def _split_segment(column, rows, lo, hi, goes_left, rule, default_left, missing_
         left_pos += go
         right_pos += uint64(1) - go
     return np.int64(left_pos) - lo
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _split_segment_from_end(column, rows, lo, hi, goes_left, rule, default_left, missing_bin,
+                            scratch, scratch_lo):
+    """Split ``rows[lo:hi]`` stably into left then right rows, walking it from the end: its
+    right rows are packed in place towards ``hi``, its left rows go to ``scratch`` from
+    ``scratch_lo`` (last first) and are then copied to the front. Returns the number of left
+    rows. Branch-free as :func:`_split_segment`: every write lands on a slot already read."""
+    right_pos = uint64(hi)
+    left_pos = uint64(scratch_lo)
+    i = uint64(hi)
+    while i > uint64(lo):
+        i -= uint64(1)
+        r = rows[i]
+        go = uint64(goes_left(column[uint64(r)], rule, default_left, missing_bin))
+        rows[right_pos - uint64(1)] = r
+        scratch[left_pos] = r
+        right_pos -= uint64(1) - go
+        left_pos += go
+    n_left = np.int64(left_pos) - scratch_lo
+    last = scratch_lo + n_left - 1
+    for j in range(n_left):
+        rows[lo + j] = scratch[last - j]
+    return n_left
 
 
 def partition_rows_set_naive(column, rows, left_set, default_left, missing_bin):
