@@ -1248,6 +1248,34 @@ def test_predict_raw_blocks_with_and_without_missing_values_vs_naive(n_chunks):
     assert predict._has_missing(X, predict.ROW_BLOCK, 2 * predict.ROW_BLOCK)
 
 
+@pytest.mark.parametrize("strategy", ["one_per_output", "condensed"])
+def test_walk_nodes_vs_naive(strategy):
+    """The compiled packing of a forest's walk gives the numpy reference's arrays: hand trees
+    (with unreachable nodes) and grown trees with scalar or vector leaves, with and without
+    the training rows per node."""
+    import gbt
+    from gbt.predict import PackedForest
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(600, 5))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) > 0).astype(int) + (np.nan_to_num(X[:, 1]) > 0.5)
+    booster = gbt.train({"objective": "multi:softprob", "num_class": 3, "max_leaves": 12,
+                         "multi_strategy": strategy, "n_jobs": 1}, gbt.Dataset(X, y), 4)
+    grown = PackedForest(booster.trees, booster.tree_output)
+    feature, threshold, dl, left, right, value, offsets = pack(hand_trees())
+    value, value_offsets, widths = value
+    cases = [(feature, threshold, dl, left, right, value, value_offsets, offsets, widths)]
+    cases.append((grown.feature, grown.threshold, grown.default_left, grown.left, grown.right,
+                  grown.value, grown.value_offsets, grown.tree_offsets, grown.tree_width))
+    for args in cases:
+        count = np.random.default_rng(3).integers(1, 50, args[3].size).astype(np.float64)
+        for rows in (None, count):
+            for got, want in zip(predict.walk_nodes(*args, rows),
+                                 predict.walk_nodes_naive(*args, rows)):
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_chunks", [1, 2, 4])
 def test_predict_raw_vs_naive(dtype, n_chunks):
