@@ -522,6 +522,17 @@ def test_lane_batch_takes_the_leaves_the_budget_reaches_in_turn_order():
     assert len(heap) == 5  # the heap itself is left as it was
 
 
+def test_lane_batch_size_is_capped_by_histogram_bytes():
+    """Each leaf of a batch holds one more histogram buffer: wide data gets fewer leaves per
+    region (never under two), narrow data MAX_LANE_BATCH."""
+    from gbt._native.cpu import grow
+    assert grow._lane_batch_size(9, 256, 1) == grow.MAX_LANE_BATCH  # protein: 36 KiB each
+    slot = 16 * 1000 * 256  # 1,000 features of 256 bins: 4 MB a buffer
+    assert grow._lane_batch_size(1000, 256, 1) == grow.LANE_BATCH_BYTES // slot == 4
+    assert grow._lane_batch_size(20000, 256, 1) == 2
+    assert grow._lane_batch_size(0, 256, 1) == grow.MAX_LANE_BATCH
+
+
 def test_assign_lanes_shares_the_work_out_largest_first():
     """Each leaf goes, largest first, to the thread with less work so far; a leaf's work is
     its rows plus twice its smaller child's (estimated from the split's hessians)."""

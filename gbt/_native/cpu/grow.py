@@ -66,8 +66,11 @@ ONE_REGION_MIN_BINS = 1500
 # two nodes of unequal size keep one thread waiting. In in-process A/B grow kernels (protein,
 # synthetic 255 leaves): 1,024 rows 0.93x / 1.00x, 4,096 0.89x / 0.97x, 16,384 0.89x / 0.97x.
 DENSE_LANE_MAX_ROWS = 4096
-# Most open leaves worked out in one parallel region.
+# Most open leaves worked out in one parallel region, and most bytes of histogram buffers
+# one region's leaves may take (each holds one more buffer until its turn comes), so wide
+# data gets shorter batches (two leaves at least; see _lane_batch_size).
 MAX_LANE_BATCH = 16
+LANE_BATCH_BYTES = 16 << 20
 
 
 def node_float_columns(n_outputs):
@@ -257,7 +260,7 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
     pre_out = np.empty((capacity if two_lanes else 0, 2 * row_width))
     # One region's leaves, and each thread's share of them (_assign_lanes); per thread, the
     # children's totals and the scan's scratch.
-    batch = np.empty(MAX_LANE_BATCH, dtype=np.int64)
+    batch = np.empty(_lane_batch_size(n_features, missing_bin + 1, K), dtype=np.int64)
     lane_items = np.empty((2, MAX_LANE_BATCH), dtype=np.int64)
     lane_counts = np.zeros(2, dtype=np.int64)
     lane_totals = np.empty((2, 2, 2 * K + 1))
@@ -481,6 +484,14 @@ def _settle_children(left, evaluate, split_rows, split_cats, use_cat, lossguide,
 @njit(cache=True, nogil=True, inline="always")
 def _rows_of(node_int, node):
     return node_int[node, NODE_END] - node_int[node, NODE_START]
+
+
+@njit(cache=True, nogil=True)
+def _lane_batch_size(n_features, n_bins_total, K):
+    """Most leaves one region works out: MAX_LANE_BATCH, fewer when their histogram buffers
+    would take more than LANE_BATCH_BYTES, never under two."""
+    slot_bytes = max(16 * n_features * n_bins_total * K, 1)  # (G, H) float64 per bin
+    return max(2, min(MAX_LANE_BATCH, LANE_BATCH_BYTES // slot_bytes))
 
 
 @njit(cache=True, nogil=True)
