@@ -388,7 +388,7 @@ def grow_tree_categorical(X, X_T, gh, rows, n_rows, n_bins, missing_bin, split_p
                     node_bounds[right, K + k] = w_mid
         for c in range(2):
             child = left + c
-            count = node_int[child, NODE_END] - node_int[child, NODE_START]
+            count = _rows_of(node_int, child)
             totals[c, :2 * K] = node_float[child, 1:]
             totals[c, 2 * K] = count
             # The leaf budget spent, no child will split: skip their histograms and scans.
@@ -839,7 +839,7 @@ def fill_tree(node_int, node_gain, G, H, split_params, scale, cut_table, max_thr
         left[k] = node_int[k, NODE_LEFT]
         right[k] = node_int[k, NODE_RIGHT]
         gain[k] = node_gain[k]
-        count[k] = node_int[k, NODE_END] - node_int[k, NODE_START]
+        count[k] = _rows_of(node_int, k)
         hessian = 0.0
         for o in range(G.shape[1]):
             value[k, o] = scale * leaf_weight(G[k, o], H[k, o], lam, alpha, mds)
